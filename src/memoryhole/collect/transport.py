@@ -1,0 +1,92 @@
+"""The transport seam: one method, ``send``. The collector owns I/O through it.
+
+``AiohttpTransport`` is for live traffic. ``memoryhole.sim.InProcessTransport`` calls the
+simulator without sockets (virtual-time replays). ``MockTransport`` answers from a function,
+for tests. A transport never raises for an HTTP answer, whatever its status; it raises
+``TransportError`` only when no answer arrived (timeout, reset, refused), with a short reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+from memoryhole.errors import TransportError
+from memoryhole.model import Request
+
+#: Headers never kept in captures: they carry the collector's credentials.
+SECRET_HEADERS = frozenset(
+    {"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class Transport(Protocol):
+    async def send(self, request: Request) -> RawResponse: ...
+
+    async def close(self) -> None: ...
+
+
+def strip_secrets(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in headers if k.lower() not in SECRET_HEADERS)
+
+
+class AiohttpTransport:
+    """Live HTTP through one pooled aiohttp session."""
+
+    def __init__(self, *, timeout: float = 10.0, concurrency: int = 64) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._concurrency = concurrency
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, auto_decompress=True
+            )
+        return self._session
+
+    async def send(self, request: Request) -> RawResponse:
+        session = self._get_session()
+        try:
+            async with session.request(
+                request.method, request.url, params=request.params, headers=request.headers
+            ) as response:
+                body = await response.read()
+                return RawResponse(response.status, tuple(response.headers.items()), body)
+        except TimeoutError:
+            raise TransportError("timeout") from None
+        except aiohttp.ClientPayloadError as exc:
+            raise TransportError(f"truncated response ({exc.__class__.__name__})") from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"connection error ({exc.__class__.__name__}: {exc})") from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class MockTransport:
+    """Answers every request with ``handler(request)``; the handler may raise TransportError."""
+
+    def __init__(self, handler: Callable[[Request], RawResponse]) -> None:
+        self._handler = handler
+
+    async def send(self, request: Request) -> RawResponse:
+        await asyncio.sleep(0)
+        return self._handler(request)
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,182 @@
+"""The data model shared by every stage: one status taxonomy, requests, captures, observations.
+
+Pipeline (after OONI): a raw ``Capture`` (immutable bytes) is parsed by an adapter into an
+``Observation`` (what one check saw); the verdict state machine folds observations into a
+``Verdict`` per post; analysis reads verdicts. Nothing downstream rewrites what is upstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """The one status taxonomy. Values are the strings used in the store and exports."""
+
+    LIVE = "live"
+    EDITED = "edited"
+    CENSORED = "censored"  # removed by the platform or a censor
+    AUTHOR_DELETED = "author_deleted"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    REMOVED_UNKNOWN = "unknown"  # gone, with a definitive answer that does not say why
+    UNREACHABLE = "unreachable"  # transient: timeout, 429, 5xx, captcha, malformed body
+
+    @property
+    def is_removal(self) -> bool:
+        return self in _REMOVALS
+
+    @property
+    def is_visible(self) -> bool:
+        return self in (Status.LIVE, Status.EDITED)
+
+    @property
+    def is_definitive(self) -> bool:
+        """True when this is a platform's definitive answer, which a verdict may rest on."""
+        return self is not Status.UNREACHABLE
+
+
+_REMOVALS = frozenset(
+    {Status.CENSORED, Status.AUTHOR_DELETED, Status.ACCOUNT_SUSPENDED, Status.REMOVED_UNKNOWN}
+)
+
+#: The values of the ``verdict`` field of ``export verdicts`` (a public contract).
+VERDICT_VALUES = ("live", "censored", "author_deleted", "account_suspended", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request an adapter wants sent. Adapters build these; they never send them."""
+
+    method: str
+    url: str
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def full_url(self) -> str:
+        if not self.params:
+            return self.url
+        from urllib.parse import urlencode
+
+        return f"{self.url}?{urlencode(self.params)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What came back for one request: the raw evidence.
+
+    ``status`` is None when no HTTP response arrived (``error`` says why). ``fetched_at`` is on
+    the platform's clock (the collector's injected clock), ``received_at`` on the local wall clock.
+    """
+
+    request: Request
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: float
+    received_at: float
+    elapsed: float = 0.0
+    error: str | None = None
+
+    @property
+    def body_sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Something to watch: ``weibo:user/123`` or ``weibo:all``."""
+
+    platform: str
+    kind: str  # "user" | "all" (adapters may add kinds)
+    key: str = ""
+
+    @property
+    def spec(self) -> str:
+        return (
+            f"{self.platform}:{self.kind}/{self.key}"
+            if self.key
+            else f"{self.platform}:{self.kind}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PostRef:
+    """Enough to check one post again."""
+
+    platform: str
+    post_id: str
+    author_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeenPost:
+    """A post as a listing (feed or timeline) showed it."""
+
+    post_id: str
+    author_id: str
+    published_at: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What one listing request found. ``status`` is UNREACHABLE when the listing failed."""
+
+    posts: tuple[SeenPost, ...]
+    next_cursor: str | None
+    status: Status = Status.LIVE
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one check of one post saw, as classified by the adapter.
+
+    ``content_hash`` is set when the post was visible (for edit detection); ``code`` is the
+    platform's own error code when it gave one; ``detail`` is a short human explanation.
+    """
+
+    status: Status
+    content_hash: str | None = None
+    text: str | None = None
+    code: str | None = None
+    detail: str = ""
+
+
+def content_hash(text: str) -> str:
+    """Hash of a post's visible text, normalised so that only real edits change it."""
+    normalised = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Verdict:
+    """The current classification of one post, folded from its observations.
+
+    ``status`` is never UNREACHABLE. ``history`` lists (time, status) transitions, so that a post
+    that comes back after a removal keeps the record of the removal.
+    """
+
+    status: Status
+    first_seen_at: float
+    last_seen_alive_at: float | None
+    first_seen_removed_at: float | None = None
+    signal: str = ""
+    edited: bool = False
+    content_hash: str | None = None
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def export_value(self) -> str:
+        """The ``verdict`` value of the export contract (an edited post is live)."""
+        return Status.LIVE.value if self.status is Status.EDITED else self.status.value

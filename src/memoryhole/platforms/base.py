@@ -1,0 +1,62 @@
+"""The adapter seam. An adapter builds requests and classifies responses; it never sends.
+
+The collector owns I/O, rate limits, retries and capture, so an adapter is testable from
+fixture files alone and behaves the same on a real platform, a recording or the simulator.
+
+Rule for every ``parse_*``: anything that is not a definitive platform answer (non-2xx other
+than documented removal answers, HTML where JSON was expected, truncated or malformed bodies,
+captcha pages, no response at all) is ``Status.UNREACHABLE``. A removal needs a definitive
+signal; the verdict state machine, not the adapter, turns observations into verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol, runtime_checkable
+
+from memoryhole.model import Capture, Discovery, Observation, PostRef, Request, Status, Target
+
+
+@runtime_checkable
+class Platform(Protocol):
+    name: str
+
+    def parse_target(self, text: str) -> Target:
+        """``"user/123"`` → Target; raise ``TargetError`` with a hint when not understood."""
+        ...
+
+    def discover_request(self, target: Target, cursor: str | None) -> Request: ...
+
+    def parse_discover(self, target: Target, capture: Capture) -> Discovery: ...
+
+    def check_request(self, post: PostRef) -> Request: ...
+
+    def parse_check(self, post: PostRef, capture: Capture) -> Observation: ...
+
+
+def transient(detail: str, code: str | None = None) -> Observation:
+    return Observation(status=Status.UNREACHABLE, code=code, detail=detail)
+
+
+def json_body(capture: Capture) -> tuple[Any, str | None]:
+    """Decode a JSON body, or say why it is not a definitive JSON answer.
+
+    Returns ``(value, None)`` on success and ``(None, reason)`` otherwise.
+    """
+    if capture.status is None:
+        return None, f"no response: {capture.error or 'unknown transport error'}"
+    if capture.status == 429:
+        retry = capture.header("Retry-After")
+        return None, f"rate limited (429, Retry-After {retry})" if retry else "rate limited (429)"
+    if capture.status >= 500:
+        return None, f"server error {capture.status}"
+    if not 200 <= capture.status < 300:
+        return None, f"unexpected HTTP status {capture.status}"
+    content_type = (capture.header("Content-Type") or "").lower()
+    head = capture.body[:64].lstrip().lower()
+    if "html" in content_type or head.startswith(b"<"):
+        return None, "HTML page instead of JSON (captcha or login wall)"
+    try:
+        return json.loads(capture.body), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"malformed JSON ({type(exc).__name__}: {exc})"

@@ -1,0 +1,44 @@
+"""Registry of platform adapters: built-ins plus the ``memoryhole.platforms`` entry-point group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+
+from memoryhole.errors import TargetError
+from memoryhole.model import Target
+from memoryhole.platforms.base import Platform
+
+PlatformFactory = Callable[[str], Platform]
+
+
+def _builtin() -> dict[str, PlatformFactory]:
+    from memoryhole.platforms.weibo import WeiboPlatform
+
+    return {"weibo": WeiboPlatform}
+
+
+def available() -> dict[str, PlatformFactory]:
+    """Every adapter by name: built-ins first, then installed plugins (which may not shadow)."""
+    factories = _builtin()
+    for entry in entry_points(group="memoryhole.platforms"):
+        factories.setdefault(entry.name, entry.load())
+    return factories
+
+
+def get(name: str, base_url: str) -> Platform:
+    factories = available()
+    if name not in factories:
+        known = ", ".join(sorted(factories))
+        raise TargetError(f"unknown platform {name!r}; known platforms: {known}")
+    return factories[name](base_url)
+
+
+def parse_target(spec: str, base_url: str = "") -> Target:
+    """``"weibo:user/123"`` → Target, checked by the platform's own adapter."""
+    platform, sep, rest = spec.partition(":")
+    if not sep or not platform or not rest:
+        raise TargetError(
+            f"target {spec!r} is not PLATFORM:WHAT; try e.g. weibo:user/1234567 or weibo:all"
+        )
+    return get(platform, base_url or "http://127.0.0.1").parse_target(rest)
