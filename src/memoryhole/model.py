@@ -67,8 +67,11 @@ class Request:
 class Capture:
     """What came back for one request: the raw evidence.
 
-    ``status`` is None when no HTTP response arrived (``error`` says why). ``fetched_at`` is on
-    the platform's clock (the collector's injected clock), ``received_at`` on the local wall clock.
+    ``status`` is None when no HTTP response arrived (``error`` says why). ``fetched_at`` is when
+    the answer was complete and ``sent_at`` when the request left, both on the platform's clock
+    (the collector's injected clock); ``received_at`` is the local wall clock. A post seen
+    visible is dated ``sent_at`` and a removal ``fetched_at``, so the verdict interval always
+    contains the true removal time whenever the server looked at the post.
     """
 
     request: Request
@@ -79,6 +82,12 @@ class Capture:
     received_at: float
     elapsed: float = 0.0
     error: str | None = None
+    sent_at: float | None = None
+
+    @property
+    def alive_at(self) -> float:
+        """The time a visible answer proves the post was visible (the earliest safe time)."""
+        return self.fetched_at if self.sent_at is None else self.sent_at
 
     @property
     def body_sha256(self) -> str:
@@ -136,6 +145,7 @@ class Discovery:
     next_cursor: str | None
     status: Status = Status.LIVE
     detail: str = ""
+    more: bool = False  # a full page: poll again at once to catch up
 
 
 @dataclass(frozen=True, slots=True)

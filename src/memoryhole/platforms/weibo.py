@@ -133,7 +133,7 @@ class WeiboPlatform:
                     posts.append(seen)
         info = data.get("cardlistInfo") if isinstance(data, dict) else None
         since = info.get("since_id") if isinstance(info, dict) else None
-        return Discovery(tuple(posts), str(since) if since else None)
+        return Discovery(tuple(posts), str(since) if since else None, more=len(posts) >= PAGE_SIZE)
 
     def check_request(self, post: PostRef) -> Request:
         return Request("GET", f"{self.base_url}/statuses/show", (("id", post.post_id),))

@@ -1,0 +1,437 @@
+"""The collector: claims due checks and listing polls, fetches, classifies, writes.
+
+One dispatcher pops events (a post's check, a listing's poll) from a heap ordered by time,
+waits for the platform's rate budget and sends them through the transport; results go to a
+batching single writer (``writer.commit_batch``) that commits in a worker thread.
+
+The same code runs on a real clock (many requests in flight) and on a virtual clock (one at a
+time, in order), which makes a replay deterministic: every event runs at exactly its scheduled
+time, and every scheduling decision depends only on committed state, so a run that is killed
+and resumed produces the same verdicts as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from memoryhole.classify import first_verdict, fold
+from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
+from memoryhole.collect.limiter import TokenBucket
+from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
+from memoryhole.collect.transport import Transport, strip_secrets
+from memoryhole.collect.writer import Batch, commit_batch
+from memoryhole.errors import TransportError
+from memoryhole.model import Capture, PostRef, Request, Status, Verdict, content_hash
+from memoryhole.platforms.base import Platform
+from memoryhole.schedule.policy import AgeProportional
+from memoryhole.study import Study
+
+POLL, CHECK = 0, 1  # event kinds; polls first at equal times, so new posts exist before checks
+
+
+@dataclass
+class CollectorStats:
+    started_wall: float = field(default_factory=time.time)
+    checks: int = 0
+    polls: int = 0
+    transient: int = 0
+    discovered: int = 0
+    removals: Counter[str] = field(default_factory=Counter)
+    committed_observations: int = 0
+
+    @property
+    def checks_per_second(self) -> float:
+        elapsed = time.time() - self.started_wall
+        return self.checks / elapsed if elapsed > 0 else 0.0
+
+
+def wall_to_platform_seconds(clock: Clock, seconds: float) -> float:
+    if isinstance(clock, AcceleratedClock):
+        return seconds * clock.speed
+    return seconds
+
+
+def retry_after_seconds(capture: Capture) -> float | None:
+    value = capture.header("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class Collector:
+    def __init__(
+        self,
+        study: Study,
+        adapters: dict[str, Platform],
+        transport: Transport,
+        clock: Clock,
+        *,
+        budget_per_second: float | None = None,
+        concurrency: int | None = None,
+        policy: AgeProportional | None = None,
+        batch_size: int = 2000,
+        flush_interval: float = 0.25,
+        on_removal: Callable[[PostState], None] | None = None,
+    ) -> None:
+        settings = study.config.collector
+        self.study = study
+        self.adapters = adapters
+        self.transport = transport
+        self.clock = clock
+        self.virtual = isinstance(clock, VirtualClock)
+        self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
+        self.limiter = TokenBucket(clock, budget_per_second or settings.budget_per_second)
+        self.policy = policy or AgeProportional(
+            first_check_after=settings.first_check_after,
+            max_interval=settings.max_interval,
+            horizon=settings.horizon,
+        )
+        self.poll_interval = settings.poll_interval
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.on_removal = on_removal
+        self.stats = CollectorStats()
+        self.state: CollectorState = load_state(study.engine)
+        self._heap: list[tuple[float, int, int]] = []
+        self._batch = Batch()
+        self._flush_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        for post in self.state.posts.values():
+            if post.next_check_at is not None:
+                self._heap.append((post.next_check_at, CHECK, post.pk))
+        for target in self.state.targets.values():
+            self._heap.append((target.next_poll_at, POLL, target.pk))
+        heapq.heapify(self._heap)
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return len(self._heap)
+
+    def next_event_at(self) -> float | None:
+        return self._heap[0][0] if self._heap else None
+
+    async def run(
+        self,
+        *,
+        stop: asyncio.Event | None = None,
+        until: float | None = None,
+        wall_deadline: float | None = None,
+    ) -> CollectorStats:
+        """Run until ``stop`` is set, platform time ``until``, the wall deadline, or no work."""
+        stop = stop or asyncio.Event()
+        slots = asyncio.Semaphore(self.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
+        flusher = None if self.virtual else asyncio.create_task(self._flush_periodically(stop))
+        try:
+            while not stop.is_set():
+                if wall_deadline is not None and time.time() >= wall_deadline:
+                    break
+                if not self._heap:
+                    if self.virtual and not in_flight:
+                        break
+                    await self._idle(0.25, stop)
+                    continue
+                when, kind, key = self._heap[0]
+                if until is not None and when > until:
+                    if self.virtual:
+                        break
+                    await self._idle(0.25, stop)
+                    continue
+                if when > self.clock.now():
+                    if self.virtual:
+                        self.clock.advance_to(when)  # type: ignore[attr-defined]
+                    else:
+                        await self._idle(self._wall_delay(when), stop)
+                        continue
+                heapq.heappop(self._heap)
+                if not self._is_current(when, kind, key):
+                    continue
+                await self.limiter.acquire()
+                if self.virtual:
+                    await self._execute(kind, key)
+                    if len(self._batch) >= self.batch_size:
+                        await self.flush()
+                    continue
+                await slots.acquire()
+                task = asyncio.create_task(self._execute(kind, key))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                task.add_done_callback(lambda _: slots.release())
+                if len(self._batch) >= self.batch_size:
+                    await self.flush()
+        finally:
+            if in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+            if flusher is not None:
+                flusher.cancel()
+                await asyncio.gather(flusher, return_exceptions=True)
+            await self.flush()
+        return self.stats
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            batch, self._batch = self._batch, Batch()
+            if not batch.observations and not batch.targets:
+                return
+            await asyncio.to_thread(commit_batch, self.study.engine, self.study.blobs, batch)
+            self.stats.committed_observations += len(batch.observations)
+
+    # -- scheduling ---------------------------------------------------------------------------
+
+    def _is_current(self, when: float, kind: int, key: int) -> bool:
+        if kind == CHECK:
+            post = self.state.posts.get(key)
+            return post is not None and post.next_check_at == when
+        target = self.state.targets.get(key)
+        return target is not None and target.next_poll_at == when
+
+    def _schedule_check(self, post: PostState, when: float | None) -> None:
+        post.next_check_at = when
+        self._batch.schedule[post.pk] = when
+        if when is not None:
+            heapq.heappush(self._heap, (when, CHECK, post.pk))
+            self._wake.set()
+
+    def _schedule_poll(self, target: TargetState, when: float) -> None:
+        target.next_poll_at = when
+        heapq.heappush(self._heap, (when, POLL, target.pk))
+        self._batch.targets[target.pk] = {"cursor": target.cursor, "next_poll_at": when}
+        self._wake.set()
+
+    def _wall_delay(self, when: float) -> float:
+        delay = when - self.clock.now()
+        if isinstance(self.clock, AcceleratedClock):
+            delay /= self.clock.speed
+        return max(0.0, min(delay, 0.25))
+
+    async def _idle(self, seconds: float, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _flush_periodically(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_interval)
+            await self.flush()
+
+    # -- work ---------------------------------------------------------------------------------
+
+    async def _execute(self, kind: int, key: int) -> None:
+        if kind == CHECK:
+            await self._check(self.state.posts[key])
+        else:
+            await self._poll(self.state.targets[key])
+
+    async def _fetch(self, request: Request) -> Capture:
+        sent_at = self.clock.now()
+        wall_start = time.time()
+        try:
+            raw = await self.transport.send(request)
+            status: int | None = raw.status
+            headers, body, error = strip_secrets(raw.headers), raw.body, None
+        except TransportError as exc:
+            status, headers, body, error = None, (), b"", str(exc)
+        received = time.time()
+        capture = Capture(
+            request=request,
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=self.clock.now(),
+            received_at=received,
+            elapsed=received - wall_start,
+            error=error,
+            sent_at=sent_at,
+        )
+        if status == 429:
+            wait = retry_after_seconds(capture) or 1.0
+            self.limiter.pause_until(
+                capture.fetched_at + wall_to_platform_seconds(self.clock, wait)
+            )
+        return capture
+
+    def _record(
+        self,
+        capture: Capture,
+        *,
+        kind: str,
+        status: Status,
+        post: PostState | None = None,
+        target_pk: int | None = None,
+        content: str | None = None,
+        code: str | None = None,
+        detail: str = "",
+    ) -> int:
+        observation_id = self.state.next_observation_id
+        self.state.next_observation_id += 1
+        sha256 = capture.body_sha256
+        self._batch.blobs[sha256] = capture.body
+        self._batch.observations.append(
+            {
+                "id": observation_id,
+                "kind": kind,
+                "post_pk": post.pk if post else None,
+                "target_pk": target_pk,
+                "seq": post.checks if post else None,
+                "status": status.value,
+                "sent_at": capture.alive_at,
+                "observed_at": capture.fetched_at,
+                "received_at": capture.received_at,
+                "elapsed": capture.elapsed,
+                "method": capture.request.method,
+                "url": capture.request.full_url(),
+                "http_status": capture.status,
+                "response_headers": json.dumps(capture.headers, ensure_ascii=False),
+                "body_sha256": sha256,
+                "body_size": len(capture.body),
+                "content_hash": content,
+                "code": code,
+                "detail": detail,
+                "error": capture.error,
+            }
+        )
+        return observation_id
+
+    def _stage_verdict(self, post: PostState, now: float) -> None:
+        verdict = post.verdict
+        self._batch.verdicts[post.pk] = {
+            "post_pk": post.pk,
+            "status": verdict.status.value,
+            "first_seen_at": verdict.first_seen_at,
+            "last_seen_alive_at": verdict.last_seen_alive_at,
+            "first_seen_removed_at": verdict.first_seen_removed_at,
+            "signal": verdict.signal,
+            "edited": verdict.edited,
+            "content_hash": verdict.content_hash,
+            "checks": post.checks,
+            "failures": post.failures,
+            "history": json.dumps(verdict.history),
+            "updated_at": now,
+        }
+
+    async def _check(self, post: PostState) -> None:
+        adapter = self.adapters[post.platform]
+        ref = PostRef(post.platform, post.post_id, post.author_id)
+        capture = await self._fetch(adapter.check_request(ref))
+        observation = adapter.parse_check(ref, capture)
+        post.checks += 1
+        self.stats.checks += 1
+        self._record(
+            capture,
+            kind="check",
+            status=observation.status,
+            post=post,
+            content=observation.content_hash,
+            code=observation.code,
+            detail=observation.detail,
+        )
+        now = capture.fetched_at
+        if observation.status.is_definitive:
+            post.failures = 0
+            was_removed = post.verdict.status.is_removal
+            fold(post.verdict, observation, capture.alive_at, capture.fetched_at)
+            if post.verdict.status.is_removal and not was_removed:
+                self.stats.removals[post.verdict.status.value] += 1
+                if self.on_removal is not None:
+                    self.on_removal(post)
+            next_at = self.policy.after_check(post.verdict, post.published_at, now)
+        else:
+            post.failures += 1
+            self.stats.transient += 1
+            retry = retry_after_seconds(capture) if capture.status == 429 else None
+            retry_platform = wall_to_platform_seconds(self.clock, retry) if retry else None
+            next_at = self.policy.after_failure(
+                post.published_at, now, post.failures, retry_platform
+            )
+        self._stage_verdict(post, now)
+        self._schedule_check(post, next_at)
+
+    async def _poll(self, target: TargetState) -> None:
+        adapter = self.adapters[target.target.platform]
+        capture = await self._fetch(adapter.discover_request(target.target, target.cursor))
+        discovery = adapter.parse_discover(target.target, capture)
+        self.stats.polls += 1
+        observation_id = self._record(
+            capture,
+            kind="discover",
+            status=discovery.status,
+            target_pk=target.pk,
+            detail=discovery.detail or f"{len(discovery.posts)} posts listed",
+        )
+        now = capture.fetched_at
+        if discovery.status is Status.UNREACHABLE:
+            self.stats.transient += 1
+            self._schedule_poll(target, now + min(self.poll_interval, 30.0))
+            return
+        platform = target.target.platform
+        for seen in discovery.posts:
+            if (platform, seen.post_id) in self.state.post_keys:
+                continue
+            post = PostState(
+                pk=self.state.next_post_pk,
+                platform=platform,
+                post_id=seen.post_id,
+                author_id=seen.author_id,
+                published_at=seen.published_at,
+                verdict=first_verdict(capture.alive_at, content_hash(seen.text)),
+            )
+            self.state.next_post_pk += 1
+            self.state.posts[post.pk] = post
+            self.state.post_keys[(platform, seen.post_id)] = post.pk
+            self._batch.posts.append(
+                {
+                    "id": post.pk,
+                    "platform": platform,
+                    "post_id": seen.post_id,
+                    "author_pk": self._author_pk(platform, seen.author_id),
+                    "target_pk": target.pk,
+                    "published_at": seen.published_at,
+                    "first_seen_at": capture.alive_at,
+                    "text": seen.text,
+                    "discovered_by": observation_id,
+                }
+            )
+            self.stats.discovered += 1
+            self._stage_verdict(post, now)
+            self._schedule_check(post, self.policy.after_discovery(seen.published_at, now))
+        if discovery.next_cursor:
+            target.cursor = discovery.next_cursor
+        self._schedule_poll(target, now if discovery.more else now + self.poll_interval)
+
+    def _author_pk(self, platform: str, raw_id: str) -> int:
+        key = (platform, raw_id)
+        pk = self.state.author_keys.get(key)
+        if pk is None:
+            pk = self.state.next_author_pk
+            self.state.next_author_pk += 1
+            self.state.author_keys[key] = pk
+            self._batch.authors.append(
+                {
+                    "id": pk,
+                    "platform": platform,
+                    "raw_id": raw_id,
+                    "pseudonym": self.study.pseudonym(platform, raw_id),
+                }
+            )
+        return pk
+
+
+def verdict_summary(verdicts: list[Verdict]) -> dict[str, Any]:
+    counts = Counter(v.export_value for v in verdicts)
+    return dict(counts)

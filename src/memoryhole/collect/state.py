@@ -1,0 +1,119 @@
+"""The collector's working state, loaded from the store at start (the store is the truth)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from memoryhole.model import Status, Target, Verdict
+from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
+
+
+@dataclass(slots=True)
+class PostState:
+    pk: int
+    platform: str
+    post_id: str
+    author_id: str
+    published_at: float
+    verdict: Verdict
+    checks: int = 0
+    failures: int = 0
+    next_check_at: float | None = None
+
+
+@dataclass(slots=True)
+class TargetState:
+    pk: int
+    target: Target
+    cursor: str | None
+    next_poll_at: float
+
+
+@dataclass(slots=True)
+class CollectorState:
+    posts: dict[int, PostState]
+    post_keys: dict[tuple[str, str], int]
+    author_keys: dict[tuple[str, str], int]
+    targets: dict[int, TargetState]
+    next_observation_id: int
+    next_post_pk: int
+    next_author_pk: int
+
+
+def verdict_from_row(row: dict[str, object]) -> Verdict:
+    history = [(float(at), str(status)) for at, status in json.loads(str(row["history"]))]
+    return Verdict(
+        status=Status(str(row["status"])),
+        first_seen_at=float(row["first_seen_at"]),  # type: ignore[arg-type]
+        last_seen_alive_at=row["last_seen_alive_at"],  # type: ignore[arg-type]
+        first_seen_removed_at=row["first_seen_removed_at"],  # type: ignore[arg-type]
+        signal=str(row["signal"]),
+        edited=bool(row["edited"]),
+        content_hash=row["content_hash"],  # type: ignore[arg-type]
+        history=history,
+    )
+
+
+def load_state(engine: Engine) -> CollectorState:
+    with engine.connect() as connection:
+        target_rows = connection.execute(select(targets).where(targets.c.active)).mappings()
+        target_states = {
+            row["id"]: TargetState(
+                row["id"],
+                Target(row["platform"], row["kind"], row["key"]),
+                row["cursor"],
+                row["next_poll_at"],
+            )
+            for row in target_rows
+        }
+        author_keys = {
+            (row.platform, row.raw_id): row.id
+            for row in connection.execute(
+                select(authors.c.id, authors.c.platform, authors.c.raw_id)
+            )
+        }
+        query = (
+            select(
+                posts.c.id,
+                posts.c.platform,
+                posts.c.post_id,
+                authors.c.raw_id,
+                posts.c.published_at,
+                verdicts,
+                schedule.c.next_check_at,
+            )
+            .join(authors, authors.c.id == posts.c.author_pk)
+            .join(verdicts, verdicts.c.post_pk == posts.c.id)
+            .outerjoin(schedule, schedule.c.post_pk == posts.c.id)
+        )
+        post_states: dict[int, PostState] = {}
+        post_keys: dict[tuple[str, str], int] = {}
+        for row in connection.execute(query).mappings():
+            state = PostState(
+                pk=row["id"],
+                platform=row["platform"],
+                post_id=row["post_id"],
+                author_id=row["raw_id"],
+                published_at=row["published_at"],
+                verdict=verdict_from_row(dict(row)),
+                checks=row["checks"],
+                failures=row["failures"],
+                next_check_at=row["next_check_at"],
+            )
+            post_states[state.pk] = state
+            post_keys[(state.platform, state.post_id)] = state.pk
+        next_observation = connection.execute(select(func.max(observations.c.id))).scalar() or 0
+        next_post = connection.execute(select(func.max(posts.c.id))).scalar() or 0
+        next_author = connection.execute(select(func.max(authors.c.id))).scalar() or 0
+    return CollectorState(
+        posts=post_states,
+        post_keys=post_keys,
+        author_keys=author_keys,
+        targets=target_states,
+        next_observation_id=next_observation + 1,
+        next_post_pk=next_post + 1,
+        next_author_pk=next_author + 1,
+    )

@@ -1,0 +1,107 @@
+"""A study's configuration: ``memoryhole.toml`` in the study folder (see docs/formats.md)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomlkit
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from memoryhole.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """``"90s"``, ``"15m"``, ``"6h"``, ``"7d"``, ``"2w"`` or a number of seconds → seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; use e.g. 90s, 15m, 6h, 7d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class CollectorSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    budget_per_second: float = Field(5.0, gt=0, description="requests per platform second")
+    concurrency: int = Field(32, ge=1, le=1024)
+    timeout: float = Field(10.0, gt=0, description="seconds before a request counts as failed")
+    poll_interval: Duration = Field(60.0, description="between polls of each watched listing")
+    horizon: Duration = Field(7 * 86400.0, description="keep re-checking posts this long")
+    first_check_after: Duration = Field(60.0, description="first re-check after discovery")
+    max_interval: Duration = Field(6 * 3600.0, description="longest gap between two checks")
+    clock: Literal["auto", "system"] = "auto"
+
+
+class PlatformSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    base_url: str | None = None
+
+
+class StudyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str | None = None
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)  # type: ignore[arg-type]
+    platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
+
+
+DEFAULT_CONFIG = """\
+# memoryhole study configuration. Durations: 90s, 15m, 6h, 7d. See docs/formats.md.
+
+# database_url = "postgresql+psycopg://user@localhost/study"   # default: store.sqlite here
+
+[collector]
+budget_per_second = 5.0     # request budget per platform, per second of the platform's clock
+concurrency = 32            # requests in flight at most
+timeout = 10.0              # seconds before a request counts as failed (never as a removal)
+poll_interval = "60s"       # how often each watched listing (feed, timeline) is polled
+horizon = "7d"              # re-check each post for this long after publication
+first_check_after = "60s"   # first re-check after a post is discovered
+max_interval = "6h"         # longest gap between two checks of one post
+clock = "auto"              # auto: follow a simulator on loopback if one answers; else system
+
+[platforms.weibo]
+# base_url = "https://m.weibo.cn"
+"""
+
+
+def load_config(path: Path) -> StudyConfig:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing; run `memoryhole init` first") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return StudyConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def update_config(path: Path, section: tuple[str, ...], key: str, value: Any) -> None:
+    """Set one key, keeping the user's comments and layout."""
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table: Any = document
+    for name in section:
+        if name not in table:
+            table[name] = tomlkit.table()
+        table = table[name]
+    table[key] = value
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    load_config(path)  # refuse to leave an invalid file behind silently

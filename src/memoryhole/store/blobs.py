@@ -1,0 +1,55 @@
+"""Content-addressed storage of raw response bodies: ``blobs/ab/cd/<sha256>``.
+
+A blob is written before the observation that names it is committed, so a crash can leave an
+unreferenced blob (harmless) but never an observation without its blob. Reads verify the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from memoryhole.errors import MemoryholeError
+
+
+class BlobCorruptError(MemoryholeError):
+    """A stored blob no longer matches its name."""
+
+
+class FileBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._known_dirs: set[Path] = set()
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, sha256: str, body: bytes) -> None:
+        target = self.path(sha256)
+        folder = target.parent
+        if folder not in self._known_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(folder)
+        elif target.exists():
+            return
+        temporary = folder / f".{sha256}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(body)
+        os.replace(temporary, target)
+
+    def get(self, sha256: str) -> bytes:
+        body = self.path(sha256).read_bytes()
+        if hashlib.sha256(body).hexdigest() != sha256:
+            raise BlobCorruptError(f"blob {sha256} does not match its hash: the store was altered")
+        return body
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        try:
+            self.path(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True

@@ -1,0 +1,119 @@
+"""The store's schema (SQLAlchemy Core). SQLite by default; nothing here is SQLite-only.
+
+Times are epoch seconds (float) on the platform's clock unless the column says ``received_at``
+(the local wall clock). ``observations`` is append-only: its ``id`` is the observation's index
+in the study's log and is never reused. Changes to this file need an Alembic migration in
+``store/migrations/versions`` (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("spec", String(200), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("added_at", Float, nullable=False),
+    Column("cursor", String(200)),
+    Column("next_poll_at", Float, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+authors = Table(
+    "authors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("raw_id", String(128), nullable=False),
+    Column("pseudonym", String(64), nullable=False),
+    UniqueConstraint("platform", "raw_id", name="uq_authors_platform_raw_id"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("post_id", String(128), nullable=False),
+    Column("author_pk", Integer, ForeignKey("authors.id"), nullable=False),
+    Column("target_pk", Integer, ForeignKey("targets.id")),
+    Column("published_at", Float, nullable=False),
+    Column("first_seen_at", Float, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("discovered_by", Integer),  # observations.id of the listing that showed it
+    UniqueConstraint("platform", "post_id", name="uq_posts_platform_post_id"),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # "check" | "discover"
+    Column("post_pk", Integer, ForeignKey("posts.id")),
+    Column("target_pk", Integer, ForeignKey("targets.id")),
+    Column("seq", Integer),  # n-th check of this post (1-based); null for listings
+    Column("status", String(32), nullable=False),
+    Column("sent_at", Float, nullable=False),
+    Column("observed_at", Float, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("elapsed", Float, nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("http_status", Integer),
+    Column("response_headers", Text, nullable=False),  # JSON list of [name, value]
+    Column("body_sha256", String(64), nullable=False),
+    Column("body_size", Integer, nullable=False),
+    Column("content_hash", String(64)),
+    Column("code", String(64)),
+    Column("detail", Text, nullable=False),
+    Column("error", Text),
+    UniqueConstraint("post_pk", "seq", name="uq_observations_post_seq"),
+)
+Index("ix_observations_post_pk", observations.c.post_pk)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("post_pk", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("first_seen_at", Float, nullable=False),
+    Column("last_seen_alive_at", Float),
+    Column("first_seen_removed_at", Float),
+    Column("signal", Text, nullable=False),
+    Column("edited", Boolean, nullable=False),
+    Column("content_hash", String(64)),
+    Column("checks", Integer, nullable=False),  # observations of this post so far
+    Column("failures", Integer, nullable=False),  # consecutive transient failures
+    Column("history", Text, nullable=False),  # JSON list of [at, status]
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_verdicts_status", verdicts.c.status)
+
+schedule = Table(
+    "schedule",
+    metadata,
+    Column("post_pk", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("next_check_at", Float, nullable=False),
+)
+Index("ix_schedule_next_check_at", schedule.c.next_check_at)

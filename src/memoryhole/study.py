@@ -1,0 +1,93 @@
+"""A study folder: configuration, store, blobs and the pseudonymisation secret.
+
+Layout::
+
+    STUDY/
+      memoryhole.toml   configuration (docs/formats.md)
+      store.sqlite      the database (SQLite, WAL) unless database_url says otherwise
+      blobs/            raw response bodies, content-addressed (store/blobs.py)
+      secret.key        HMAC key for author pseudonyms (0600; never share it)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
+from memoryhole.errors import ConfigError, StudyNotFoundError
+from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.db import create_study_engine, migrate
+
+CONFIG_FILE = "memoryhole.toml"
+DATABASE_FILE = "store.sqlite"
+SECRET_FILE = "secret.key"
+BLOBS_DIR = "blobs"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+class Study:
+    def __init__(self, path: Path, config: StudyConfig, engine: Engine, secret: bytes) -> None:
+        self.path = path
+        self.config = config
+        self.engine = engine
+        self.blobs = FileBlobStore(path / BLOBS_DIR)
+        self._secret = secret
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @classmethod
+    def init(cls, path: Path) -> Study:
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / CONFIG_FILE).exists():
+            raise ConfigError(f"{path} already holds a study; open it with --study {path}")
+        (path / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
+        if not (path / SECRET_FILE).exists():
+            _write_private(path / SECRET_FILE, secrets.token_bytes(32))
+        (path / BLOBS_DIR).mkdir(exist_ok=True)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path) -> Study:
+        if not (path / CONFIG_FILE).exists():
+            raise StudyNotFoundError(
+                f"no study in {path} ({CONFIG_FILE} missing); create one with "
+                f"`memoryhole init {path}` or pass --study DIR"
+            )
+        config = load_config(path / CONFIG_FILE)
+        try:
+            secret = (path / SECRET_FILE).read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{path / SECRET_FILE} is missing; pseudonyms need it") from None
+        url = config.database_url or f"sqlite:///{(path / DATABASE_FILE).resolve()}"
+        engine = create_study_engine(url)
+        migrate(engine)
+        return cls(path, config, engine, secret)
+
+    def pseudonym(self, platform: str, raw_author_id: str) -> str:
+        """Stable within this study, unlinkable without its secret (HMAC-SHA256)."""
+        message = f"{platform}:{raw_author_id}".encode()
+        return "a_" + hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:20]
+
+    def base_url(self, platform: str) -> str | None:
+        settings = self.config.platforms.get(platform)
+        return settings.base_url if settings else None
+
+    def set_base_url(self, platform: str, url: str) -> None:
+        update_config(self.config_path, ("platforms", platform), "base_url", url)
+        self.config = load_config(self.config_path)
+
+    def close(self) -> None:
+        self.engine.dispose()
