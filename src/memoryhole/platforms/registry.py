@@ -9,7 +9,7 @@ from memoryhole.errors import TargetError
 from memoryhole.model import Target
 from memoryhole.platforms.base import Platform
 
-PlatformFactory = Callable[[str], Platform]
+PlatformFactory = Callable[..., Platform]
 
 
 def _builtin() -> dict[str, PlatformFactory]:
@@ -26,12 +26,13 @@ def available() -> dict[str, PlatformFactory]:
     return factories
 
 
-def get(name: str, base_url: str) -> Platform:
+def get(name: str, base_url: str | None = None) -> Platform:
+    """An adapter for ``name``, talking to ``base_url`` (default: the real platform's)."""
     factories = available()
     if name not in factories:
         known = ", ".join(sorted(factories))
         raise TargetError(f"unknown platform {name!r}; known platforms: {known}")
-    return factories[name](base_url)
+    return factories[name](base_url) if base_url else factories[name]()
 
 
 def parse_target(spec: str, base_url: str = "") -> Target:
@@ -41,4 +42,4 @@ def parse_target(spec: str, base_url: str = "") -> Target:
         raise TargetError(
             f"target {spec!r} is not PLATFORM:WHAT; try e.g. weibo:user/1234567 or weibo:all"
         )
-    return get(platform, base_url or "http://127.0.0.1").parse_target(rest)
+    return get(platform, base_url or None).parse_target(rest)

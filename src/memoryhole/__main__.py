@@ -1,0 +1,3 @@
+from memoryhole.cli import main
+
+main()

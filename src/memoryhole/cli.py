@@ -1,0 +1,236 @@
+"""The ``memoryhole`` command line. Thin: every command calls a module that does the work."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+from memoryhole.errors import MemoryholeError
+
+app = typer.Typer(
+    name="memoryhole",
+    help="An open-source censorship observatory: watch posts, catch removals, keep evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sim_app = typer.Typer(help="The simulated censoring platform.", no_args_is_help=True)
+export_app = typer.Typer(help="Write study data in open formats.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+app.add_typer(export_app, name="export")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+
+StudyOption = Annotated[
+    Path, typer.Option("--study", help="The study folder (default: the current directory).")
+]
+
+
+def _open(study: Path) -> Any:
+    from memoryhole.study import Study
+
+    return Study.open(study)
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new study.")]) -> None:
+    """Create a study folder: configuration, store and pseudonymisation secret."""
+    from memoryhole.study import Study
+
+    study = Study.init(directory)
+    console.print(f"[green]created study[/] {study.path}")
+    console.print(f"next: memoryhole watch weibo:all --base-url URL --study {directory}")
+
+
+@app.command()
+def watch(
+    targets: Annotated[list[str], typer.Argument(help="e.g. weibo:user/1234567 or weibo:all")],
+    base_url: Annotated[
+        str | None, typer.Option(help="The platform's base URL (e.g. a simulator's).")
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Add accounts, feeds or searches to watch."""
+    from memoryhole.platforms.registry import parse_target
+    from memoryhole.store.queries import add_targets
+
+    opened = _open(study)
+    parsed = [parse_target(spec) for spec in targets]
+    if base_url:
+        for platform in sorted({t.platform for t in parsed}):
+            opened.set_base_url(platform, base_url)
+    added = add_targets(opened.engine, parsed, time.time())
+    for spec in added:
+        console.print(f"[green]watching[/] {spec}")
+    for target in parsed:
+        if target.spec not in added:
+            console.print(f"already watching {target.spec}")
+
+
+@app.command()
+def run(
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Stop after this long (wall clock): 90s, 10m, 2h.")
+    ] = None,
+    study: StudyOption = Path("."),
+    quiet: Annotated[bool, typer.Option(help="No live progress display.")] = False,
+) -> None:
+    """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops."""
+    from memoryhole.config import parse_duration
+
+    seconds = parse_duration(for_) if for_ else None
+    opened = _open(study)
+    stats = asyncio.run(_run_with_progress(opened, seconds, quiet))
+    console.print(
+        f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
+        f"{sum(stats.removals.values()):,} removals caught, "
+        f"{stats.committed_observations:,} observations committed"
+    )
+
+
+async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> Any:
+    from memoryhole.collect.collector import Collector
+    from memoryhole.collect.runner import run_study
+    from memoryhole.console import ProgressView
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    holder: list[Collector] = []
+    task = asyncio.create_task(
+        run_study(study, for_seconds=seconds, stop=stop, on_start=holder.append)
+    )
+    if quiet or not console.is_terminal:
+        return await task
+    while not holder and not task.done():
+        await asyncio.sleep(0.05)
+    if not holder:
+        return await task
+    with Live(ProgressView(holder[0]), console=console, refresh_per_second=4):
+        return await task
+
+
+@app.command()
+def status(study: StudyOption = Path(".")) -> None:
+    """Summarise a study: targets, posts, observations, verdicts."""
+    from memoryhole.console import summary_table
+    from memoryhole.store.queries import summarise
+
+    console.print(summary_table(summarise(_open(study).engine)))
+
+
+@export_app.command("verdicts")
+def export_verdicts(
+    format_: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    raw_author_ids: Annotated[
+        bool,
+        typer.Option(help="Real author ids instead of pseudonyms: for your own machine only."),
+    ] = False,
+    study: StudyOption = Path("."),
+) -> None:
+    """One line per post: post_id, author_id, first_seen_at, last_seen_alive_at,
+    first_seen_removed_at, verdict (docs/formats.md)."""
+    from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, iter_verdicts
+
+    if format_ not in ("jsonl", "csv"):
+        raise MemoryholeError(f"unknown format {format_!r}; use jsonl or csv")
+    rows = iter_verdicts(_open(study).engine, raw_author_ids=raw_author_ids)
+    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
+    try:
+        count = 0
+        if format_ == "csv":
+            writer = csv.DictWriter(handle, fieldnames=VERDICT_EXPORT_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        else:
+            for row in rows:
+                contract = {key: row[key] for key in VERDICT_EXPORT_FIELDS}
+                handle.write(json.dumps(contract, ensure_ascii=False) + "\n")
+                count += 1
+    finally:
+        if out:
+            handle.close()
+    if out:
+        err_console.print(f"wrote {count:,} verdicts to {out}")
+
+
+@sim_app.command("generate")
+def sim_generate(
+    out: Annotated[Path, typer.Option(help="Scenario file to write (JSONL).")],
+    policy: Annotated[
+        Path | None, typer.Option(help="Censor policy TOML (default: the shipped policy).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same scenario.")] = 0,
+) -> None:
+    """Build a scenario (posts, removals) from a censor policy."""
+    from memoryhole.sim.generate import generate_to_file
+    from memoryhole.sim.policy import DEFAULT_POLICY_PATH
+
+    summary = generate_to_file(policy or DEFAULT_POLICY_PATH, out, seed)
+    console.print(f"[green]wrote[/] {out}")
+    for key, value in summary.items():
+        console.print(f"  {key}: {value}")
+
+
+@sim_app.command("serve")
+def sim_serve(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    speed: Annotated[float, typer.Option(help="Platform seconds per real second.")] = 1.0,
+    faults: Annotated[
+        str | None,
+        typer.Option(help="e.g. 5xx=0.05,slow=0.02,truncate=0.05,captcha=0.02,reset=0.02"),
+    ] = None,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests per second before 429 + Retry-After.")
+    ] = None,
+) -> None:
+    """Serve a scenario over HTTP on loopback in Weibo's mobile API shapes."""
+    from memoryhole.sim.server import serve
+
+    console.print(f"serving {scenario} on http://127.0.0.1:{port} at {speed}x (Ctrl-C stops)")
+    serve(scenario, port=port, speed=speed, faults_spec=faults, rate_limit=rate_limit)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo study goes.")] = Path(
+        "memoryhole-demo"
+    ),
+    seconds: Annotated[float, typer.Option(help="How long the collector runs.")] = 90.0,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1200.0,
+    seed: Annotated[int, typer.Option(help="Scenario seed.")] = 1,
+) -> None:
+    """Generate a scenario, simulate a censoring platform, watch it, and show what was caught."""
+    from memoryhole.demo import run_demo
+
+    run_demo(directory, seconds=seconds, speed=speed, seed=seed, console=console)
+
+
+def main() -> None:
+    try:
+        app()
+    except MemoryholeError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

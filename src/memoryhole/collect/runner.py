@@ -1,0 +1,123 @@
+"""Wiring a study to its adapters, transport and clock, and running the collector."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import ipaddress
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from memoryhole.clock import AcceleratedClock, Clock, SystemClock
+from memoryhole.collect.collector import Collector, CollectorStats
+from memoryhole.collect.transport import AiohttpTransport, Transport
+from memoryhole.errors import ConfigError, StudyLockedError
+from memoryhole.platforms import registry
+from memoryhole.platforms.base import Platform
+from memoryhole.store.queries import watched_platforms
+from memoryhole.study import Study
+
+LOCK_FILE = "collector.lock"
+
+
+@contextmanager
+def collector_lock(study: Study) -> Iterator[None]:
+    """One collector per study. The OS drops the lock if the process dies, even by kill -9."""
+    handle = open(study.path / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StudyLockedError(
+            f"another collector is running on {study.path}; stop it first (Ctrl-C) or wait"
+        ) from None
+    try:
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def build_adapters(study: Study) -> dict[str, Platform]:
+    adapters: dict[str, Platform] = {}
+    for name in watched_platforms(study.engine):
+        adapters[name] = registry.get(name, study.base_url(name))
+    return adapters
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def simulator_clock(base_url: str) -> AcceleratedClock | None:
+    """The clock of a simulator at ``base_url``, if that is one on this machine."""
+    if not is_loopback(base_url):
+        return None
+    try:
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(base_url.rstrip("/") + "/__sim__/clock") as response,
+        ):
+            if response.status != 200:
+                return None
+            info = await response.json()
+        if not info.get("speed"):
+            return None
+        return AcceleratedClock(
+            float(info["platform_origin"]), float(info["wall_origin"]), float(info["speed"])
+        )
+    except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError):
+        return None
+
+
+async def resolve_clock(study: Study) -> Clock:
+    if study.config.collector.clock == "auto":
+        for name in watched_platforms(study.engine):
+            base_url = study.base_url(name)
+            if base_url:
+                clock = await simulator_clock(base_url)
+                if clock is not None:
+                    return clock
+    return SystemClock()
+
+
+async def run_study(
+    study: Study,
+    *,
+    for_seconds: float | None = None,
+    stop: asyncio.Event | None = None,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+    on_start: Callable[[Collector], None] | None = None,
+) -> CollectorStats:
+    """Run the collector on a study until ``stop``, ``for_seconds`` of wall time, or no work."""
+    with collector_lock(study):
+        adapters = build_adapters(study)
+        if not adapters:
+            raise ConfigError("nothing to watch; add targets with `memoryhole watch weibo:all`")
+        clock = clock or await resolve_clock(study)
+        transport = transport or AiohttpTransport(
+            timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
+        )
+        collector = Collector(study, adapters, transport, clock)
+        if on_start is not None:
+            on_start(collector)
+        deadline = time.time() + for_seconds if for_seconds is not None else None
+        try:
+            return await collector.run(stop=stop, wall_deadline=deadline)
+        finally:
+            await transport.close()

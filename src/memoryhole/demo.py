@@ -1,0 +1,107 @@
+"""``memoryhole demo``: a censoring platform, a collector watching it, and what it caught."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from memoryhole.collect.collector import Collector
+from memoryhole.collect.runner import run_study
+from memoryhole.config import update_config
+from memoryhole.console import REMOVAL_LABELS, ProgressView, duration
+from memoryhole.errors import ConfigError
+from memoryhole.model import Target
+from memoryhole.sim.generate import generate_to_file
+from memoryhole.sim.policy import DEFAULT_POLICY_PATH
+from memoryhole.sim.process import SimulatorProcess
+from memoryhole.sim.scenario import load_scenario
+from memoryhole.sim.truth import Evaluation, evaluate
+from memoryhole.store.queries import add_targets, iter_verdicts
+from memoryhole.study import CONFIG_FILE, Study
+
+DEMO_FAULTS = "5xx=0.01,captcha=0.005,truncate=0.005"
+DEMO_REAL_REQUESTS_PER_SECOND = 1500.0
+
+
+def _prepare_folder(directory: Path) -> None:
+    study_dir = directory / "study"
+    if study_dir.exists():
+        if not (study_dir / CONFIG_FILE).exists() or not (directory / "scenario.jsonl").exists():
+            raise ConfigError(f"{directory} exists and is not a demo folder; choose another --dir")
+        shutil.rmtree(study_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def run_demo(
+    directory: Path, *, seconds: float, speed: float, seed: int, console: Console
+) -> Evaluation:
+    _prepare_folder(directory)
+    scenario_path = directory / "scenario.jsonl"
+    console.rule("memoryhole demo")
+    console.print(f"1/4 generating a scenario from the default censor policy (seed {seed})")
+    generate_to_file(DEFAULT_POLICY_PATH, scenario_path, seed)
+    scenario = load_scenario(scenario_path)
+    console.print(
+        f"    {len(scenario):,} posts by {len({p.author_id for p in scenario}):,} authors"
+    )
+
+    study = Study.init(directory / "study")
+    budget = DEMO_REAL_REQUESTS_PER_SECOND / speed
+    update_config(study.config_path, ("collector",), "budget_per_second", budget)
+    update_config(study.config_path, ("collector",), "concurrency", 64)
+    study = Study.open(study.path)
+
+    console.print(f"2/4 starting the simulated platform at {speed:g}x with light faults")
+    with SimulatorProcess(scenario_path, speed=speed, faults=DEMO_FAULTS) as simulator:
+        study.set_base_url("weibo", simulator.base_url)
+        add_targets(study.engine, [Target("weibo", "all")], time.time())
+        console.print(f"3/4 watching weibo:all for {seconds:g} s (≈ {duration(seconds * speed)})")
+        holder: list[Collector] = []
+        stats = asyncio.run(_run(study, seconds, holder, console))
+        end = holder[0].clock.now() if holder else 0.0
+
+    verdicts = list(iter_verdicts(study.engine))
+    result = evaluate(scenario, verdicts, until=end)
+    console.print("4/4 what memoryhole caught (scored against the scenario's ground truth)")
+    console.print(_result_table(result, stats.checks, len(verdicts)))
+    console.print(
+        f"\nThe study is in {study.path}. Try:\n"
+        f"  memoryhole status --study {study.path}\n"
+        f"  memoryhole export verdicts --study {study.path} --format csv"
+    )
+    return result
+
+
+async def _run(study: Study, seconds: float, holder: list[Collector], console: Console) -> object:
+    task = asyncio.create_task(run_study(study, for_seconds=seconds, on_start=holder.append))
+    while not holder and not task.done():
+        await asyncio.sleep(0.05)
+    if holder and console.is_terminal:
+        with Live(ProgressView(holder[0], "collecting"), console=console, refresh_per_second=4):
+            return await task
+    return await task
+
+
+def _result_table(result: Evaluation, checks: int, posts: int) -> Table:
+    table = Table(show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("posts watched", f"{posts:,}")
+    table.add_row("checks made", f"{checks:,}")
+    table.add_row("removals that happened so far", f"{result.true_removals:,}")
+    for kind, label in REMOVAL_LABELS.items():
+        table.add_row(f"caught: {label}", f"{result.caught_by_kind.get(kind, 0):,}")
+    table.add_row("share of removals caught", f"{result.recall:.1%}")
+    table.add_row("  … of posts discovered before removal", f"{result.recall_of_watched:.1%}")
+    d50, d90 = result.delay_quantiles()
+    table.add_row("median detection delay", duration(d50))
+    table.add_row("p90 detection delay", duration(d90))
+    table.add_row("removal kind right", f"{result.attribution:.1%}")
+    table.add_row("false removals (must be 0)", f"{len(result.false_removals)}")
+    return table

@@ -1,0 +1,116 @@
+"""Comparing verdicts with a scenario's ground truth: what was caught, how fast, how exactly.
+
+Used by the demo, the tests and the benchmarks. A *false removal* is any removal verdict for a
+post that was not removed by then, or dated before its true removal: the worst bug memoryhole
+can have, so it is counted separately and must be zero.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
+
+REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended", "unknown"})
+
+
+@dataclass
+class Evaluation:
+    true_removals: int = 0  # removals in the scenario up to the evaluation time
+    true_removals_of_watched: int = 0  # ... of posts the collector had discovered
+    caught: int = 0
+    caught_by_kind: Counter[str] = field(default_factory=Counter)
+    correctly_attributed: int = 0
+    false_removals: list[str] = field(default_factory=list)
+    interval_misses: list[str] = field(default_factory=list)  # truth outside the interval
+    delays: list[float] = field(default_factory=list)
+    widths: list[float] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.true_removals if self.true_removals else 1.0
+
+    @property
+    def recall_of_watched(self) -> float:
+        watched = self.true_removals_of_watched
+        return self.caught / watched if watched else 1.0
+
+    @property
+    def attribution(self) -> float:
+        return self.correctly_attributed / self.caught if self.caught else 1.0
+
+    def delay_quantiles(self) -> tuple[float | None, float | None]:
+        return quantile(self.delays, 0.5), quantile(self.delays, 0.9)
+
+    def width_quantiles(self) -> tuple[float | None, float | None]:
+        return quantile(self.widths, 0.5), quantile(self.widths, 0.9)
+
+    def as_dict(self) -> dict[str, Any]:
+        d50, d90 = self.delay_quantiles()
+        w50, w90 = self.width_quantiles()
+        return {
+            "true_removals": self.true_removals,
+            "true_removals_of_watched": self.true_removals_of_watched,
+            "caught": self.caught,
+            "caught_by_kind": dict(self.caught_by_kind),
+            "recall": self.recall,
+            "recall_of_watched": self.recall_of_watched,
+            "false_removals": len(self.false_removals),
+            "attribution_accuracy": self.attribution,
+            "interval_misses": len(self.interval_misses),
+            "median_detection_delay": d50,
+            "p90_detection_delay": d90,
+            "median_interval_width": w50,
+            "p90_interval_width": w90,
+        }
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 1000) - 1]
+
+
+def evaluate(
+    scenario: Iterable[ScenarioPost],
+    verdicts: Iterable[Mapping[str, Any]],
+    until: float,
+) -> Evaluation:
+    """Score ``verdicts`` (rows of ``export verdicts``) against the scenario up to ``until``."""
+    posts = {post.post_id: post for post in scenario}
+    suspended = suspension_times(posts.values())
+    truth: dict[str, tuple[float, str]] = {}
+    for post in posts.values():
+        removal = effective_removal(post, suspended)
+        if removal is not None and removal[0] <= until:
+            truth[post.post_id] = removal
+    result = Evaluation(true_removals=len(truth))
+    for row in verdicts:
+        post_id = str(row["post_id"])
+        actual = truth.get(post_id)
+        if actual is not None:
+            result.true_removals_of_watched += 1
+        if row["verdict"] not in REMOVED_VERDICTS:
+            continue
+        removed_seen = float(row["first_seen_removed_at"])
+        if actual is None or actual[0] > removed_seen:
+            result.false_removals.append(post_id)
+            continue
+        true_time, true_kind = actual
+        result.caught += 1
+        result.caught_by_kind[str(row["verdict"])] += 1
+        if row["verdict"] == true_kind:
+            result.correctly_attributed += 1
+        alive = row["last_seen_alive_at"]
+        if alive is not None and not float(alive) < true_time:
+            result.interval_misses.append(post_id)
+        result.delays.append(removed_seen - true_time)
+        if alive is not None:
+            result.widths.append(removed_seen - float(alive))
+    return result

@@ -1,0 +1,141 @@
+"""Reading and small writes on a study's store, shared by the CLI, the demo and the web layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+
+from memoryhole.model import Status, Target
+from memoryhole.store.schema import authors, observations, posts, targets, verdicts
+
+#: Field order of ``memoryhole export verdicts`` (a public contract, docs/formats.md).
+VERDICT_EXPORT_FIELDS = (
+    "post_id",
+    "author_id",
+    "first_seen_at",
+    "last_seen_alive_at",
+    "first_seen_removed_at",
+    "verdict",
+)
+
+
+def add_targets(engine: Engine, new: list[Target], now: float) -> list[str]:
+    """Add targets not yet watched; return the specs that were new."""
+    with engine.begin() as connection:
+        existing = set(connection.execute(select(targets.c.spec)).scalars())
+        added = [target for target in new if target.spec not in existing]
+        if added:
+            connection.execute(
+                insert(targets),
+                [
+                    {
+                        "platform": t.platform,
+                        "spec": t.spec,
+                        "kind": t.kind,
+                        "key": t.key,
+                        "added_at": now,
+                        "cursor": None,
+                        "next_poll_at": 0.0,
+                        "active": True,
+                    }
+                    for t in added
+                ],
+            )
+    return [t.spec for t in added]
+
+
+def watched_platforms(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        query = select(targets.c.platform).where(targets.c.active).distinct()
+        return sorted(connection.execute(query).scalars())
+
+
+def target_specs(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(targets.c.spec).order_by(targets.c.id)).scalars())
+
+
+def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[dict[str, Any]]:
+    """One dict per post in the ``export verdicts`` contract, plus extra fields after it."""
+    author_column = authors.c.raw_id if raw_author_ids else authors.c.pseudonym
+    query = (
+        select(
+            posts.c.post_id,
+            author_column.label("author_id"),
+            verdicts.c.first_seen_at,
+            verdicts.c.last_seen_alive_at,
+            verdicts.c.first_seen_removed_at,
+            verdicts.c.status,
+            posts.c.platform,
+            posts.c.published_at,
+            verdicts.c.edited,
+            verdicts.c.signal,
+            verdicts.c.checks,
+        )
+        .join(verdicts, verdicts.c.post_pk == posts.c.id)
+        .join(authors, authors.c.id == posts.c.author_pk)
+        .order_by(posts.c.id)
+    )
+    with engine.connect() as connection:
+        for row in connection.execute(query).mappings():
+            status = Status(row["status"])
+            yield {
+                "post_id": row["post_id"],
+                "author_id": row["author_id"],
+                "first_seen_at": row["first_seen_at"],
+                "last_seen_alive_at": row["last_seen_alive_at"],
+                "first_seen_removed_at": row["first_seen_removed_at"],
+                "verdict": Status.LIVE.value if status is Status.EDITED else status.value,
+                "platform": row["platform"],
+                "published_at": row["published_at"],
+                "edited": bool(row["edited"]),
+                "signal": row["signal"],
+                "checks": row["checks"],
+            }
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    targets: list[str]
+    posts: int
+    observations: int
+    transient: int
+    verdicts: dict[str, int]
+    first_observed_at: float | None
+    last_observed_at: float | None
+
+
+def summarise(engine: Engine) -> StudySummary:
+    with engine.connect() as connection:
+        post_count = connection.execute(select(func.count()).select_from(posts)).scalar() or 0
+        obs_count, first, last = connection.execute(
+            select(
+                func.count(),
+                func.min(observations.c.observed_at),
+                func.max(observations.c.observed_at),
+            )
+        ).one()
+        transient = (
+            connection.execute(
+                select(func.count()).where(observations.c.status == Status.UNREACHABLE.value)
+            ).scalar()
+            or 0
+        )
+        by_status: dict[str, int] = {
+            str(status): int(count)
+            for status, count in connection.execute(
+                select(verdicts.c.status, func.count()).group_by(verdicts.c.status)
+            )
+        }
+    return StudySummary(
+        targets=target_specs(engine),
+        posts=post_count,
+        observations=obs_count,
+        transient=transient,
+        verdicts=by_status,
+        first_observed_at=first,
+        last_observed_at=last,
+    )
