@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from memoryhole.collect.collector import Collector
+from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.runner import run_study
 from memoryhole.config import update_config
 from memoryhole.console import REMOVAL_LABELS, ProgressView, duration
@@ -78,7 +78,9 @@ def run_demo(
     return result
 
 
-async def _run(study: Study, seconds: float, holder: list[Collector], console: Console) -> object:
+async def _run(
+    study: Study, seconds: float, holder: list[Collector], console: Console
+) -> CollectorStats:
     task = asyncio.create_task(run_study(study, for_seconds=seconds, on_start=holder.append))
     while not holder and not task.done():
         await asyncio.sleep(0.05)
