@@ -37,7 +37,9 @@ class TokenBucket:
                 await self.clock.sleep_until(self.paused_until)
                 continue
             self._refill(now)
-            if self.tokens >= 1.0:
-                self.tokens -= 1.0
+            # The tolerance keeps a float deficit of ~1e-16 from asking for a sleep too short to
+            # move a virtual clock at all (which would spin forever).
+            if self.tokens >= 1.0 - 1e-9:
+                self.tokens = max(0.0, self.tokens - 1.0)
                 return
             await self.clock.sleep_until(now + (1.0 - self.tokens) / self.rate)
