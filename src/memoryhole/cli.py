@@ -224,6 +224,26 @@ def demo(
     run_demo(directory, seconds=seconds, speed=speed, seed=seed, console=console)
 
 
+@bench_app.command("throughput")
+def bench_throughput(
+    seconds: Annotated[float, typer.Option(help="Length of each timed run.")] = 10.0,
+    posts: Annotated[int, typer.Option(help="Posts in the benchmark scenario.")] = 20_000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 32,
+    profile: Annotated[bool, typer.Option(help="Print where the collector's time goes.")] = False,
+) -> None:
+    """Checks/s end to end (archived + committed) vs a bare aiohttp loop, same server."""
+    from memoryhole.bench.throughput import run_throughput
+
+    console.print(f"simulator on loopback, {posts:,} posts, {concurrency} in flight, {seconds:g} s")
+    result = run_throughput(posts=posts, seconds=seconds, concurrency=concurrency, profile=profile)
+    console.print(f"bare aiohttp loop:      {result.bare_requests_per_second:8,.0f} req/s")
+    console.print(f"memoryhole collector:   {result.collector_checks_per_second:8,.0f} checks/s")
+    console.print(f"ratio:                  {result.ratio:8.1%}")
+    console.print(f"observations committed: {result.committed_observations:8,}")
+    if result.profile:
+        console.print(result.profile)
+
+
 def main() -> None:
     try:
         app()

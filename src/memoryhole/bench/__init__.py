@@ -1,0 +1,1 @@
+"""Benchmarks behind ``memoryhole bench``; the scripts in benchmarks/ call these."""
