@@ -209,6 +209,31 @@ def sim_serve(
     serve(scenario, port=port, speed=speed, faults_spec=faults, rate_limit=rate_limit)
 
 
+@sim_app.command("replay")
+def sim_replay(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    until: Annotated[
+        str | None,
+        typer.Option(help="Stop this long after the first post (default: last post + 1 day)."),
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for injected faults.")] = 0,
+    study: StudyOption = Path("."),
+) -> None:
+    """Replay a scenario through the collector on a virtual clock: days in seconds, resumable."""
+    from memoryhole.config import parse_duration
+    from memoryhole.sim.replay import replay
+    from memoryhole.sim.scenario import load_scenario
+
+    posts = load_scenario(scenario)
+    end = min(p.published_at for p in posts) + parse_duration(until) if until else None
+    stats, stopped_at = replay(_open(study), posts, until=end, faults=faults, seed=seed)
+    console.print(
+        f"replayed to {stopped_at:.0f}: {stats.checks:,} checks, {stats.discovered:,} posts, "
+        f"{sum(stats.removals.values()):,} removals caught"
+    )
+
+
 @app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo study goes.")] = Path(
