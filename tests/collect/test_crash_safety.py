@@ -1,0 +1,87 @@
+"""kill -9 at random points: nothing committed is lost or duplicated, and the verdicts (and the
+whole observation log) equal an uninterrupted run's."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tests.scenarios import known_removals
+
+from memoryhole.sim.scenario import write_scenario
+from memoryhole.store.queries import iter_verdicts
+from memoryhole.store.schema import observations
+from memoryhole.study import Study
+
+#: Wall-clock fields differ between runs by nature; everything else must be identical.
+WALL_CLOCK_COLUMNS = {"received_at", "elapsed"}
+
+
+def replay_command(study: Path, scenario: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "memoryhole", "sim", "replay",
+        "--scenario", str(scenario), "--until", "2d", "--study", str(study),
+    ]  # fmt: skip
+
+
+def observation_log(study: Path) -> list[tuple[object, ...]]:
+    opened = Study.open(study)
+    columns = [c for c in observations.c if c.name not in WALL_CLOCK_COLUMNS]
+    with opened.engine.connect() as connection:
+        rows = connection.execute(select(*columns).order_by(observations.c.id)).all()
+    opened.close()
+    return [tuple(row) for row in rows]
+
+
+def verdicts(study: Path) -> list[dict[str, object]]:
+    opened = Study.open(study)
+    result = list(iter_verdicts(opened.engine))
+    opened.close()
+    return result
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    posts = known_removals(1_700_000_000.0, posts=1500)
+    scenario = tmp_path / "scenario.jsonl"
+    write_scenario(posts, scenario)
+
+    Study.init(tmp_path / "clean").close()
+    subprocess.run(replay_command(tmp_path / "clean", scenario), check=True, timeout=600)
+
+    Study.init(tmp_path / "killed").close()
+    rng = random.Random(20261124)
+    kills = 0
+    for _ in range(40):
+        process = subprocess.Popen(
+            replay_command(tmp_path / "killed", scenario),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(1.0, 3.0))
+        if process.poll() is not None:
+            assert process.returncode == 0
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+    else:
+        pytest.fail("the replay never finished")
+    assert kills >= 2, "the test must really interrupt the run"
+
+    clean_log, killed_log = (
+        observation_log(tmp_path / "clean"),
+        observation_log(tmp_path / "killed"),
+    )
+    ids = [row[0] for row in killed_log]
+    assert ids == list(range(1, len(ids) + 1)), "observation ids are contiguous: none lost"
+    assert len(killed_log) == len(clean_log)
+    assert killed_log == clean_log
+    assert verdicts(tmp_path / "killed") == verdicts(tmp_path / "clean")
+    assert any(v["verdict"] == "censored" for v in verdicts(tmp_path / "clean"))

@@ -1,0 +1,128 @@
+"""The command line as a user meets it: help, errors that say what to do, the export contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memoryhole.sim.replay import replay
+from memoryhole.sim.scenario import load_scenario, write_scenario
+from memoryhole.store.queries import VERDICT_EXPORT_FIELDS
+from memoryhole.study import Study
+from tests.scenarios import known_removals
+
+
+def memoryhole(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "memoryhole", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_help_lists_every_command_with_a_description() -> None:
+    result = memoryhole("--help")
+    assert result.returncode == 0
+    for command in ("init", "watch", "run", "status", "export", "sim", "demo", "bench"):
+        assert command in result.stdout
+    sim = memoryhole("sim", "--help").stdout
+    for command in ("generate", "serve", "replay"):
+        assert command in sim
+
+
+def test_malformed_scenario_names_file_and_line_and_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    good = '{"post_id": "1", "author_id": "a", "published_at": 1, "text": "x"}'
+    bad.write_text(good + '\n{"post_id": "2", "author_id": "a", "published_at": "noon"}\n')
+    result = memoryhole("sim", "serve", "--scenario", str(bad), "--port", "1")
+    assert result.returncode != 0
+    assert f"{bad}:2" in result.stderr
+    assert "published_at" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_policy_names_file_and_line_and_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[authors]\ncount = 10\n\n[[keyword_list\nname = 'x'\n")
+    result = memoryhole("sim", "generate", "--policy", str(bad), "--out", str(tmp_path / "s.jsonl"))
+    assert result.returncode != 0
+    assert str(bad) in result.stderr
+    assert ":4" in result.stderr or "line 4" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_commands_on_a_missing_study_say_how_to_create_one(tmp_path: Path) -> None:
+    result = memoryhole("status", "--study", str(tmp_path / "nothing"))
+    assert result.returncode != 0
+    assert "memoryhole init" in result.stderr
+
+
+def test_bad_target_says_what_works(tmp_path: Path) -> None:
+    memoryhole("init", str(tmp_path / "s"))
+    result = memoryhole("watch", "weibo:user/abc", "--study", str(tmp_path / "s"))
+    assert result.returncode != 0
+    assert "weibo:user/" in result.stderr
+
+
+def test_init_watch_status(tmp_path: Path) -> None:
+    assert memoryhole("init", str(tmp_path / "s")).returncode == 0
+    assert (tmp_path / "s" / "secret.key").stat().st_mode & 0o077 == 0
+    result = memoryhole(
+        "watch", "weibo:all", "weibo:user/42", "--base-url", "http://127.0.0.1:9",
+        "--study", str(tmp_path / "s"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    status = memoryhole("status", "--study", str(tmp_path / "s"))
+    assert "weibo:all" in status.stdout and "weibo:user/42" in status.stdout
+    assert Study.open(tmp_path / "s").base_url("weibo") == "http://127.0.0.1:9"
+
+
+@pytest.fixture(scope="module")
+def replayed_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("replayed")
+    write_scenario(known_removals(1_700_000_000.0), root / "scenario.jsonl")
+    study = Study.init(root / "study")
+    replay(study, load_scenario(root / "scenario.jsonl"), until=1_700_000_000.0 + 86400)
+    return root / "study"
+
+
+def test_export_verdicts_jsonl_is_the_contract(replayed_study: Path) -> None:
+    result = memoryhole("export", "verdicts", "--study", str(replayed_study))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 48
+    assert all(tuple(row) == VERDICT_EXPORT_FIELDS for row in rows)
+    verdicts = {row["verdict"] for row in rows}
+    assert verdicts == {"live", "censored", "author_deleted", "account_suspended"}
+    for row in rows:
+        assert row["author_id"].startswith("a_"), "author ids are pseudonymised by default"
+        if row["verdict"] == "live":
+            assert row["first_seen_removed_at"] is None
+        else:
+            assert row["last_seen_alive_at"] < row["first_seen_removed_at"]
+
+
+def test_export_verdicts_csv_and_raw_ids(replayed_study: Path, tmp_path: Path) -> None:
+    out = tmp_path / "v.csv"
+    result = memoryhole(
+        "export", "verdicts", "--format", "csv", "--out", str(out), "--raw-author-ids",
+        "--study", str(replayed_study),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert tuple(rows[0]) == VERDICT_EXPORT_FIELDS
+    assert {row["author_id"] for row in rows} == {"1000000", "1000001", "1000002", "1000003"}
+
+
+def test_unknown_export_format_fails(replayed_study: Path) -> None:
+    result = memoryhole("export", "verdicts", "--format", "xml", "--study", str(replayed_study))
+    assert result.returncode != 0 and "jsonl or csv" in result.stderr

@@ -1,0 +1,65 @@
+"""Docs are checked like code: every command is documented, contracts match the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer.main
+
+from memoryhole.cli import app
+from memoryhole.model import VERDICT_VALUES, Status
+from memoryhole.store.queries import VERDICT_EXPORT_FIELDS
+
+ROOT = Path(__file__).parents[1]
+
+
+def command_paths(group: typer.Typer) -> list[str]:
+    click_group = typer.main.get_command(group)
+    paths = []
+    for name, command in click_group.commands.items():  # type: ignore[attr-defined]
+        sub = getattr(command, "commands", None)
+        if sub:
+            paths += [f"{name} {child}" for child in sub]
+        else:
+            paths.append(name)
+    return paths
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for path in command_paths(app):
+        assert f"memoryhole {path}" in readme, f"README does not mention `memoryhole {path}`"
+
+
+def test_readme_has_a_quick_start_of_two_commands_that_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "## Quick start" in readme
+    for script in ("scripts/demo", "scripts/test"):
+        assert script in readme
+        assert (ROOT / script).exists()
+    assert "scripts/test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_verdict_export_contract_is_documented_as_implemented() -> None:
+    formats = (ROOT / "docs" / "formats.md").read_text()
+    section = formats.split("## `memoryhole export verdicts`")[1].split("\n## ")[0]
+    documented = [
+        line.split("|")[1].strip(" `") for line in section.splitlines() if line.startswith("| `")
+    ]
+    assert tuple(documented) == VERDICT_EXPORT_FIELDS
+    for value in VERDICT_VALUES:
+        assert f"`{value}`" in section
+
+
+def test_every_status_is_explained_in_the_methodology() -> None:
+    methodology = (ROOT / "docs" / "methodology.md").read_text()
+    for status in Status:
+        assert f"| `{status.value}` |" in methodology
+
+
+def test_docs_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for part in readme.split("](")[1:]:
+        target = part.split(")")[0]
+        if not target.startswith("http"):
+            assert (ROOT / target).exists(), target

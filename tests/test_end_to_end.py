@@ -1,0 +1,85 @@
+"""The whole loop over real HTTP on loopback: simulator process, collector, store, export."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from memoryhole.collect.collector import Collector
+from memoryhole.collect.runner import run_study
+from memoryhole.config import update_config
+from memoryhole.model import Target
+from memoryhole.sim.process import SimulatorProcess
+from memoryhole.sim.scenario import (
+    effective_removal,
+    load_scenario,
+    suspension_times,
+    write_scenario,
+)
+from memoryhole.sim.truth import evaluate
+from memoryhole.store.queries import add_targets, iter_verdicts
+from memoryhole.study import Study
+from tests.scenarios import known_removals
+
+SPEED = 600.0
+
+
+def watch_simulator(
+    tmp_path: Path, *, seconds: float, faults: str | None = None, timeout: float = 5.0
+) -> tuple[list[dict[str, object]], float, Path]:
+    scenario_path = tmp_path / "scenario.jsonl"
+    write_scenario(known_removals(time.time() - 86400.0), scenario_path)
+    study = Study.init(tmp_path / "study")
+    update_config(study.config_path, ("collector",), "budget_per_second", 2.0)
+    update_config(study.config_path, ("collector",), "timeout", timeout)
+    study = Study.open(study.path)
+    holder: list[Collector] = []
+    with SimulatorProcess(scenario_path, speed=SPEED, faults=faults) as simulator:
+        study.set_base_url("weibo", simulator.base_url)
+        add_targets(study.engine, [Target("weibo", "all")], time.time())
+        asyncio.run(run_study(study, for_seconds=seconds, on_start=holder.append))
+        end = holder[0].clock.now()
+    return list(iter_verdicts(study.engine)), end, scenario_path
+
+
+def assert_everything_caught_and_nothing_invented(
+    verdicts: list[dict[str, object]], end: float, scenario_path: Path
+) -> None:
+    scenario = load_scenario(scenario_path)
+    suspended = suspension_times(scenario)
+    last_removal = max(r[0] for p in scenario if (r := effective_removal(p, suspended)))
+    assert end > last_removal + 3600, "the run must outlast the last removal by an hour"
+    result = evaluate(scenario, verdicts, until=end)
+    assert result.false_removals == []
+    assert result.interval_misses == []
+    assert result.true_removals >= 20
+    assert result.caught == result.true_removals, "every removal found"
+    assert result.attribution == 1.0, "every removal of the right kind"
+    never_removed = {p.post_id for p in scenario if effective_removal(p, suspended) is None}
+    by_post = {str(v["post_id"]): v for v in verdicts}
+    assert never_removed <= set(by_post), "every post was discovered"
+    assert all(by_post[post_id]["verdict"] == "live" for post_id in never_removed)
+    assert set(result.caught_by_kind) == {"censored", "author_deleted", "account_suspended"}
+
+
+@pytest.mark.slow
+def test_every_removal_found_with_its_kind_and_an_interval_containing_it(tmp_path: Path) -> None:
+    verdicts, end, scenario_path = watch_simulator(tmp_path, seconds=22.0)
+    assert_everything_caught_and_nothing_invented(verdicts, end, scenario_path)
+
+
+@pytest.mark.slow
+def test_faults_at_a_high_rate_cause_no_false_removal_and_hide_no_removal(tmp_path: Path) -> None:
+    faults = "5xx=0.15,slow=0.03,truncate=0.1,captcha=0.1,reset=0.05,slow_seconds=1.5"
+    verdicts, end, scenario_path = watch_simulator(
+        tmp_path, seconds=30.0, faults=faults, timeout=0.5
+    )
+    assert_everything_caught_and_nothing_invented(verdicts, end, scenario_path)
+    study = Study.open(tmp_path / "study")
+    from memoryhole.store.queries import summarise
+
+    summary = summarise(study.engine)
+    assert summary.transient > 0.2 * summary.observations, "faults were really injected"
