@@ -1,0 +1,613 @@
+"""Per-term removal statistics: which terms make a post more likely to be removed?
+
+The method follows Bamman, O'Connor & Smith (2012, "Censorship and deletion practices in
+Chinese social media", First Monday 17(3)), who ranked terms by the deletion rate of the posts
+containing them against the overall rate, with three improvements:
+
+* every rate has a confidence interval (Wilson 1927 score interval, or Clopper–Pearson);
+* each term is tested, exactly, against the corpus baseline (one-sided binomial test, or
+  Fisher's exact test of "posts with the term vs the rest"), and the many tests are corrected
+  with Benjamini & Hochberg (1995) q-values, so a list "q < 0.05" is expected to hold at most
+  5 % false discoveries;
+* removal kinds are kept apart: ``kind`` chooses which verdict counts as "removed" (default
+  ``censored``), so an author's own deletions do not pass for censorship.
+
+Also: co-occurring term pairs ("A + B" rules in censor lists), and a same-author matched
+comparison (after Fu, Chan & Chau 2013) by a stratified Cochran–Mantel–Haenszel test.
+
+Everything is count based. Posts are read once into a :class:`TermIndex`: an integer id per
+term, per-term counts by outcome (``numpy.bincount`` over ids, chunk by chunk) and, if kept, the
+sparse post x term incidence (CSR arrays). No statistic ever scans the corpus per term.
+
+Assumptions (see docs/statistics.md): posts are independent units (a repost storm of one text
+is many posts); the baseline rate is the rate over all analysed posts; presence, not frequency,
+of a term in a post is what counts; p-values are valid one term at a time, and BH needs
+independence or positive dependence between the tests (terms that co-occur are positively
+dependent, which BH tolerates).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from memoryhole.analysis.stats import (
+    FloatArray,
+    IntArray,
+    bh_qvalues,
+    binomial_greater_pvalues,
+    clopper_pearson_interval,
+    cmh_greater,
+    fisher_greater_pvalues,
+    wilson_interval,
+)
+from memoryhole.model import VERDICT_VALUES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Test = Literal["binomial", "fisher"]
+Interval = Literal["wilson", "clopper-pearson"]
+
+#: The verdicts that are removals: each can be chosen as ``kind``.
+REMOVAL_OUTCOMES: Final = ("censored", "author_deleted", "account_suspended", "unknown")
+
+#: The columns every result table starts with (the JSON field names are a contract).
+COLUMNS: Final = (
+    "term",
+    "posts",
+    "removed",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "lift",
+    "p_value",
+    "q_value",
+)
+
+_CHUNK = 50_000
+
+
+class PostTerms(NamedTuple):
+    """One post for the term statistics: its set of terms, its verdict and its author."""
+
+    terms: AbstractSet[str]
+    outcome: str
+    author: str | None = None
+
+
+Record = PostTerms | tuple[AbstractSet[str], str] | tuple[AbstractSet[str], str, str | None]
+
+
+def _iter_records(records: Any) -> Iterator[tuple[AbstractSet[str], str, str | None]]:
+    """Records as (terms, outcome, author): tuples, PostTerms, or a DataFrame with the columns
+    ``terms``, ``outcome`` and optionally ``author``."""
+    if hasattr(records, "itertuples") and hasattr(records, "columns"):
+        columns = list(records.columns)
+        if "terms" not in columns or "outcome" not in columns:
+            raise ValueError("a DataFrame of posts needs the columns 'terms' and 'outcome'")
+        authors = records["author"] if "author" in columns else [None] * len(records)
+        yield from zip(records["terms"], records["outcome"], authors, strict=True)
+        return
+    for record in records:
+        if len(record) == 2:
+            yield record[0], record[1], None
+        else:
+            yield record[0], record[1], record[2]
+
+
+@dataclass
+class TermIndex:
+    """Posts read once: term ids, per-term counts by outcome, and the sparse incidence.
+
+    ``counts[o, t]`` is the number of posts with outcome ``outcomes[o]`` containing term
+    ``vocab[t]``; ``post_outcome[i]`` is post ``i``'s outcome code and ``post_author[i]`` its
+    author code (-1 when unknown). When built with ``keep_incidence=True`` (the default), the
+    terms of post ``i`` are ``indices[indptr[i]:indptr[i + 1]]`` (CSR layout), which the pair
+    and same-author analyses need. Memory: 4 bytes per (post, term) incidence.
+    """
+
+    vocab: list[str]
+    outcomes: list[str]
+    counts: IntArray
+    post_outcome: npt.NDArray[np.int16]
+    post_author: npt.NDArray[np.int32]
+    authors: list[str]
+    indptr: IntArray | None = None
+    indices: npt.NDArray[np.int32] | None = None
+    _term_ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, records: Iterable[Record] | Any, keep_incidence: bool = True) -> TermIndex:
+        """Read posts (see :class:`PostTerms`, or ``(terms, outcome[, author])`` tuples, or a
+        DataFrame with columns ``terms``, ``outcome``, ``author``) in one streaming pass."""
+        term_ids: dict[str, int] = {}
+        outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
+        author_ids: dict[str, int] = {}
+        counts = np.zeros((len(outcome_ids), 0), dtype=np.int64)
+        post_outcome = array("h")
+        post_author = array("i")
+        all_indices = array("i")
+        lengths_all = array("q")
+        chunk_ids: list[int] = []
+        chunk_lengths: list[int] = []
+        chunk_outcomes: list[int] = []
+
+        def flush() -> None:
+            nonlocal counts
+            if not chunk_lengths:
+                return
+            ids = np.fromiter(chunk_ids, dtype=np.int64, count=len(chunk_ids))
+            codes = np.repeat(np.asarray(chunk_outcomes, dtype=np.int64), np.asarray(chunk_lengths))
+            n_terms, n_out = len(term_ids), len(outcome_ids)
+            if counts.shape != (n_out, n_terms):
+                grown = np.zeros((n_out, n_terms), dtype=np.int64)
+                grown[: counts.shape[0], : counts.shape[1]] = counts
+                counts = grown
+            if ids.size:
+                counts += np.bincount(codes * n_terms + ids, minlength=n_out * n_terms).reshape(
+                    n_out, n_terms
+                )
+            if keep_incidence:
+                all_indices.frombytes(ids.astype(np.int32).tobytes())
+                lengths_all.extend(chunk_lengths)
+            chunk_ids.clear()
+            chunk_lengths.clear()
+            chunk_outcomes.clear()
+
+        for terms, outcome, author in _iter_records(records):
+            code = outcome_ids.get(outcome)
+            if code is None:
+                code = outcome_ids[outcome] = len(outcome_ids)
+            post_outcome.append(code)
+            if author is None:
+                post_author.append(-1)
+            else:
+                a = author_ids.get(author)
+                if a is None:
+                    a = author_ids[author] = len(author_ids)
+                post_author.append(a)
+            before = len(chunk_ids)
+            chunk_ids.extend([term_ids.setdefault(t, len(term_ids)) for t in terms])
+            chunk_lengths.append(len(chunk_ids) - before)
+            chunk_outcomes.append(code)
+            if len(chunk_lengths) >= _CHUNK:
+                flush()
+        flush()
+        n_terms, n_out = len(term_ids), len(outcome_ids)
+        if counts.shape != (n_out, n_terms):
+            grown = np.zeros((n_out, n_terms), dtype=np.int64)
+            grown[: counts.shape[0], : counts.shape[1]] = counts
+            counts = grown
+        indptr: IntArray | None = None
+        indices: npt.NDArray[np.int32] | None = None
+        if keep_incidence:
+            indptr = np.zeros(len(lengths_all) + 1, dtype=np.int64)
+            np.cumsum(np.frombuffer(lengths_all, dtype=np.int64), out=indptr[1:])
+            indices = np.frombuffer(all_indices, dtype=np.int32).copy()
+        return cls(
+            vocab=list(term_ids),
+            outcomes=list(outcome_ids),
+            counts=counts,
+            post_outcome=np.frombuffer(post_outcome, dtype=np.int16).copy(),
+            post_author=np.frombuffer(post_author, dtype=np.int32).copy(),
+            authors=list(author_ids),
+            indptr=indptr,
+            indices=indices,
+            _term_ids=term_ids,
+        )
+
+    @property
+    def n_posts(self) -> int:
+        return int(self.post_outcome.size)
+
+    def term_id(self, term: str) -> int | None:
+        if not self._term_ids and self.vocab:
+            self._term_ids = {t: i for i, t in enumerate(self.vocab)}
+        return self._term_ids.get(term)
+
+    def outcome_codes(self, names: Iterable[str]) -> list[int]:
+        return [self.outcomes.index(n) for n in names if n in self.outcomes]
+
+    def _require_incidence(self) -> tuple[IntArray, npt.NDArray[np.int32]]:
+        if self.indptr is None or self.indices is None:
+            raise ValueError("this analysis needs a TermIndex built with keep_incidence=True")
+        return self.indptr, self.indices
+
+    def post_term_rows(self) -> IntArray:
+        """The post number of each incidence entry (parallel to ``indices``)."""
+        indptr, _ = self._require_incidence()
+        return np.repeat(np.arange(self.n_posts, dtype=np.int64), np.diff(indptr))
+
+
+def _kind_set(kind: str | Collection[str]) -> tuple[str, ...]:
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    for k in kinds:
+        if k not in REMOVAL_OUTCOMES:
+            raise ValueError(f"kind {k!r} is not a removal verdict: use one of {REMOVAL_OUTCOMES}")
+    if not kinds:
+        raise ValueError("kind must name at least one removal verdict")
+    return kinds
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """Which posts are analysed and which count as removed, as masks over outcome codes."""
+
+    removed_codes: npt.NDArray[np.bool_]  # per outcome code
+    included_codes: npt.NDArray[np.bool_]
+    n_posts: int
+    n_removed: int
+
+    def post_masks(self, index: TermIndex) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        return self.included_codes[index.post_outcome], self.removed_codes[index.post_outcome]
+
+
+def _select(
+    index: TermIndex, kind: str | Collection[str], exclude_outcomes: Collection[str]
+) -> _Selection:
+    kinds = _kind_set(kind)
+    removed = np.array([o in kinds for o in index.outcomes], dtype=bool)
+    included = np.array([o not in exclude_outcomes for o in index.outcomes], dtype=bool)
+    if np.any(removed & ~included):
+        raise ValueError("an excluded outcome cannot also be the removal kind")
+    per_outcome = np.bincount(index.post_outcome, minlength=len(index.outcomes))
+    return _Selection(
+        removed_codes=removed,
+        included_codes=included,
+        n_posts=int(per_outcome[included].sum()),
+        n_removed=int(per_outcome[removed].sum()),
+    )
+
+
+def _as_index(data: TermIndex | Iterable[Record] | Any) -> TermIndex:
+    return data if isinstance(data, TermIndex) else TermIndex.build(data)
+
+
+def _rate_table(
+    terms: Sequence[str],
+    posts: IntArray,
+    removed: IntArray,
+    n_posts: int,
+    n_removed: int,
+    test: Test,
+    ci: Interval,
+    alpha: float,
+) -> dict[str, Any]:
+    """The contract columns for a set of (posts, removed) counts against the baseline."""
+    baseline = n_removed / n_posts if n_posts else float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = removed / posts
+        lift = rate / baseline if baseline > 0 else np.full(rate.shape, np.nan)
+    if ci == "wilson":
+        low, high = wilson_interval(removed, posts, alpha)
+    elif ci == "clopper-pearson":
+        low, high = clopper_pearson_interval(removed, posts, alpha)
+    else:
+        raise ValueError(f"unknown interval {ci!r}: use 'wilson' or 'clopper-pearson'")
+    if test == "binomial":
+        p = binomial_greater_pvalues(removed, posts, baseline if n_posts else 0.0)
+    elif test == "fisher":
+        p = fisher_greater_pvalues(removed, posts, n_removed, n_posts)
+    else:
+        raise ValueError(f"unknown test {test!r}: use 'binomial' or 'fisher'")
+    return {
+        "term": list(terms),
+        "posts": posts,
+        "removed": removed,
+        "rate": rate,
+        "ci_low": low,
+        "ci_high": high,
+        "lift": lift,
+        "p_value": p,
+        "q_value": bh_qvalues(p),
+    }
+
+
+def _sorted_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame(columns)
+    frame = frame.sort_values(
+        ["q_value", "lift", "posts", "term"],
+        ascending=[True, False, False, True],
+        na_position="last",
+        kind="mergesort",
+    )
+    return frame.reset_index(drop=True)
+
+
+def term_stats(
+    data: TermIndex | Iterable[Record] | Any,
+    *,
+    kind: str | Collection[str] = "censored",
+    min_posts: int = 20,
+    test: Test = "binomial",
+    ci: Interval = "wilson",
+    alpha: float = 0.05,
+    exclude_outcomes: Collection[str] = (),
+) -> pd.DataFrame:
+    """Removal statistics for every term found in at least ``min_posts`` posts.
+
+    ``data``: a :class:`TermIndex` or the records to build one from. ``kind``: the verdict(s)
+    that count as removed; every other analysed post counts as not removed.
+    ``exclude_outcomes``: verdicts whose posts are left out altogether (e.g. ``("unknown",)``,
+    or the other removal kinds to compare "censored" against surviving posts only).
+
+    Returns one row per tested term, sorted by ``q_value`` then ``lift`` (descending):
+
+    ``term, posts, removed, rate, ci_low, ci_high, lift, p_value, q_value`` (the contract),
+    then ``n_<outcome>`` (posts of each verdict containing the term) and ``significant``
+    (``q_value < alpha``). ``rate = removed / posts``; ``ci_*`` its ``1 - alpha`` interval;
+    ``lift = rate / baseline`` with ``baseline = removed posts / analysed posts`` (NaN when
+    nothing was removed); ``p_value`` the one-sided exact test of "rate > baseline"
+    (``test="binomial"``: ``P(Bin(posts, baseline) >= removed)``; ``test="fisher"``: the
+    hypergeometric tail of the table term vs rest, which, unlike the binomial test, does not
+    count the term's own posts in its baseline); ``q_value`` the Benjamini–Hochberg adjusted
+    p-value over all tested terms. The baseline is stored in ``frame.attrs``.
+    """
+    if min_posts < 1:
+        raise ValueError("min_posts must be at least 1")
+    index = _as_index(data)
+    sel = _select(index, kind, exclude_outcomes)
+    posts_all = index.counts[sel.included_codes].sum(axis=0)
+    removed_all = index.counts[sel.removed_codes].sum(axis=0)
+    tested = np.flatnonzero(posts_all >= min_posts)
+    columns = _rate_table(
+        [index.vocab[i] for i in tested],
+        posts_all[tested],
+        removed_all[tested],
+        sel.n_posts,
+        sel.n_removed,
+        test,
+        ci,
+        alpha,
+    )
+    for code, name in enumerate(index.outcomes):
+        if sel.included_codes[code]:
+            columns[f"n_{name}"] = index.counts[code, tested]
+    columns["significant"] = columns["q_value"] < alpha
+    frame = _sorted_frame(columns)
+    frame.attrs.update(_attrs(sel, kind, test, alpha))
+    return frame
+
+
+def _attrs(sel: _Selection, kind: str | Collection[str], test: str, alpha: float) -> dict[str, Any]:
+    return {
+        "posts": sel.n_posts,
+        "removed": sel.n_removed,
+        "baseline": sel.n_removed / sel.n_posts if sel.n_posts else float("nan"),
+        "kind": kind if isinstance(kind, str) else list(kind),
+        "test": test,
+        "alpha": alpha,
+    }
+
+
+def _overlapping(a: str, b: str) -> bool:
+    """True when one term's text contains the other's (``c2:六四`` and ``w:六四天``)."""
+    ta, tb = a.partition(":")[2] or a, b.partition(":")[2] or b
+    return ta in tb or tb in ta
+
+
+def pair_stats(
+    data: TermIndex | Iterable[Record] | Any,
+    *,
+    kind: str | Collection[str] = "censored",
+    top_k: int = 200,
+    min_posts: int = 20,
+    test: Test = "binomial",
+    ci: Interval = "wilson",
+    alpha: float = 0.05,
+    exclude_outcomes: Collection[str] = (),
+    skip_overlapping: bool = True,
+) -> pd.DataFrame:
+    """Statistics for co-occurring pairs among the ``top_k`` most frequent terms.
+
+    A pair "A + B" counts the posts containing both. The contract columns are computed as in
+    :func:`term_stats` (``term`` is ``"A + B"``, ``q_value`` is BH over the tested pairs), and
+    the pair is compared with each single: ``p_vs_a`` is the one-sided Fisher exact test,
+    within posts containing A, of "posts with B are removed more often than posts without B"
+    (and ``p_vs_b`` symmetrically). ``p_vs_singles = max(p_vs_a, p_vs_b)`` is the
+    intersection–union test of "the pair's rate is above both singles' other posts'";
+    ``q_vs_singles`` is its BH q-value over the pairs and ``above_singles`` flags
+    ``q_vs_singles < alpha`` — candidates for an "A + B" rule. ``skip_overlapping`` drops pairs
+    where one term's text contains the other's (e.g. ``c2:六四`` with ``c3:六四天``), which
+    co-occur by construction.
+
+    Cost: a sparse product over the posts' top-K terms (scipy.sparse), O(incidences + K^2).
+    """
+    from scipy import sparse  # type: ignore[import-untyped]
+
+    index = _as_index(data)
+    _, indices = index._require_incidence()
+    sel = _select(index, kind, exclude_outcomes)
+    posts_all = index.counts[sel.included_codes].sum(axis=0)
+    removed_all = index.counts[sel.removed_codes].sum(axis=0)
+    candidates = np.flatnonzero(posts_all >= min_posts)
+    order = np.lexsort((candidates, -posts_all[candidates]))
+    top = candidates[order[:top_k]]
+    if top.size < 2:
+        empty = _sorted_frame({c: [] for c in COLUMNS})
+        empty.attrs.update(_attrs(sel, kind, test, alpha))
+        return empty
+    included, removed_post = sel.post_masks(index)
+    column_of = np.full(len(index.vocab), -1, dtype=np.int64)
+    column_of[top] = np.arange(top.size)
+    rows = index.post_term_rows()
+    cols = column_of[indices]
+    keep = (cols >= 0) & included[rows]
+    x = sparse.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], cols[keep])),
+        shape=(index.n_posts, top.size),
+    )
+    both = (x.T @ x).toarray()
+    xr = x[np.flatnonzero(removed_post)]
+    both_removed = (xr.T @ xr).toarray()
+    ii, jj = np.triu_indices(top.size, k=1)
+    n_pair = both[ii, jj]
+    ok = n_pair >= min_posts
+    ii, jj = ii[ok], jj[ok]
+    names = [index.vocab[i] for i in top]
+    if skip_overlapping:
+        mask = np.array([not _overlapping(names[i], names[j]) for i, j in zip(ii, jj, strict=True)])
+        if mask.size:
+            ii, jj = ii[mask], jj[mask]
+    n_pair = both[ii, jj].astype(np.int64)
+    k_pair = both_removed[ii, jj].astype(np.int64)
+    columns = _rate_table(
+        [f"{names[i]} + {names[j]}" for i, j in zip(ii, jj, strict=True)],
+        n_pair,
+        k_pair,
+        sel.n_posts,
+        sel.n_removed,
+        test,
+        ci,
+        alpha,
+    )
+    n_a, k_a = posts_all[top][ii], removed_all[top][ii]
+    n_b, k_b = posts_all[top][jj], removed_all[top][jj]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        columns["rate_a"] = k_a / n_a
+        columns["rate_b"] = k_b / n_b
+    p_a = fisher_greater_pvalues(k_pair, n_pair, k_a, n_a)
+    p_b = fisher_greater_pvalues(k_pair, n_pair, k_b, n_b)
+    p_both = np.maximum(p_a, p_b)
+    q_both = bh_qvalues(p_both)
+    columns["p_vs_a"] = p_a
+    columns["p_vs_b"] = p_b
+    columns["p_vs_singles"] = p_both
+    columns["q_vs_singles"] = q_both
+    columns["above_singles"] = q_both < alpha
+    columns["significant"] = columns["q_value"] < alpha
+    frame = _sorted_frame(columns)
+    frame.attrs.update(_attrs(sel, kind, test, alpha))
+    return frame
+
+
+def matched_author_stats(
+    data: TermIndex | Iterable[Record] | Any,
+    *,
+    kind: str | Collection[str] = "censored",
+    min_posts: int = 20,
+    ci: Interval = "wilson",
+    alpha: float = 0.05,
+    exclude_outcomes: Collection[str] = (),
+    correction: bool = True,
+) -> pd.DataFrame:
+    """Same-author matched comparison (after Fu, Chan & Chau 2013): is a term associated with
+    removal *within* authors, i.e. beyond who tends to be censored?
+
+    Each author is a stratum; per term, the 2x2 table of each author's posts (term present or
+    not) x (removed or not) is combined with the one-sided Cochran–Mantel–Haenszel test
+    (Mantel & Haenszel 1959; normal approximation, continuity-corrected by default; see
+    :func:`memoryhole.analysis.stats.cmh_greater`). Authors whose posts are all removed or all
+    kept, or who only posted once, carry no information and drop out of the statistic by
+    construction. Columns: the contract columns (``posts``, ``removed``, ``rate``, the CI and
+    ``lift`` are the plain pooled ones; ``p_value`` and ``q_value`` are the CMH ones), then
+    ``odds_ratio_mh`` (the Mantel–Haenszel common odds ratio), ``z``, ``informative_authors``
+    and ``significant``. Terms with no informative author have ``p_value`` and ``q_value`` NaN
+    and are not counted in the BH correction (that selection depends on the table margins
+    only, on which the test conditions). Posts without an author are left out.
+
+    Not done: the exact conditional (hypergeometric-convolution) CMH test for sparse tables,
+    and a conditional-logistic model with several terms at once.
+    """
+    index = _as_index(data)
+    _, indices = index._require_incidence()
+    sel = _select(index, kind, exclude_outcomes)
+    included, removed_post = sel.post_masks(index)
+    has_author = index.post_author >= 0
+    usable = included & has_author
+    n_authors = len(index.authors)
+    author = index.post_author.astype(np.int64)
+    n_by_author = np.bincount(author[usable], minlength=n_authors)
+    m_by_author = np.bincount(author[usable & removed_post], minlength=n_authors)
+
+    rows = index.post_term_rows()
+    keep = usable[rows]
+    term_ids = indices[keep].astype(np.int64)
+    post_rows = rows[keep]
+    n_terms = len(index.vocab)
+    posts_all = np.bincount(term_ids, minlength=n_terms)
+    removed_all = np.bincount(term_ids[removed_post[post_rows]], minlength=n_terms)
+    tested = np.flatnonzero(posts_all >= min_posts)
+    is_tested = np.zeros(n_terms, dtype=bool)
+    is_tested[tested] = True
+    sub = is_tested[term_ids]
+    term_ids, post_rows = term_ids[sub], post_rows[sub]
+
+    # One row per (term, author) stratum present: n1 = posts with the term, a = removed ones.
+    keys = term_ids * max(n_authors, 1) + author[post_rows]
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    n1 = np.bincount(inverse, minlength=uniq.size)
+    a = np.bincount(
+        inverse, weights=removed_post[post_rows].astype(np.float64), minlength=uniq.size
+    )
+    stratum_term = uniq // max(n_authors, 1)
+    stratum_author = uniq % max(n_authors, 1)
+    n_k = n_by_author[stratum_author]
+    m_k = m_by_author[stratum_author]
+    p, z, odds, _total_var = cmh_greater(stratum_term, a, n1, m_k, n_k, n_terms, correction)
+    informative = np.bincount(
+        stratum_term,
+        weights=((n_k > 1) & (m_k > 0) & (m_k < n_k) & (n1 < n_k)).astype(np.float64),
+        minlength=n_terms,
+    )
+    n_usable = int(usable.sum())
+    n_removed_usable = int((usable & removed_post).sum())
+    columns = _rate_table(
+        [index.vocab[i] for i in tested],
+        posts_all[tested],
+        removed_all[tested],
+        n_usable,
+        n_removed_usable,
+        "binomial",
+        ci,
+        alpha,
+    )
+    columns["p_value"] = p[tested]
+    columns["q_value"] = bh_qvalues(p[tested])
+    columns["odds_ratio_mh"] = odds[tested]
+    columns["z"] = z[tested]
+    columns["informative_authors"] = informative[tested].astype(np.int64)
+    columns["significant"] = columns["q_value"] < alpha
+    frame = _sorted_frame(columns)
+    frame.attrs.update(_attrs(sel, kind, "cmh", alpha))
+    frame.attrs["posts"] = n_usable
+    frame.attrs["removed"] = n_removed_usable
+    frame.attrs["authors"] = int(np.count_nonzero(n_by_author))
+    return frame
+
+
+def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN and infinities become None, numpy scalars plain)."""
+    out: list[dict[str, Any]] = []
+    for row in frame.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and not np.isfinite(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+__all__ = [
+    "COLUMNS",
+    "REMOVAL_OUTCOMES",
+    "FloatArray",
+    "PostTerms",
+    "TermIndex",
+    "matched_author_stats",
+    "pair_stats",
+    "term_stats",
+    "to_records",
+]
