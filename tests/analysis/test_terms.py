@@ -213,3 +213,34 @@ def test_cmh_term_without_informative_author_is_nan() -> None:
     frame = matched_author_stats(posts, min_posts=1).set_index("term")
     assert math.isnan(frame.loc["w:a", "p_value"]) and math.isnan(frame.loc["w:a", "q_value"])
     assert frame.loc["w:a", "informative_authors"] == 0
+
+
+@pytest.mark.parametrize("block", [3, 10_000_000])
+def test_matched_equals_per_term_cmh_loop(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from memoryhole.analysis import terms as terms_module
+    from tests.analysis.test_stats import _cmh_loop
+
+    monkeypatch.setattr(terms_module, "_BLOCK", block)
+    rng = np.random.default_rng(5)
+    vocab = [f"w:{c}" for c in "abcdefgh"]
+    posts = [
+        PostTerms(
+            frozenset(rng.choice(vocab, size=int(rng.integers(1, 4)), replace=False)),
+            str(rng.choice(["live", "censored", "author_deleted"], p=[0.6, 0.3, 0.1])),
+            f"u{rng.integers(12)}",
+        )
+        for _ in range(300)
+    ]
+    frame = matched_author_stats(posts, min_posts=1).set_index("term")
+    for term in vocab:
+        tables = []
+        for author in sorted({p.author for p in posts}):
+            mine = [p for p in posts if p.author == author]
+            a = sum(term in p.terms and p.outcome == "censored" for p in mine)
+            b = sum(term in p.terms and p.outcome != "censored" for p in mine)
+            c = sum(term not in p.terms and p.outcome == "censored" for p in mine)
+            d = len(mine) - a - b - c
+            tables.append((a, b, c, d))
+        want_p, want_or = _cmh_loop(tables, correction=True)
+        assert frame.loc[term, "p_value"] == pytest.approx(want_p, rel=1e-9)
+        assert frame.loc[term, "odds_ratio_mh"] == pytest.approx(want_or, rel=1e-9)

@@ -96,3 +96,15 @@ def test_missing_rjieba_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
     finally:
         tokens_module._segmenter.cache_clear()
         tokens_module._cached_tokenizer.cache_clear()
+
+
+def test_core_import_stays_light() -> None:
+    code = (
+        "import sys, memoryhole, memoryhole.analysis, memoryhole.analysis.tokens\n"
+        "heavy = [m for m in ('scipy', 'pandas', 'lifelines', 'jieba') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "[]"

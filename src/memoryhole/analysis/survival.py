@@ -663,7 +663,8 @@ def _nan_quantiles(values: FloatArray, alpha: float) -> tuple[float, float]:
     if values.size == 0:
         return math.nan, math.nan
     v = np.where(np.isnan(values), np.inf, values)
-    low, high = np.quantile(v, [alpha / 2, 1 - alpha / 2])
+    with np.errstate(invalid="ignore"):  # inf - inf between two "not reached" medians
+        low, high = np.quantile(v, [alpha / 2, 1 - alpha / 2])
     return (
         float(low) if np.isfinite(low) else math.nan,
         float(high) if np.isfinite(high) else math.nan,
@@ -695,18 +696,25 @@ def survival_curves(
 
     if by == "kind":
         timings = rows if isinstance(rows, Timings) else Timings.from_rows(rows)
-        present = {k for k, r in zip(timings.kind, timings.removed, strict=True) if r == r}
+        present = {
+            k for k, r in zip(timings.kind, timings.removed, strict=True) if not math.isnan(r)
+        }
         kinds = _kinds(kind) if kind is not None else frozenset(present)
         parts = [(k, *timings.intervals(k)) for k in REMOVAL_KINDS if k in kinds]
     else:
         timings = rows if isinstance(rows, Timings) else Timings.from_rows(rows, by)
         labels = timings.group if by is not None else np.full(timings.group.size, None, object)
-        keys = sorted({_group_key(g) for g in labels}, key=lambda k: (k is None, str(k)))
+        members: dict[Any, list[int]] = {}
+        for position, label in enumerate(labels):
+            members.setdefault(_group_key(label), []).append(position)
+        keys = sorted(members, key=lambda k: (k is None, str(k)))
         if by is None:
             keys = [None]  # one curve, even for no rows
+            members = {None: list(range(labels.size))}
         parts = []
         for key in keys:
-            mask = np.array([_group_key(g) == key for g in labels], dtype=bool)
+            mask = np.zeros(labels.size, dtype=bool)
+            mask[members[key]] = True
             parts.append((key, *timings.subset(mask).intervals(kind)))
     frames: list[pd.DataFrame] = []
     summaries: list[dict[str, Any]] = []

@@ -28,6 +28,7 @@ dependent, which BH tolerates).
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -72,6 +73,7 @@ COLUMNS: Final = (
 )
 
 _CHUNK = 50_000
+_BLOCK = 4_000_000  # incidences per block of terms in matched_author_stats
 
 
 class PostTerms(NamedTuple):
@@ -220,10 +222,10 @@ class TermIndex:
             raise ValueError("this analysis needs a TermIndex built with keep_incidence=True")
         return self.indptr, self.indices
 
-    def post_term_rows(self) -> IntArray:
-        """The post number of each incidence entry (parallel to ``indices``)."""
+    def per_incidence(self, per_post: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A per-post array repeated for each of the post's terms (parallel to ``indices``)."""
         indptr, _ = self._require_incidence()
-        return np.repeat(np.arange(self.n_posts, dtype=np.int64), np.diff(indptr))
+        return np.repeat(per_post, np.diff(indptr))
 
 
 def _kind_set(kind: str | Collection[str]) -> tuple[str, ...]:
@@ -425,7 +427,7 @@ def pair_stats(
     from scipy import sparse  # type: ignore[import-untyped]
 
     index = _as_index(data)
-    _, indices = index._require_incidence()
+    indptr, indices = index._require_incidence()
     sel = _select(index, kind, exclude_outcomes)
     posts_all = index.counts[sel.included_codes].sum(axis=0)
     removed_all = index.counts[sel.removed_codes].sum(axis=0)
@@ -437,13 +439,13 @@ def pair_stats(
         empty.attrs.update(_attrs(sel, kind, test, alpha))
         return empty
     included, removed_post = sel.post_masks(index)
-    column_of = np.full(len(index.vocab), -1, dtype=np.int64)
-    column_of[top] = np.arange(top.size)
-    rows = index.post_term_rows()
+    column_of = np.full(len(index.vocab), -1, dtype=np.int32)
+    column_of[top] = np.arange(top.size, dtype=np.int32)
     cols = column_of[indices]
-    keep = (cols >= 0) & included[rows]
+    keep = (cols >= 0) & index.per_incidence(included)
+    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
     x = sparse.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.int64), (rows[keep], cols[keep])),
+        (np.ones(int(kept_before[-1]), dtype=np.int64), cols[keep], kept_before[indptr]),
         shape=(index.n_posts, top.size),
     )
     both = (x.T @ x).toarray()
@@ -522,43 +524,60 @@ def matched_author_stats(
     _, indices = index._require_incidence()
     sel = _select(index, kind, exclude_outcomes)
     included, removed_post = sel.post_masks(index)
-    has_author = index.post_author >= 0
-    usable = included & has_author
-    n_authors = len(index.authors)
+    usable = included & (index.post_author >= 0)
+    n_authors = max(len(index.authors), 1)
     author = index.post_author.astype(np.int64)
     n_by_author = np.bincount(author[usable], minlength=n_authors)
     m_by_author = np.bincount(author[usable & removed_post], minlength=n_authors)
-
-    rows = index.post_term_rows()
-    keep = usable[rows]
-    term_ids = indices[keep].astype(np.int64)
-    post_rows = rows[keep]
     n_terms = len(index.vocab)
+
+    # Pooled counts over the usable posts decide which terms are tested.
+    on_usable = index.per_incidence(usable)
+    term_ids = indices[on_usable]
     posts_all = np.bincount(term_ids, minlength=n_terms)
-    removed_all = np.bincount(term_ids[removed_post[post_rows]], minlength=n_terms)
+    removed_all = np.bincount(
+        term_ids[index.per_incidence(removed_post)[on_usable]], minlength=n_terms
+    )
     tested = np.flatnonzero(posts_all >= min_posts)
     is_tested = np.zeros(n_terms, dtype=bool)
     is_tested[tested] = True
-    sub = is_tested[term_ids]
-    term_ids, post_rows = term_ids[sub], post_rows[sub]
 
-    # One row per (term, author) stratum present: n1 = posts with the term, a = removed ones.
-    keys = term_ids * max(n_authors, 1) + author[post_rows]
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    n1 = np.bincount(inverse, minlength=uniq.size)
-    a = np.bincount(
-        inverse, weights=removed_post[post_rows].astype(np.float64), minlength=uniq.size
-    )
-    stratum_term = uniq // max(n_authors, 1)
-    stratum_author = uniq % max(n_authors, 1)
-    n_k = n_by_author[stratum_author]
-    m_k = m_by_author[stratum_author]
-    p, z, odds, _total_var = cmh_greater(stratum_term, a, n1, m_k, n_k, n_terms, correction)
-    informative = np.bincount(
-        stratum_term,
-        weights=((n_k > 1) & (m_k > 0) & (m_k < n_k) & (n1 < n_k)).astype(np.float64),
-        minlength=n_terms,
-    )
+    # Only authors with 2+ posts, some removed and some not, carry information: a stratum of
+    # any other author adds 0 to every sum of the CMH statistic and the MH odds ratio.
+    informative_author = (n_by_author > 1) & (m_by_author > 0) & (m_by_author < n_by_author)
+    keep = on_usable & index.per_incidence(informative_author[np.maximum(author, 0)])
+    term_ids = indices[keep].astype(np.int64)
+    post_author = index.per_incidence(author)[keep]
+    post_removed = index.per_incidence(removed_post)[keep]
+    sub = is_tested[term_ids]
+    term_ids, post_author, post_removed = term_ids[sub], post_author[sub], post_removed[sub]
+    del keep, sub, on_usable
+
+    p = np.full(n_terms, np.nan)
+    z = np.full(n_terms, np.nan)
+    odds = np.full(n_terms, np.nan)
+    informative = np.zeros(n_terms, dtype=np.int64)
+    # One row per (term, author) stratum present, built for a block of terms at a time so
+    # memory stays bounded (about 100 bytes per incidence of the block).
+    load = np.bincount(term_ids, minlength=n_terms).cumsum()
+    bounds = np.unique(np.searchsorted(load, np.arange(0, load[-1] if load.size else 0, _BLOCK)))
+    edges = np.concatenate((bounds, [n_terms])) if bounds.size else np.array([0, n_terms])
+    for lo, hi in itertools.pairwise(edges):
+        block = (term_ids >= lo) & (term_ids < hi)
+        keys = (term_ids[block] - lo) * n_authors + post_author[block]
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        n1 = np.bincount(inverse, minlength=uniq.size)
+        a = np.bincount(inverse, weights=post_removed[block], minlength=uniq.size)
+        stratum_term = uniq // n_authors
+        stratum_author = uniq % n_authors
+        n_k = n_by_author[stratum_author]
+        m_k = m_by_author[stratum_author]
+        width = int(hi - lo)
+        bp, bz, bodds, _ = cmh_greater(stratum_term, a, n1, m_k, n_k, width, correction)
+        p[lo:hi], z[lo:hi], odds[lo:hi] = bp, bz, bodds
+        informative[lo:hi] = np.bincount(
+            stratum_term, weights=(n1 < n_k).astype(np.float64), minlength=width
+        ).astype(np.int64)
     n_usable = int(usable.sum())
     n_removed_usable = int((usable & removed_post).sum())
     columns = _rate_table(
@@ -575,7 +594,7 @@ def matched_author_stats(
     columns["q_value"] = bh_qvalues(p[tested])
     columns["odds_ratio_mh"] = odds[tested]
     columns["z"] = z[tested]
-    columns["informative_authors"] = informative[tested].astype(np.int64)
+    columns["informative_authors"] = informative[tested]
     columns["significant"] = columns["q_value"] < alpha
     frame = _sorted_frame(columns)
     frame.attrs.update(_attrs(sel, kind, "cmh", alpha))

@@ -21,9 +21,10 @@ The set of terms is deterministic for a given text, views, engine and dictionary
 precise mode has no randomness and its dictionary is loaded once, quietly (jieba's start-up
 messages on stderr are silenced with ``jieba.setLogLevel``).
 
-Speed on the 2-core reference machine (``measure_speed``; 30-60 character Weibo-like posts):
-character n-grams alone about 100k posts/s; the default views with jieba about 4-5k posts/s;
-with rjieba about 20k posts/s.
+Speed, one core of the 2-core reference machine, 30-60 character posts (``measure_speed``):
+character n-grams alone about 48k posts/s; jieba words alone about 6k posts/s; the default
+views (words + c2 + c3, ~100 terms a post) about 4.3k posts/s with jieba and 19k posts/s with
+rjieba. jieba's first use loads its dictionary (about 1 s).
 """
 
 from __future__ import annotations
