@@ -7,9 +7,11 @@ its last sighting. The estimators here:
 
 * **Turnbull** (1976) nonparametric maximum likelihood (NPMLE) for interval-censored data,
   computed with the self-consistency EM algorithm on the Turnbull "innermost" intervals,
-  vectorised (one iteration is two prefix sums and two ``bincount``\\ s) and accelerated with
-  SQUAREM (Varadhan & Roland 2008). Convergence is checked with the NPMLE's Kuhn–Tucker
-  condition (Gentleman & Geyer 1994): the gradient ``d_j <= 1`` on every innermost interval.
+  vectorised (one iteration is two prefix sums and two ``bincount``\\ s), alternated with
+  iterative-convex-minorant steps (the EM-ICM algorithm of Wellner & Zhan 1997; plain EM
+  needs thousands of iterations near the optimum, EM-ICM tens). Convergence is checked with
+  the NPMLE's Kuhn–Tucker condition (Gentleman & Geyer 1994): the gradient ``d_j <= 1`` on
+  every innermost interval, which bounds the distance to the maximal log-likelihood.
   The NPMLE fixes how much probability falls in each innermost interval, not where inside it;
   :meth:`TurnbullFit.survival` is the curve at the intervals' ends, and the median spreads
   the mass evenly inside the interval where the curve crosses 1/2 (an assumption).
