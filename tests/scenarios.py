@@ -35,7 +35,9 @@ def known_removals(start: float, posts: int = 48) -> list[ScenarioPost]:
                 edits=edits,
             )
         )
-    # Author 1000003's account is suspended 40 minutes in: all of its posts vanish then.
+    # Author 1000003's account is suspended 5 minutes after its last post: all of its posts
+    # still visible vanish then (a suspended account publishes nothing, so none come later).
+    last_post = max(p.published_at for p in result if p.author_id == "1000003")
     suspended = next(p for p in result if p.author_id == "1000003" and p.removal is None)
     index = result.index(suspended)
     result[index] = ScenarioPost(
@@ -43,7 +45,7 @@ def known_removals(start: float, posts: int = 48) -> list[ScenarioPost]:
         suspended.author_id,
         suspended.published_at,
         suspended.text,
-        removed_at=max(suspended.published_at + 300.0, start + 2400.0),
+        removed_at=last_post + 300.0,
         removal="account_suspended",
     )
     return result

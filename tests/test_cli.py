@@ -42,7 +42,8 @@ def test_help_lists_every_command_with_a_description() -> None:
 def test_malformed_scenario_names_file_and_line_and_fails(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     good = '{"post_id": "1", "author_id": "a", "published_at": 1, "text": "x"}'
-    bad.write_text(good + '\n{"post_id": "2", "author_id": "a", "published_at": "noon"}\n')
+    line_two = '{"post_id": "2", "author_id": "a", "published_at": "noon", "text": "y"}'
+    bad.write_text(good + "\n" + line_two + "\n")
     result = memoryhole("sim", "serve", "--scenario", str(bad), "--port", "1")
     assert result.returncode != 0
     assert f"{bad}:2" in result.stderr

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.scenarios import known_removals
 
 from memoryhole.sim.scenario import write_scenario
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.store.schema import observations
 from memoryhole.study import Study
+from tests.scenarios import known_removals
 
 #: Wall-clock fields differ between runs by nature; everything else must be identical.
 WALL_CLOCK_COLUMNS = {"received_at", "elapsed"}
@@ -41,7 +41,8 @@ def observation_log(study: Path) -> list[tuple[object, ...]]:
 
 def verdicts(study: Path) -> list[dict[str, object]]:
     opened = Study.open(study)
-    result = list(iter_verdicts(opened.engine))
+    # Raw ids: each study pseudonymises with its own secret key, so pseudonyms differ by design.
+    result = list(iter_verdicts(opened.engine, raw_author_ids=True))
     opened.close()
     return result
 

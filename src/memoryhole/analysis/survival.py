@@ -286,7 +286,7 @@ def _icm_step(
     monotone sequences by weighted isotonic regression (scipy's PAVA), then halved until the
     log-likelihood does not decrease.
     """
-    from scipy.optimize import isotonic_regression  # type: ignore[import-untyped]
+    from scipy.optimize import isotonic_regression
 
     size = mass.size
     cumulative = np.concatenate(([0.0], np.cumsum(mass)))
@@ -529,7 +529,7 @@ def kaplan_meier(
     ``observed`` False means right-censored at the duration. A post censored at an event time
     counts as at risk at that time. Bounds use the log(-log) transform (as lifelines does).
     """
-    from scipy import stats as sps  # type: ignore[import-untyped]
+    from scipy import stats as sps
 
     t = np.asarray(durations, dtype=np.float64)
     e = np.asarray(observed, dtype=bool)

@@ -424,7 +424,7 @@ def pair_stats(
 
     Cost: a sparse product over the posts' top-K terms (scipy.sparse), O(incidences + K^2).
     """
-    from scipy import sparse  # type: ignore[import-untyped]
+    from scipy import sparse
 
     index = _as_index(data)
     indptr, indices = index._require_incidence()

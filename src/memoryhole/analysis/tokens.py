@@ -140,7 +140,8 @@ def _segmenter(engine: Engine) -> Callable[[str], Iterable[str]]:
             ) from None
 
         def cut_rjieba(text: str) -> Iterable[str]:
-            return rjieba.cut(text, hmm=True)
+            words: list[str] = rjieba.cut(text, hmm=True)
+            return words
 
         return cut_rjieba
     raise ValueError(f"unknown segmentation engine {engine!r}: use 'jieba' or 'rjieba'")

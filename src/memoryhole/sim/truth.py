@@ -3,6 +3,10 @@
 Used by the demo, the tests and the benchmarks. A *false removal* is any removal verdict for a
 post that was not removed by then, or dated before its true removal: the worst bug memoryhole
 can have, so it is counted separately and must be zero.
+
+Posts that were never publicly visible (a suspended account's posts published after its
+suspension, so gone the moment they appear) are not removals anyone could observe: they are
+counted as ``never_visible`` and left out of the recall denominator.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended",
 class Evaluation:
     true_removals: int = 0  # removals in the scenario up to the evaluation time
     true_removals_of_watched: int = 0  # ... of posts the collector had discovered
+    never_visible: int = 0  # gone at publication: not counted as removals
     caught: int = 0
     caught_by_kind: Counter[str] = field(default_factory=Counter)
     correctly_attributed: int = 0
@@ -55,6 +60,7 @@ class Evaluation:
         return {
             "true_removals": self.true_removals,
             "true_removals_of_watched": self.true_removals_of_watched,
+            "never_visible": self.never_visible,
             "caught": self.caught,
             "caught_by_kind": dict(self.caught_by_kind),
             "recall": self.recall,
@@ -86,13 +92,19 @@ def evaluate(
     posts = {post.post_id: post for post in scenario}
     suspended = suspension_times(posts.values())
     truth: dict[str, tuple[float, str]] = {}
+    never_visible: set[str] = set()
     for post in posts.values():
         removal = effective_removal(post, suspended)
-        if removal is not None and removal[0] <= until:
+        if removal is not None and removal[0] <= post.published_at:
+            never_visible.add(post.post_id)
+        elif removal is not None and removal[0] <= until:
             truth[post.post_id] = removal
-    result = Evaluation(true_removals=len(truth))
+    result = Evaluation(true_removals=len(truth), never_visible=len(never_visible))
     for row in verdicts:
         post_id = str(row["post_id"])
+        if post_id in never_visible:
+            result.false_removals.append(post_id)  # the collector cannot have seen it alive
+            continue
         actual = truth.get(post_id)
         if actual is not None:
             result.true_removals_of_watched += 1

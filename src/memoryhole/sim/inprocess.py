@@ -1,0 +1,60 @@
+"""A transport that calls the simulator in process: no sockets, no sleeping, deterministic.
+
+Used by virtual-clock replays and benchmarks, it goes through the same ``SimPlatform`` code that
+``sim serve`` puts behind HTTP, and injects the same faults (a ``slow`` answer is a timeout here:
+virtual time does not wait for it, and the collector treats both alike).
+"""
+
+from __future__ import annotations
+
+import random
+from urllib.parse import urlsplit
+
+from memoryhole.collect.transport import RawResponse
+from memoryhole.errors import TransportError
+from memoryhole.model import Request
+from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
+from memoryhole.sim.platform import SimPlatform
+from memoryhole.sim.ratelimit import RefusingBucket
+
+HTML_HEADERS: tuple[tuple[str, str], ...] = (("content-type", "text/html; charset=utf-8"),)
+
+
+class InProcessTransport:
+    def __init__(
+        self,
+        platform: SimPlatform,
+        *,
+        faults: FaultSpec | None = None,
+        seed: int = 0,
+        rate_limit: float | None = None,
+    ) -> None:
+        self.platform = platform
+        self.faults = faults or FaultSpec()
+        self.rng = random.Random(seed)
+        self.requests = 0
+        self._bucket = RefusingBucket(rate_limit, platform.clock) if rate_limit else None
+
+    async def send(self, request: Request) -> RawResponse:
+        self.requests += 1
+        wait = self._bucket.admit() if self._bucket is not None else None
+        if wait is not None:
+            headers = (*HTML_HEADERS, ("retry-after", f"{wait:.0f}"))
+            return RawResponse(429, headers, b"<html><body>Too Many Requests</body></html>")
+        fault = self.faults.draw(self.rng)
+        if fault == "reset":
+            raise TransportError("connection reset by peer")
+        if fault == "slow":
+            raise TransportError("timeout")
+        if fault == "5xx":
+            return RawResponse(502, HTML_HEADERS, SERVER_ERROR_PAGE)
+        if fault == "captcha":
+            return RawResponse(200, HTML_HEADERS, CAPTCHA_PAGE)
+        path = urlsplit(request.url).path
+        status, headers, body = self.platform.handle(request.method, path, dict(request.params))
+        if fault == "truncate":
+            body = truncated(body)
+        return RawResponse(status, headers, body)
+
+    async def close(self) -> None:
+        return None
