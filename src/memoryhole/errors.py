@@ -51,3 +51,10 @@ class PolicyError(InputFileError):
 
 class TransportError(MemoryholeError):
     """A request produced no HTTP response (timeout, reset, refused)."""
+
+
+class EvidenceError(MemoryholeError):
+    """Signed evidence (a checkpoint, a signed note, a key) is malformed or does not verify.
+
+    The message names what failed: the malformed part, the unknown key, the bad signature.
+    """
