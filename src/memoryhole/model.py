@@ -58,6 +58,8 @@ class Request:
     def full_url(self) -> str:
         if not self.params:
             return self.url
+        if all(k.isascii() and k.isalnum() and v.isascii() and v.isalnum() for k, v in self.params):
+            return f"{self.url}?{'&'.join(f'{k}={v}' for k, v in self.params)}"
         from urllib.parse import urlencode
 
         return f"{self.url}?{urlencode(self.params)}"

@@ -13,6 +13,7 @@ and resumed produces the same verdicts as one that never stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import json
 import time
@@ -105,6 +106,7 @@ class Collector:
         self._heap: list[tuple[float, int, int]] = []
         self._batch = Batch()
         self._flush_lock = asyncio.Lock()
+        self._headers_cache: dict[tuple[tuple[str, str], ...], str] = {}
         self._wake = asyncio.Event()
         for post in self.state.posts.values():
             if post.next_check_at is not None:
@@ -129,56 +131,108 @@ class Collector:
         until: float | None = None,
         wall_deadline: float | None = None,
     ) -> CollectorStats:
-        """Run until ``stop`` is set, platform time ``until``, the wall deadline, or no work."""
+        """Run until ``stop`` is set, platform time ``until``, the wall deadline, or no work.
+
+        On a virtual clock events run one at a time, each at exactly its time (deterministic).
+        In real time a fixed pool of ``concurrency`` workers takes due events off the heap: no
+        task per check, which matters at thousands of checks per second.
+        """
         stop = stop or asyncio.Event()
-        slots = asyncio.Semaphore(self.concurrency)
-        in_flight: set[asyncio.Task[None]] = set()
-        flusher = None if self.virtual else asyncio.create_task(self._flush_periodically(stop))
         try:
-            while not stop.is_set():
-                if wall_deadline is not None and time.time() >= wall_deadline:
-                    break
-                if not self._heap:
-                    if self.virtual and not in_flight:
-                        break
-                    await self._idle(0.25, stop)
-                    continue
-                when, kind, key = self._heap[0]
-                if until is not None and when > until:
-                    if self.virtual:
-                        break
-                    await self._idle(0.25, stop)
-                    continue
-                if when > self.clock.now():
-                    if self.virtual:
-                        self.clock.advance_to(when)  # type: ignore[attr-defined]
-                    else:
-                        await self._idle(self._wall_delay(when), stop)
-                        continue
-                heapq.heappop(self._heap)
-                if not self._is_current(when, kind, key):
-                    continue
-                await self.limiter.acquire()
-                if self.virtual:
-                    await self._execute(kind, key)
-                    if len(self._batch) >= self.batch_size:
-                        await self.flush()
-                    continue
-                await slots.acquire()
-                task = asyncio.create_task(self._execute(kind, key))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-                task.add_done_callback(lambda _: slots.release())
-                if len(self._batch) >= self.batch_size:
-                    await self.flush()
+            if self.virtual:
+                await self._run_virtual(stop, until, wall_deadline)
+            else:
+                await self._run_workers(stop, until, wall_deadline)
         finally:
-            if in_flight:
-                await asyncio.gather(*in_flight, return_exceptions=True)
-            if flusher is not None:
-                flusher.cancel()
-                await asyncio.gather(flusher, return_exceptions=True)
             await self.flush()
         return self.stats
+
+    async def _run_virtual(
+        self, stop: asyncio.Event, until: float | None, wall_deadline: float | None
+    ) -> None:
+        while self._heap and not stop.is_set():
+            if wall_deadline is not None and time.time() >= wall_deadline:
+                break
+            when, kind, key = self._heap[0]
+            if until is not None and when > until:
+                break
+            self.clock.advance_to(when)  # type: ignore[attr-defined]
+            heapq.heappop(self._heap)
+            if not self._is_current(when, kind, key):
+                continue
+            await self.limiter.acquire()
+            await self._execute(kind, key)
+            if len(self._batch) >= self.batch_size:
+                await self.flush()
+
+    async def _run_workers(
+        self, stop: asyncio.Event, until: float | None, wall_deadline: float | None
+    ) -> None:
+        halt = asyncio.Event()
+
+        async def watch() -> None:
+            waiter = asyncio.ensure_future(stop.wait())
+            timeout = None if wall_deadline is None else max(0.0, wall_deadline - time.time())
+            try:
+                await asyncio.wait([waiter], timeout=timeout)
+            finally:
+                waiter.cancel()
+                halt.set()
+                self._wake.set()
+
+        async def flush_periodically() -> None:
+            while not halt.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(halt.wait(), self.flush_interval)
+                await self.flush()
+
+        watcher = asyncio.create_task(watch())
+        flusher = asyncio.create_task(flush_periodically())
+        workers = [asyncio.create_task(self._worker(halt, until)) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            halt.set()
+            for task in (watcher, flusher, *workers):
+                task.cancel()
+            await asyncio.gather(watcher, flusher, *workers, return_exceptions=True)
+
+    def _take_due(self, until: float | None) -> tuple[int, int] | float:
+        """The next due event, or how long (wall seconds) to wait before looking again."""
+        while self._heap:
+            when, kind, key = self._heap[0]
+            if until is not None and when > until:
+                return 0.25
+            if when > self.clock.now():
+                return self._wall_delay(when)
+            heapq.heappop(self._heap)
+            if self._is_current(when, kind, key):
+                return kind, key
+        return 0.25
+
+    async def _worker(self, halt: asyncio.Event, until: float | None) -> None:
+        while not halt.is_set():
+            due = self._take_due(until)
+            if isinstance(due, float):
+                await self._idle(due, halt)
+                continue
+            await self.limiter.acquire()
+            if halt.is_set():
+                self._requeue(*due)
+                return
+            await self._execute(*due)
+            if len(self._batch) >= self.batch_size:
+                await self.flush()
+
+    def _requeue(self, kind: int, key: int) -> None:
+        """Put back an event taken but not run (the run is stopping): it stays scheduled."""
+        if kind == CHECK:
+            post = self.state.posts[key]
+            if post.next_check_at is not None:
+                heapq.heappush(self._heap, (post.next_check_at, CHECK, key))
+        else:
+            target = self.state.targets[key]
+            heapq.heappush(self._heap, (target.next_poll_at, POLL, key))
 
     async def flush(self) -> None:
         async with self._flush_lock:
@@ -224,11 +278,6 @@ class Collector:
         finally:
             for waiter in waiters:
                 waiter.cancel()
-
-    async def _flush_periodically(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await asyncio.sleep(self.flush_interval)
-            await self.flush()
 
     # -- work ---------------------------------------------------------------------------------
 
@@ -297,7 +346,7 @@ class Collector:
                 "method": capture.request.method,
                 "url": capture.request.full_url(),
                 "http_status": capture.status,
-                "response_headers": json.dumps(capture.headers, ensure_ascii=False),
+                "response_headers": self._headers_json(capture.headers),
                 "body_sha256": sha256,
                 "body_size": len(capture.body),
                 "content_hash": content,
@@ -307,6 +356,16 @@ class Collector:
             }
         )
         return observation_id
+
+    def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
+        # Responses repeat the same headers (the Date changes once a second): encode each once.
+        encoded = self._headers_cache.get(headers)
+        if encoded is None:
+            if len(self._headers_cache) > 4096:
+                self._headers_cache.clear()
+            encoded = json.dumps(headers, ensure_ascii=False)
+            self._headers_cache[headers] = encoded
+        return encoded
 
     def _stage_verdict(self, post: PostState, now: float) -> None:
         verdict = post.verdict

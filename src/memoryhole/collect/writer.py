@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
@@ -31,33 +30,49 @@ class Batch:
         return len(self.observations)
 
 
-def upsert(connection: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> None:
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def insert_rows(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], *, upsert_on: str = ""
+) -> None:
+    """Many rows in one DB-API ``executemany`` (``INSERT … ON CONFLICT DO UPDATE`` if asked).
+
+    This skips SQLAlchemy's per-row parameter processing, which cost more than SQLite itself on
+    the collector's write path. Values must already be plain (str, int, float, bool, None); the
+    SQL is the same for SQLite and PostgreSQL.
+    """
     if not rows:
         return
-    dialect = connection.dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_fn(table)
-    columns = {name: statement.excluded[name] for name in rows[0] if name != key}
-    connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=columns), rows)
+    placeholder = _PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if placeholder is None:
+        raise NotImplementedError(f"paramstyle {connection.dialect.paramstyle!r}")
+    quote = connection.dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([placeholder] * len(columns))})"
+    )
+    if upsert_on:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != upsert_on)
+        sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
+    connection.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
 
 
 def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
     for sha256, body in batch.blobs.items():
         blobs.put(sha256, body)
     with engine.begin() as connection:
-        if batch.authors:
-            connection.execute(authors.insert(), batch.authors)
-        if batch.posts:
-            connection.execute(posts.insert(), batch.posts)
-        if batch.observations:
-            connection.execute(observations.insert(), batch.observations)
-        upsert(connection, verdicts, list(batch.verdicts.values()), "post_pk")
+        insert_rows(connection, authors, batch.authors)
+        insert_rows(connection, posts, batch.posts)
+        insert_rows(connection, observations, batch.observations)
+        insert_rows(connection, verdicts, list(batch.verdicts.values()), upsert_on="post_pk")
         scheduled = [
             {"post_pk": pk, "next_check_at": at}
             for pk, at in batch.schedule.items()
             if at is not None
         ]
-        upsert(connection, schedule, scheduled, "post_pk")
+        insert_rows(connection, schedule, scheduled, upsert_on="post_pk")
         finished = [pk for pk, at in batch.schedule.items() if at is None]
         if finished:
             connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))

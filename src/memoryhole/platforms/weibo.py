@@ -18,6 +18,7 @@ unknown ``errno``) is UNREACHABLE: never a removal.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from datetime import datetime
@@ -65,6 +66,12 @@ def parse_created_at(value: Any) -> float | None:
         return float(value)
     if not isinstance(value, str):
         return None
+    return _parse_created_at_text(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_created_at_text(value: str) -> float | None:
+    # Cached: every re-check of a post carries the same string, and strptime is slow.
     try:
         return datetime.strptime(value, _CREATED_AT_FORMAT).timestamp()
     except ValueError:

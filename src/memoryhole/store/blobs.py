@@ -20,20 +20,22 @@ class BlobCorruptError(MemoryholeError):
 class FileBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._known_dirs: set[Path] = set()
+        self._root = str(root)
+        self._known_dirs: set[str] = set()
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, sha256: str, body: bytes) -> None:
-        target = self.path(sha256)
-        folder = target.parent
+        # Plain strings and os calls: this runs once per check on the collector's write path.
+        folder = f"{self._root}/{sha256[:2]}/{sha256[2:4]}"
+        target = f"{folder}/{sha256}"
         if folder not in self._known_dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._known_dirs.add(folder)
-        elif target.exists():
+        elif os.path.exists(target):
             return
-        temporary = folder / f".{sha256}.{os.getpid()}.tmp"
+        temporary = f"{folder}/.{sha256}.{os.getpid()}.tmp"
         with open(temporary, "wb") as handle:
             handle.write(body)
         os.replace(temporary, target)
