@@ -7,6 +7,8 @@ Layout::
       store.sqlite      the database (SQLite, WAL) unless database_url says otherwise
       blobs/            raw response bodies, content-addressed (store/blobs.py)
       secret.key        HMAC key for author pseudonyms (0600; never share it)
+      log.key           Ed25519 key that signs the evidence log's checkpoints (0600)
+      log.pub           its verifier key (C2SP note format): publish it
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from sqlalchemy import Engine
 
 from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
 from memoryhole.errors import ConfigError, StudyNotFoundError
+from memoryhole.evidence.checkpoint import SigningKey, VerifierKey
 from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.db import create_study_engine, migrate
 
 CONFIG_FILE = "memoryhole.toml"
 DATABASE_FILE = "store.sqlite"
 SECRET_FILE = "secret.key"
+LOG_KEY_FILE = "log.key"
+LOG_PUBLIC_FILE = "log.pub"
 BLOBS_DIR = "blobs"
 
 
@@ -43,6 +48,7 @@ class Study:
         self.engine = engine
         self.blobs = FileBlobStore(path / BLOBS_DIR)
         self._secret = secret
+        self._signing_key: SigningKey | None = None
 
     @property
     def config_path(self) -> Path:
@@ -59,6 +65,33 @@ class Study:
         (path / BLOBS_DIR).mkdir(exist_ok=True)
         return cls.open(path)
 
+    def _ensure_log_key(self) -> None:
+        if (self.path / LOG_KEY_FILE).exists():
+            return
+        key = SigningKey.generate(f"memoryhole.study/{secrets.token_hex(8)}")
+        key.save(self.path / LOG_KEY_FILE)
+        (self.path / LOG_PUBLIC_FILE).write_text(key.verifier_key() + "\n", encoding="utf-8")
+
+    def verifier_key(self) -> str:
+        """The public key that verifies this study's checkpoints (``name+id+base64``)."""
+        try:
+            return (self.path / LOG_PUBLIC_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{self.path / LOG_PUBLIC_FILE} is missing; it holds the study's public key"
+            ) from None
+
+    def signing_key(self) -> SigningKey:
+        if self._signing_key is None:
+            name = VerifierKey.parse(self.verifier_key()).name
+            self._signing_key = SigningKey.load(self.path / LOG_KEY_FILE, name)
+        return self._signing_key
+
+    @property
+    def log_origin(self) -> str:
+        """The checkpoint origin line: the key's name, unique to this study."""
+        return VerifierKey.parse(self.verifier_key()).name
+
     @classmethod
     def open(cls, path: Path) -> Study:
         if not (path / CONFIG_FILE).exists():
@@ -74,7 +107,9 @@ class Study:
         url = config.database_url or f"sqlite:///{(path / DATABASE_FILE).resolve()}"
         engine = create_study_engine(url)
         migrate(engine)
-        return cls(path, config, engine, secret)
+        study = cls(path, config, engine, secret)
+        study._ensure_log_key()
+        return study
 
     def pseudonym(self, platform: str, raw_author_id: str) -> str:
         """Stable within this study, unlinkable without its secret (HMAC-SHA256)."""

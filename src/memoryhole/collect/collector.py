@@ -28,7 +28,9 @@ from memoryhole.collect.limiter import TokenBucket
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
 from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
-from memoryhole.errors import TransportError
+from memoryhole.errors import EvidenceError, TransportError
+from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log, sign_checkpoint
 from memoryhole.model import Capture, PostRef, Request, Status, Verdict, content_hash
 from memoryhole.platforms.base import Platform
 from memoryhole.schedule.policy import AgeProportional
@@ -82,6 +84,7 @@ class Collector:
         policy: AgeProportional | None = None,
         batch_size: int = 2000,
         flush_interval: float = 0.25,
+        checkpoint_interval: float = 300.0,
         on_removal: Callable[[PostState], None] | None = None,
     ) -> None:
         settings = study.config.collector
@@ -107,6 +110,18 @@ class Collector:
         self._batch = Batch()
         self._flush_lock = asyncio.Lock()
         self._headers_cache: dict[tuple[tuple[str, str], ...], str] = {}
+        self.log = load_log(study.engine)
+        if self.log.size != self.state.next_observation_id - 1:
+            raise EvidenceError(
+                f"the evidence log holds {self.log.size} leaves but the store "
+                f"{self.state.next_observation_id - 1} observations; run `memoryhole verify`"
+            )
+        self.checkpoint_interval = checkpoint_interval
+        self._signing_key = study.signing_key()
+        self._log_origin = study.log_origin
+        latest = latest_checkpoint(study.engine)
+        self._checkpointed_size = latest.size if latest is not None else 0
+        self._last_checkpoint_at = time.time()
         self._wake = asyncio.Event()
         for post in self.state.posts.values():
             if post.next_check_at is not None:
@@ -144,7 +159,7 @@ class Collector:
             else:
                 await self._run_workers(stop, until, wall_deadline)
         finally:
-            await self.flush()
+            await self.flush(final=True)
         return self.stats
 
     async def _run_virtual(
@@ -234,10 +249,17 @@ class Collector:
             target = self.state.targets[key]
             heapq.heappush(self._heap, (target.next_poll_at, POLL, key))
 
-    async def flush(self) -> None:
+    async def flush(self, *, final: bool = False) -> None:
+        """Commit what is staged; with a signed checkpoint at intervals and when ``final``."""
         async with self._flush_lock:
             batch, self._batch = self._batch, Batch()
-            if not batch.observations and not batch.targets:
+            due = time.time() - self._last_checkpoint_at >= self.checkpoint_interval
+            if (final or due) and self.log.size > self._checkpointed_size:
+                size, root, note = sign_checkpoint(self._signing_key, self._log_origin, self.log)
+                batch.checkpoint = checkpoint_row(size, root, note)
+                self._checkpointed_size = size
+                self._last_checkpoint_at = time.time()
+            if not batch.observations and not batch.targets and batch.checkpoint is None:
                 return
             await asyncio.to_thread(commit_batch, self.study.engine, self.study.blobs, batch)
             self.stats.committed_observations += len(batch.observations)
@@ -321,6 +343,7 @@ class Collector:
         *,
         kind: str,
         status: Status,
+        platform: str,
         post: PostState | None = None,
         target_pk: int | None = None,
         content: str | None = None,
@@ -331,30 +354,31 @@ class Collector:
         self.state.next_observation_id += 1
         sha256 = capture.body_sha256
         self._batch.blobs[sha256] = capture.body
-        self._batch.observations.append(
-            {
-                "id": observation_id,
-                "kind": kind,
-                "post_pk": post.pk if post else None,
-                "target_pk": target_pk,
-                "seq": post.checks if post else None,
-                "status": status.value,
-                "sent_at": capture.alive_at,
-                "observed_at": capture.fetched_at,
-                "received_at": capture.received_at,
-                "elapsed": capture.elapsed,
-                "method": capture.request.method,
-                "url": capture.request.full_url(),
-                "http_status": capture.status,
-                "response_headers": self._headers_json(capture.headers),
-                "body_sha256": sha256,
-                "body_size": len(capture.body),
-                "content_hash": content,
-                "code": code,
-                "detail": detail,
-                "error": capture.error,
-            }
-        )
+        row: dict[str, Any] = {
+            "id": observation_id,
+            "kind": kind,
+            "post_pk": post.pk if post else None,
+            "target_pk": target_pk,
+            "seq": post.checks if post else None,
+            "status": status.value,
+            "sent_at": capture.alive_at,
+            "observed_at": capture.fetched_at,
+            "received_at": capture.received_at,
+            "elapsed": capture.elapsed,
+            "method": capture.request.method,
+            "url": capture.request.full_url(),
+            "http_status": capture.status,
+            "response_headers": self._headers_json(capture.headers),
+            "body_sha256": sha256,
+            "body_size": len(capture.body),
+            "content_hash": content,
+            "code": code,
+            "detail": detail,
+            "error": capture.error,
+        }
+        row["leaf_hash"] = row_leaf_hash(row, platform, post.post_id if post else None)
+        self.log.append(row["leaf_hash"])
+        self._batch.observations.append(row)
         return observation_id
 
     def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
@@ -395,6 +419,7 @@ class Collector:
             capture,
             kind="check",
             status=observation.status,
+            platform=post.platform,
             post=post,
             content=observation.content_hash,
             code=observation.code,
@@ -430,6 +455,7 @@ class Collector:
             capture,
             kind="discover",
             status=discovery.status,
+            platform=target.target.platform,
             target_pk=target.pk,
             detail=discovery.detail or f"{len(discovery.posts)} posts listed",
         )

@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, update
 
 from memoryhole.store.blobs import FileBlobStore
-from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
+from memoryhole.store.schema import (
+    authors,
+    checkpoints,
+    observations,
+    posts,
+    schedule,
+    targets,
+    verdicts,
+)
 
 
 @dataclass
@@ -25,6 +33,7 @@ class Batch:
     verdicts: dict[int, dict[str, Any]] = field(default_factory=dict)
     schedule: dict[int, float | None] = field(default_factory=dict)
     targets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    checkpoint: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -78,3 +87,5 @@ def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
             connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))
         for pk, values in batch.targets.items():
             connection.execute(update(targets).where(targets.c.id == pk).values(**values))
+        if batch.checkpoint is not None:
+            connection.execute(checkpoints.insert(), batch.checkpoint)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -88,6 +89,9 @@ observations = Table(
     Column("code", String(64)),
     Column("detail", Text, nullable=False),
     Column("error", Text),
+    # RFC 9162 leaf hash of the observation's canonical record (evidence/leaf.py); the log's
+    # leaf index is id - 1. Written in the same transaction as the row.
+    Column("leaf_hash", LargeBinary(32)),
     UniqueConstraint("post_pk", "seq", name="uq_observations_post_seq"),
 )
 Index("ix_observations_post_pk", observations.c.post_pk)
@@ -117,3 +121,24 @@ schedule = Table(
     Column("next_check_at", Float, nullable=False),
 )
 Index("ix_schedule_next_check_at", schedule.c.next_check_at)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", Integer, nullable=False),  # leaves covered: observations 1..size
+    Column("root_hash", String(64), nullable=False),  # hex
+    Column("note", Text, nullable=False),  # the C2SP signed note, verbatim
+    Column("created_at", Float, nullable=False),  # wall clock
+)
+
+redactions = Table(
+    "redactions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body_sha256", String(64), nullable=False),
+    Column("author_pseudonym", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("redacted_at", Float, nullable=False),  # wall clock
+)
+Index("ix_redactions_body_sha256", redactions.c.body_sha256)

@@ -1,0 +1,70 @@
+"""What one leaf of the evidence log says: an observation's canonical record.
+
+Every observation (one check or one listing poll) becomes the bytes of a canonical JSON object
+(keys sorted, no spaces, UTF-8), and its RFC 9162 leaf hash ``SHA-256(0x00 ‖ bytes)`` is stored
+with the row in the same transaction. The leaf index of observation ``id`` is ``id - 1``.
+
+The record holds everything needed to judge the observation without the store: which post (by
+platform and post id), what was asked (method, URL), when (sent, answered: platform clock;
+received: local wall clock), what came back (HTTP status, headers, the sha256 and size of the
+raw body) and how it was classified (status, code, detail). It holds no author id, so a
+takedown can remove an author's content while every leaf still verifies.
+
+Format version 1 (a contract; docs/evidence.md):
+``{"v": 1, "id", "kind", "platform", "post_id", "seq", "status", "sent_at", "observed_at",
+"received_at", "elapsed", "method", "url", "http_status", "headers", "body_sha256",
+"body_size", "content_hash", "code", "detail", "error"}``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from memoryhole.evidence.merkle import leaf_hash
+
+LEAF_FORMAT_VERSION = 1
+
+#: Observation columns copied into the record as they are.
+ROW_FIELDS = (
+    "id",
+    "kind",
+    "seq",
+    "status",
+    "sent_at",
+    "observed_at",
+    "received_at",
+    "elapsed",
+    "method",
+    "url",
+    "http_status",
+    "body_sha256",
+    "body_size",
+    "content_hash",
+    "code",
+    "detail",
+    "error",
+)
+
+
+def leaf_record(row: Mapping[str, Any], platform: str, post_id: str | None) -> dict[str, Any]:
+    """The record of an observation row (as stored: ``response_headers`` is JSON text)."""
+    record = {name: row[name] for name in ROW_FIELDS}
+    record["v"] = LEAF_FORMAT_VERSION
+    record["platform"] = platform
+    record["post_id"] = post_id
+    record["headers"] = json.loads(row["response_headers"])
+    return record
+
+
+def canonical_bytes(record: Mapping[str, Any]) -> bytes:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_leaf_hash(record: Mapping[str, Any]) -> bytes:
+    return leaf_hash(canonical_bytes(record))
+
+
+def row_leaf_hash(row: Mapping[str, Any], platform: str, post_id: str | None) -> bytes:
+    return record_leaf_hash(leaf_record(row, platform, post_id))

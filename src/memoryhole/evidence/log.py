@@ -1,0 +1,122 @@
+"""The study's evidence log: leaf hashes in the store, signed checkpoints, proofs.
+
+The collector appends one leaf per observation (``observations.leaf_hash``, in the same
+transaction as the row) and, at intervals and at the end of every run, a checkpoint: the tree
+size and root hash signed with the study's Ed25519 key as a C2SP signed note (``checkpoints``
+table, committed with the leaves it covers). Nothing here rewrites a leaf.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, func, select
+
+from memoryhole.errors import EvidenceError
+from memoryhole.evidence.checkpoint import Checkpoint, SigningKey
+from memoryhole.evidence.merkle import MerkleLog, MerkleTree
+from memoryhole.store.schema import checkpoints, observations
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    id: int
+    size: int
+    root_hash: bytes
+    note: str
+    created_at: float
+
+
+def load_log(connection: Connection | Engine) -> MerkleLog:
+    """Rebuild the append frontier from the stored leaf hashes (O(n), about 1 s per million)."""
+    log = MerkleLog()
+    query = select(observations.c.id, observations.c.leaf_hash).order_by(observations.c.id)
+    with _connect(connection) as conn:
+        for number, (observation_id, leaf) in enumerate(conn.execute(query), start=1):
+            if observation_id != number or leaf is None:
+                raise EvidenceError(
+                    f"observation {observation_id}: the log needs contiguous ids from 1 with a "
+                    "leaf hash each; run `memoryhole verify` to see what is wrong"
+                )
+            log.append(bytes(leaf))
+    return log
+
+
+def leaf_hashes(engine: Engine, start: int, end: int) -> list[bytes]:
+    """Leaf hashes of leaf indices [start, end) (observations start + 1 .. end)."""
+    query = (
+        select(observations.c.leaf_hash)
+        .where(observations.c.id > start, observations.c.id <= end)
+        .order_by(observations.c.id)
+    )
+    with engine.connect() as conn:
+        hashes = [bytes(row[0]) for row in conn.execute(query)]
+    if len(hashes) != end - start:
+        raise EvidenceError(f"the store holds {len(hashes)} of leaves {start}..{end - 1}")
+    return hashes
+
+
+def log_tree(engine: Engine) -> MerkleTree:
+    return MerkleTree(lambda start, end: leaf_hashes(engine, start, end))
+
+
+def sign_checkpoint(key: SigningKey, origin: str, log: MerkleLog) -> tuple[int, bytes, str]:
+    """(size, root, signed note) for the log as it stands."""
+    root = log.root()
+    note = key.sign_checkpoint(Checkpoint(origin, log.size, root))
+    return log.size, root, note
+
+
+def checkpoint_row(size: int, root: bytes, note: str) -> dict[str, object]:
+    return {"size": size, "root_hash": root.hex(), "note": note, "created_at": time.time()}
+
+
+def stored_checkpoints(engine: Engine) -> list[StoredCheckpoint]:
+    query = select(checkpoints).order_by(checkpoints.c.id)
+    with engine.connect() as conn:
+        return [
+            StoredCheckpoint(
+                row.id, row.size, bytes.fromhex(row.root_hash), row.note, row.created_at
+            )
+            for row in conn.execute(query)
+        ]
+
+
+def latest_checkpoint(engine: Engine) -> StoredCheckpoint | None:
+    query = select(checkpoints).order_by(checkpoints.c.id.desc()).limit(1)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        return None
+    return StoredCheckpoint(
+        row.id, row.size, bytes.fromhex(row.root_hash), row.note, row.created_at
+    )
+
+
+def observation_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(observations)).scalar_one())
+
+
+def inclusion_proofs(tree: MerkleTree, indices: Sequence[int], size: int) -> dict[int, list[bytes]]:
+    return {index: tree.inclusion_proof(index, size) for index in indices}
+
+
+class _connect:
+    """``with _connect(engine_or_connection) as conn``: borrow or open a connection."""
+
+    def __init__(self, source: Connection | Engine) -> None:
+        self._source = source
+        self._owned: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        if isinstance(self._source, Connection):
+            return self._source
+        self._owned = self._source.connect()
+        return self._owned
+
+    def __exit__(self, *_: object) -> None:
+        if self._owned is not None:
+            self._owned.close()
