@@ -52,6 +52,7 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new stud
 
     study = Study.init(directory)
     console.print(f"[green]created study[/] {study.path}")
+    console.print(f"public key (publish it; it verifies your evidence): {study.verifier_key()}")
     console.print(f"next: memoryhole watch weibo:all --base-url URL --study {directory}")
 
 
@@ -267,6 +268,85 @@ def bench_throughput(
     console.print(f"observations committed: {result.committed_observations:8,}")
     if result.profile:
         console.print(result.profile)
+
+
+@app.command()
+def evidence(
+    post_id: Annotated[str, typer.Argument(help="The platform's id of the post.")],
+    out: Annotated[Path, typer.Option(help="Bundle file to write (.zip).")],
+    platform: Annotated[str | None, typer.Option(help="Platform, if the id is on several.")] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Export one post's evidence bundle: responses, WARC, proofs, signed checkpoint."""
+    from memoryhole.evidence.bundle import build_bundle
+
+    manifest = build_bundle(_open(study), post_id, out, platform)
+    verdict = manifest["verdict"]
+    console.print(
+        f"[green]wrote[/] {out}: {len(manifest['observations'])} observations, verdict "
+        f"{verdict['verdict']}, proofs to checkpoint of size {manifest['checkpoint']['size']}"
+    )
+    console.print(f"check it anywhere with: memoryhole verify {out}")
+
+
+@app.command()
+def verify(
+    bundle: Annotated[
+        Path | None, typer.Argument(help="A bundle to verify; without it, the whole study.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="The verifier key you trust (as published by the study).")
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Verify a bundle standalone, or a whole study: blobs, leaves, checkpoints, verdicts."""
+    from memoryhole.evidence.verify import verify_bundle, verify_study
+
+    report = verify_bundle(bundle, key) if bundle is not None else verify_study(_open(study))
+    for line in report.passed:
+        console.print(f"[green]ok[/]      {line}", highlight=False)
+    for line in report.failures:
+        console.print(f"[red]FAILED[/]  {line}", highlight=False)
+    if not report.success:
+        err_console.print(f"[red]verification failed:[/] {len(report.failures)} problem(s)")
+        raise typer.Exit(1)
+    console.print("[green]verified[/]")
+
+
+@app.command()
+def key(study: StudyOption = Path(".")) -> None:
+    """Print the study's public key (publish it: it verifies every checkpoint and bundle)."""
+    console.print(_open(study).verifier_key(), highlight=False, soft_wrap=True)
+
+
+@export_app.command("warc")
+def export_warc(
+    out: Annotated[Path, typer.Option(help="WARC file to write (.warc.gz).")],
+    study: StudyOption = Path("."),
+) -> None:
+    """All captures as WARC 1.1 (request, response, metadata records)."""
+    from memoryhole.evidence.export import export_warc as write_warc
+
+    count = write_warc(_open(study), out)
+    err_console.print(f"wrote {count:,} captures to {out}")
+
+
+@app.command()
+def takedown(
+    author: Annotated[str, typer.Option(help="The author's platform id or pseudonym (a_…).")],
+    platform: Annotated[str, typer.Option(help="The author's platform.")] = "weibo",
+    reason: Annotated[str, typer.Option(help="Recorded with the redaction.")] = "at risk",
+    study: StudyOption = Path("."),
+) -> None:
+    """Remove an author's content from blobs and exports; the log still verifies."""
+    from memoryhole.evidence.takedown import takedown as run_takedown
+
+    result = run_takedown(_open(study), author, platform=platform, reason=reason)
+    console.print(
+        f"took down {result.posts:,} posts of {result.pseudonym}: "
+        f"{result.blobs_removed:,} raw responses deleted, {result.blobs_kept_shared:,} kept "
+        "(identical bodies that other posts' evidence also uses and that hold no content)"
+    )
 
 
 def main() -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select
 
-from memoryhole.errors import EvidenceError
+from memoryhole.errors import EvidenceError, StudyLockedError
 from memoryhole.evidence.checkpoint import Checkpoint, SigningKey
 from memoryhole.evidence.merkle import MerkleLog, MerkleTree
 from memoryhole.store.schema import checkpoints, observations
+
+if TYPE_CHECKING:
+    from memoryhole.study import Study
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +124,29 @@ class _connect:
     def __exit__(self, *_: object) -> None:
         if self._owned is not None:
             self._owned.close()
+
+
+def ensure_checkpoint(study: Study) -> StoredCheckpoint:
+    """The latest checkpoint, after signing a new one if the log has grown past it.
+
+    Signing needs the collector lock (one writer per study): while a collector runs, the
+    latest checkpoint it made is used instead, and leaves after it are not covered yet.
+    """
+    from memoryhole.collect.runner import collector_lock
+
+    latest = latest_checkpoint(study.engine)
+    try:
+        with collector_lock(study):
+            log = load_log(study.engine)
+            if log.size and (latest is None or latest.size < log.size):
+                size, root, note = sign_checkpoint(study.signing_key(), study.log_origin, log)
+                with study.engine.begin() as conn:
+                    conn.execute(checkpoints.insert(), checkpoint_row(size, root, note))
+                latest = latest_checkpoint(study.engine)
+    except StudyLockedError:
+        pass
+    if latest is None:
+        raise EvidenceError(
+            f"{study.path} has no signed checkpoint yet: run the collector (`memoryhole run`)"
+        )
+    return latest

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from memoryhole.model import Status, Target
-from memoryhole.store.schema import authors, observations, posts, targets, verdicts
+from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 
 #: Field order of ``memoryhole export verdicts`` (a public contract, docs/formats.md).
 VERDICT_EXPORT_FIELDS = (
@@ -58,8 +58,18 @@ def target_specs(engine: Engine) -> list[str]:
         return list(connection.execute(select(targets.c.spec).order_by(targets.c.id)).scalars())
 
 
+def redacted_authors(engine: Engine) -> set[str]:
+    """Pseudonyms of authors whose content was taken down (``memoryhole takedown``)."""
+    with engine.connect() as connection:
+        query = select(redactions.c.author_pseudonym).distinct()
+        return set(connection.execute(query).scalars())
+
+
 def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[dict[str, Any]]:
-    """One dict per post in the ``export verdicts`` contract, plus extra fields after it."""
+    """One dict per post in the ``export verdicts`` contract, plus extra fields after it.
+
+    Posts of authors taken down (``memoryhole takedown``) are left out.
+    """
     author_column = authors.c.raw_id if raw_author_ids else authors.c.pseudonym
     query = (
         select(
@@ -77,6 +87,7 @@ def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[d
         )
         .join(verdicts, verdicts.c.post_pk == posts.c.id)
         .join(authors, authors.c.id == posts.c.author_pk)
+        .where(authors.c.pseudonym.not_in(select(redactions.c.author_pseudonym)))
         .order_by(posts.c.id)
     )
     with engine.connect() as connection:

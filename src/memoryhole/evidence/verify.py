@@ -1,0 +1,349 @@
+"""``memoryhole verify``: check a bundle standalone, or a whole study, and say what failed.
+
+A :class:`Report` collects one line per check; any failure makes the command exit non-zero.
+Each failure names the item (file, observation id, checkpoint, blob) and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from memoryhole.errors import EvidenceError
+from memoryhole.evidence.bundle import BUNDLE_FORMAT, canonical_zip, read_members
+from memoryhole.evidence.checkpoint import VerifierKey, verify_note
+from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.log import stored_checkpoints
+from memoryhole.evidence.merkle import (
+    MerkleLog,
+    MerkleTree,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from memoryhole.evidence.rederive import rederive_verdict, verdict_mismatches
+from memoryhole.store.blobs import BlobCorruptError
+from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
+from memoryhole.study import Study
+
+
+@dataclass
+class Report:
+    passed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def ok(self, message: str) -> None:
+        self.passed.append(message)
+
+    def fail(self, message: str) -> None:
+        self.failures.append(message)
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+
+# -- bundles ------------------------------------------------------------------------------------
+
+
+def verify_bundle(path: Path, trusted_key: str | None = None) -> Report:
+    report = Report()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        report.fail(f"{path}: cannot read ({exc.strerror})")
+        return report
+    try:
+        members = read_members(data)
+    except Exception as exc:  # zipfile raises many kinds, all meaning "not a sound zip"
+        report.fail(f"{path.name}: not a readable zip file ({type(exc).__name__}: {exc})")
+        return report
+    if canonical_zip(members) != data:
+        report.fail(
+            f"{path.name}: the zip container was altered (its bytes are not the canonical layout "
+            "of its members: a header, timestamp, comment or padding changed)"
+        )
+    else:
+        report.ok("zip container is byte-for-byte canonical")
+    files = dict(members)
+    try:
+        manifest = json.loads(files["manifest.json"])
+        if manifest.get("format") != BUNDLE_FORMAT:
+            raise EvidenceError("manifest.json: not a memoryhole evidence bundle")
+        vkey_text = files["key.pub"].decode().strip()
+        note = files["checkpoint.txt"]
+    except (KeyError, ValueError, UnicodeDecodeError, EvidenceError, AttributeError) as exc:
+        report.fail(
+            f"{path.name}: manifest, key.pub or checkpoint.txt missing or unreadable: {exc}"
+        )
+        return report
+    if trusted_key is not None and vkey_text != trusted_key.strip():
+        report.fail(
+            "key.pub is not the key you gave with --key: the bundle is signed by someone else"
+        )
+    try:
+        key = VerifierKey.parse(vkey_text)
+        checkpoint = verify_note(note, key)
+        report.ok(f"checkpoint.txt is signed by {key.name} (size {checkpoint.size})")
+    except EvidenceError as exc:
+        report.fail(f"checkpoint.txt: {exc}")
+        return report
+    claimed = manifest.get("checkpoint", {})
+    if claimed != {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()}:
+        report.fail("manifest.json: its checkpoint differs from the signed checkpoint.txt")
+    _verify_bundle_observations(manifest, files, checkpoint.size, checkpoint.root_hash, report)
+    _verify_bundle_warc(files, manifest, report)
+    return report
+
+
+def _verify_bundle_observations(
+    manifest: dict[str, Any], files: dict[str, bytes], size: int, root: bytes, report: Report
+) -> None:
+    post = manifest.get("post", {})
+    referenced: set[str] = set()
+    checks: list[dict[str, Any]] = []
+    first_seen: float | None = None
+    for number, entry in enumerate(manifest.get("observations", []), start=1):
+        where = f"manifest.json observation #{number}"
+        try:
+            leaf_bytes = str(entry["leaf"]).encode()
+            record = json.loads(leaf_bytes)
+            index = int(entry["index"])
+            digest = leaf_hash(leaf_bytes)
+            proof = [bytes.fromhex(h) for h in entry["inclusion_proof"]]
+        except (KeyError, ValueError, TypeError) as exc:
+            report.fail(f"{where}: malformed ({exc})")
+            continue
+        where = f"observation {record.get('id')} (leaf {index})"
+        if digest.hex() != entry.get("leaf_hash"):
+            report.fail(f"{where}: its record does not hash to the listed leaf hash")
+        if record.get("id") != index + 1:
+            report.fail(f"{where}: the record's id does not match its leaf index")
+        if not verify_inclusion(digest, index, size, proof, root):
+            report.fail(f"{where}: not in the signed log (inclusion proof fails)")
+            continue
+        if record.get("platform") != post.get("platform"):
+            report.fail(f"{where}: is about platform {record.get('platform')!r}, not the post's")
+        if record.get("kind") == "check":
+            if record.get("post_id") != post.get("post_id"):
+                report.fail(f"{where}: is about post {record.get('post_id')!r}, not this one")
+            checks.append(record)
+        elif first_seen is None:
+            first_seen = float(record["sent_at"])
+        response = entry.get("response")
+        if response is not None:
+            body = files.get(response)
+            referenced.add(response)
+            if body is None:
+                report.fail(f"{where}: {response} is missing from the bundle")
+            elif hashlib.sha256(body).hexdigest() != record.get("body_sha256"):
+                report.fail(f"{where}: {response} does not hash to the logged body sha256")
+            elif len(body) != record.get("body_size"):
+                report.fail(f"{where}: {response} has the wrong size")
+        elif not entry.get("withheld"):
+            report.fail(f"{where}: no response and no reason for withholding it")
+    extra = {n for n in files if n.startswith("responses/")} - referenced
+    for name in sorted(extra):
+        report.fail(f"{name}: not referenced by any logged observation")
+    report.ok(f"{len(manifest.get('observations', []))} observations checked against the log")
+    if first_seen is None:
+        first_seen = float(post.get("first_seen_at", 0.0))
+    derived = rederive_verdict(first_seen, post.get("text"), checks)
+    problems = verdict_mismatches(manifest.get("verdict", {}), derived)
+    if post.get("text") is None:
+        problems = [p for p in problems if not p.startswith("verdict 'live'")]
+    for problem in problems:
+        report.fail(f"manifest.json verdict: {problem}")
+    if not problems:
+        report.ok(f"the verdict ({derived.export_value}) follows from the logged observations")
+
+
+def _verify_bundle_warc(files: dict[str, bytes], manifest: dict[str, Any], report: Report) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    data = files.get("captures.warc.gz")
+    if data is None:
+        report.fail("captures.warc.gz is missing")
+        return
+    leaves = {str(e.get("leaf")) for e in manifest.get("observations", [])}
+    bodies = {
+        h
+        for name, b in files.items()
+        if name.startswith("responses/")
+        for h in [hashlib.sha256(b).hexdigest()]
+    }
+    try:
+        for record in ArchiveIterator(io.BytesIO(data)):
+            payload = record.content_stream().read()
+            if record.rec_type == "metadata" and payload.decode() not in leaves:
+                report.fail("captures.warc.gz: a metadata record is not one of the logged leaves")
+            if record.rec_type == "response" and hashlib.sha256(payload).hexdigest() not in bodies:
+                report.fail("captures.warc.gz: a response body is not one of the logged responses")
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+        report.fail(f"captures.warc.gz: unreadable ({type(exc).__name__}: {exc})")
+        return
+    report.ok("captures.warc.gz matches the logged responses")
+
+
+# -- whole study --------------------------------------------------------------------------------
+
+
+def verify_study(study: Study) -> Report:
+    report = Report()
+    engine = study.engine
+    redacted_blobs: set[str] = set()
+    with engine.connect() as conn:
+        redacted_blobs = set(conn.execute(select(redactions.c.body_sha256)).scalars())
+    log = MerkleLog()
+    leaves: list[bytes] = []
+    blob_names: set[str] = set()
+    checks_by_post: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    discovery: dict[int, dict[str, Any]] = {}
+    for row, platform, post_id in _observation_rows(study):
+        expected_id = len(leaves) + 1
+        if row["id"] != expected_id:
+            report.fail(f"observation {row['id']}: ids must run 1, 2, 3…; expected {expected_id}")
+        computed = row_leaf_hash(row, platform, post_id)
+        stored = bytes(row["leaf_hash"]) if row["leaf_hash"] is not None else b""
+        if computed != stored:
+            report.fail(f"observation {row['id']}: its row does not match its leaf hash (altered)")
+        leaves.append(stored if len(stored) == 32 else computed)
+        log.append(leaves[-1])
+        blob_names.add(row["body_sha256"])
+        if row["kind"] == "check" and row["post_pk"] is not None:
+            checks_by_post[row["post_pk"]].append(dict(row))
+        else:
+            discovery[row["id"]] = dict(row)
+    report.ok(f"{len(leaves):,} observations re-hashed")
+    missing = corrupt = 0
+    for name in sorted(blob_names):
+        try:
+            study.blobs.get(name)
+        except FileNotFoundError:
+            if name not in redacted_blobs:
+                missing += 1
+                report.fail(f"blob {name}: missing (and no takedown record says why)")
+        except BlobCorruptError:
+            corrupt += 1
+            report.fail(f"blob {name}: its bytes do not hash to its name (altered)")
+    if not missing and not corrupt:
+        report.ok(f"{len(blob_names):,} raw responses present and intact (or taken down)")
+    _verify_checkpoints(study, leaves, report)
+    _verify_verdicts(study, checks_by_post, discovery, report)
+    return report
+
+
+def _observation_rows(study: Study) -> Iterator[tuple[Any, str, str | None]]:
+    query = (
+        select(
+            observations,
+            posts.c.platform,
+            posts.c.post_id.label("the_post_id"),
+            targets.c.platform.label("target_platform"),
+        )
+        .outerjoin(posts, posts.c.id == observations.c.post_pk)
+        .outerjoin(targets, targets.c.id == observations.c.target_pk)
+        .order_by(observations.c.id)
+    )
+    with study.engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            if row["kind"] == "check":
+                yield row, row["platform"], row["the_post_id"]
+            else:
+                yield row, row["target_platform"], None
+
+
+def _verify_checkpoints(study: Study, leaves: list[bytes], report: Report) -> None:
+    try:
+        key = VerifierKey.parse(study.verifier_key())
+    except EvidenceError as exc:
+        report.fail(f"log.pub: {exc}")
+        return
+    tree = MerkleTree(leaves)
+    previous = None
+    stored = stored_checkpoints(study.engine)
+    for checkpoint in stored:
+        name = f"checkpoint {checkpoint.id} (size {checkpoint.size})"
+        try:
+            signed = verify_note(checkpoint.note, key)
+        except EvidenceError as exc:
+            report.fail(f"{name}: {exc}")
+            continue
+        if (signed.size, signed.root_hash) != (checkpoint.size, checkpoint.root_hash):
+            report.fail(f"{name}: the stored size/root differ from its signed note")
+        if signed.size > len(leaves):
+            report.fail(f"{name}: covers {signed.size} leaves but the store has {len(leaves)}")
+            continue
+        if tree.root(signed.size) != signed.root_hash:
+            report.fail(f"{name}: the stored leaves do not give its signed root (log rewritten)")
+            continue
+        if previous is not None:
+            proof = tree.consistency_proof(previous.size, signed.size)
+            if not verify_consistency(
+                previous.size, signed.size, previous.root_hash, signed.root_hash, proof
+            ):
+                report.fail(f"{name}: not consistent with the checkpoint before it")
+        previous = signed
+    if stored:
+        report.ok(f"{len(stored)} signed checkpoints verified and consistent")
+    else:
+        report.ok("no checkpoints yet (the collector has not finished a run)")
+
+
+def _verify_verdicts(
+    study: Study,
+    checks_by_post: dict[int, list[dict[str, Any]]],
+    discovery: dict[int, dict[str, Any]],
+    report: Report,
+) -> None:
+    query = (
+        select(
+            verdicts,
+            posts.c.post_id,
+            posts.c.text,
+            posts.c.discovered_by,
+            posts.c.first_seen_at.label("post_first_seen_at"),
+            authors.c.pseudonym,
+            authors.c.raw_id,
+            posts.c.platform,
+        )
+        .join(posts, posts.c.id == verdicts.c.post_pk)
+        .join(authors, authors.c.id == posts.c.author_pk)
+    )
+    bad = 0
+    with study.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+        taken_down = set(conn.execute(select(redactions.c.author_pseudonym)).scalars())
+    for row in rows:
+        where = f"post {row['post_id']}"
+        found = discovery.get(row["discovered_by"])
+        first_seen = float(found["sent_at"]) if found else float(row["post_first_seen_at"])
+        if found is None or first_seen != row["post_first_seen_at"]:
+            report.fail(f"{where}: its first sighting is not the listing the log shows")
+            bad += 1
+        text = None if row["pseudonym"] in taken_down else row["text"]
+        derived = rederive_verdict(first_seen, text, checks_by_post.get(row["post_pk"], []))
+        claimed = dict(row)
+        claimed["verdict"] = "live" if row["status"] == "edited" else row["status"]
+        problems = verdict_mismatches(claimed, derived)
+        if text is None:
+            problems = [p for p in problems if not p.startswith("verdict 'live'")]
+        for problem in problems:
+            report.fail(f"{where}: {problem}")
+        bad += bool(problems)
+        if row["pseudonym"] not in taken_down and row["pseudonym"] != study.pseudonym(
+            row["platform"], row["raw_id"]
+        ):
+            report.fail(f"{where}: its author pseudonym is not the HMAC of its author id")
+            bad += 1
+    if not bad:
+        report.ok(f"{len(rows):,} verdicts follow from the logged observations")
