@@ -127,3 +127,28 @@ def test_export_verdicts_csv_and_raw_ids(replayed_study: Path, tmp_path: Path) -
 def test_unknown_export_format_fails(replayed_study: Path) -> None:
     result = memoryhole("export", "verdicts", "--format", "xml", "--study", str(replayed_study))
     assert result.returncode != 0 and "jsonl or csv" in result.stderr
+
+
+def test_evidence_and_verify_commands(replayed_study: Path, tmp_path: Path) -> None:
+    rows = [
+        json.loads(line)
+        for line in memoryhole(
+            "export", "verdicts", "--study", str(replayed_study)
+        ).stdout.splitlines()
+    ]
+    post_id = next(row["post_id"] for row in rows if row["verdict"] == "censored")
+    out = tmp_path / "bundle.zip"
+    made = memoryhole("evidence", post_id, "--out", str(out), "--study", str(replayed_study))
+    assert made.returncode == 0, made.stderr
+    good = memoryhole("verify", str(out))
+    assert good.returncode == 0 and "verified" in good.stdout
+    data = bytearray(out.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    out.write_bytes(bytes(data))
+    bad = memoryhole("verify", str(out))
+    assert bad.returncode == 1
+    assert "FAILED" in bad.stdout
+    whole = memoryhole("verify", "--study", str(replayed_study))
+    assert whole.returncode == 0, whole.stdout
+    key = memoryhole("key", "--study", str(replayed_study)).stdout.strip()
+    assert key.startswith("memoryhole.study/") and key.count("+") == 2

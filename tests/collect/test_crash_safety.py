@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from memoryhole.evidence.verify import verify_study
 from memoryhole.sim.scenario import write_scenario
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.store.schema import observations
@@ -86,4 +87,8 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(tmp_pat
     assert len(killed_log) == len(clean_log)
     assert killed_log == clean_log
     assert verdicts(tmp_path / "killed") == verdicts(tmp_path / "clean")
+    killed = Study.open(tmp_path / "killed")
+    report = verify_study(killed)  # every leaf, blob, checkpoint and verdict, after the kills
+    killed.close()
+    assert report.success, report.failures
     assert any(v["verdict"] == "censored" for v in verdicts(tmp_path / "clean"))

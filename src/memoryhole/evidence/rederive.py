@@ -41,4 +41,6 @@ def verdict_mismatches(claimed: Mapping[str, Any], derived: Verdict) -> list[str
         value, expected = claimed[name], getattr(derived, name)
         if value != expected:
             problems.append(f"{name} {value} but the log gives {expected}")
+    if "edited" in claimed and bool(claimed["edited"]) != derived.edited:
+        problems.append(f"edited {bool(claimed['edited'])} but the log gives {derived.edited}")
     return problems

@@ -55,12 +55,17 @@ class Report:
 
 
 def verify_bundle(path: Path, trusted_key: str | None = None) -> Report:
-    report = Report()
     try:
         data = path.read_bytes()
     except OSError as exc:
+        report = Report()
         report.fail(f"{path}: cannot read ({exc.strerror})")
         return report
+    return verify_bundle_bytes(data, path, trusted_key)
+
+
+def verify_bundle_bytes(data: bytes, path: Path, trusted_key: str | None = None) -> Report:
+    report = Report()
     try:
         members = read_members(data)
     except Exception as exc:  # zipfile raises many kinds, all meaning "not a sound zip"
@@ -150,16 +155,23 @@ def _verify_bundle_observations(
                 report.fail(f"{where}: {response} has the wrong size")
         elif not entry.get("withheld"):
             report.fail(f"{where}: no response and no reason for withholding it")
+    sequence = [record.get("seq") for record in sorted(checks, key=lambda r: int(r["id"]))]
+    if sequence != list(range(1, len(sequence) + 1)):
+        report.fail("manifest.json: the post's checks are not all there (seq is not 1, 2, 3…)")
     extra = {n for n in files if n.startswith("responses/")} - referenced
     for name in sorted(extra):
         report.fail(f"{name}: not referenced by any logged observation")
     report.ok(f"{len(manifest.get('observations', []))} observations checked against the log")
     if first_seen is None:
         first_seen = float(post.get("first_seen_at", 0.0))
-    derived = rederive_verdict(first_seen, post.get("text"), checks)
+    try:
+        derived = rederive_verdict(first_seen, post.get("text"), checks)
+    except (ValueError, TypeError, KeyError) as exc:
+        report.fail(f"manifest.json: the observations cannot be replayed ({exc})")
+        return
     problems = verdict_mismatches(manifest.get("verdict", {}), derived)
     if post.get("text") is None:
-        problems = [p for p in problems if not p.startswith("verdict 'live'")]
+        problems = [p for p in problems if not p.startswith(("verdict 'live'", "edited"))]
     for problem in problems:
         report.fail(f"manifest.json verdict: {problem}")
     if not problems:
@@ -212,11 +224,15 @@ def verify_study(study: Study) -> Report:
         expected_id = len(leaves) + 1
         if row["id"] != expected_id:
             report.fail(f"observation {row['id']}: ids must run 1, 2, 3…; expected {expected_id}")
-        computed = row_leaf_hash(row, platform, post_id)
         stored = bytes(row["leaf_hash"]) if row["leaf_hash"] is not None else b""
+        try:
+            computed = row_leaf_hash(row, platform, post_id)
+        except (ValueError, TypeError) as exc:
+            report.fail(f"observation {row['id']}: its row is malformed ({exc})")
+            computed = b""
         if computed != stored:
             report.fail(f"observation {row['id']}: its row does not match its leaf hash (altered)")
-        leaves.append(stored if len(stored) == 32 else computed)
+        leaves.append(stored if len(stored) == 32 else bytes(32))
         log.append(leaves[-1])
         blob_names.add(row["body_sha256"])
         if row["kind"] == "check" and row["post_pk"] is not None:
@@ -331,12 +347,17 @@ def _verify_verdicts(
             report.fail(f"{where}: its first sighting is not the listing the log shows")
             bad += 1
         text = None if row["pseudonym"] in taken_down else row["text"]
-        derived = rederive_verdict(first_seen, text, checks_by_post.get(row["post_pk"], []))
+        try:
+            derived = rederive_verdict(first_seen, text, checks_by_post.get(row["post_pk"], []))
+        except (ValueError, TypeError, KeyError) as exc:
+            report.fail(f"{where}: its observations cannot be replayed ({exc})")
+            bad += 1
+            continue
         claimed = dict(row)
         claimed["verdict"] = "live" if row["status"] == "edited" else row["status"]
         problems = verdict_mismatches(claimed, derived)
         if text is None:
-            problems = [p for p in problems if not p.startswith("verdict 'live'")]
+            problems = [p for p in problems if not p.startswith(("verdict 'live'", "edited"))]
         for problem in problems:
             report.fail(f"{where}: {problem}")
         bad += bool(problems)
