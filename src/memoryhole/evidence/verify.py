@@ -342,7 +342,12 @@ def _verify_verdicts(
     for row in rows:
         where = f"post {row['post_id']}"
         found = discovery.get(row["discovered_by"])
-        first_seen = float(found["sent_at"]) if found else float(row["post_first_seen_at"])
+        try:
+            first_seen = float(found["sent_at"]) if found else float(row["post_first_seen_at"])
+        except (TypeError, ValueError):
+            report.fail(f"{where}: its first sighting has no valid time")
+            bad += 1
+            continue
         if found is None or first_seen != row["post_first_seen_at"]:
             report.fail(f"{where}: its first sighting is not the listing the log shows")
             bad += 1
