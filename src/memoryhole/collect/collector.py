@@ -376,7 +376,9 @@ class Collector:
             "detail": detail,
             "error": capture.error,
         }
-        row["leaf_hash"] = row_leaf_hash(row, platform, post.post_id if post else None)
+        row["leaf_hash"] = row_leaf_hash(
+            row, platform, post.post_id if post else None, capture.headers
+        )
         self.log.append(row["leaf_hash"])
         self._batch.observations.append(row)
         return observation_id

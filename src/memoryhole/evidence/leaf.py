@@ -48,23 +48,39 @@ ROW_FIELDS = (
 )
 
 
-def leaf_record(row: Mapping[str, Any], platform: str, post_id: str | None) -> dict[str, Any]:
-    """The record of an observation row (as stored: ``response_headers`` is JSON text)."""
+def leaf_record(
+    row: Mapping[str, Any],
+    platform: str,
+    post_id: str | None,
+    headers: list[Any] | tuple[Any, ...] | None = None,
+) -> dict[str, Any]:
+    """The record of an observation row (as stored: ``response_headers`` is JSON text).
+
+    ``headers``, if given, are the decoded ``response_headers`` (saves decoding them again).
+    """
     record = {name: row[name] for name in ROW_FIELDS}
     record["v"] = LEAF_FORMAT_VERSION
     record["platform"] = platform
     record["post_id"] = post_id
-    record["headers"] = json.loads(row["response_headers"])
+    record["headers"] = json.loads(row["response_headers"]) if headers is None else headers
     return record
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_bytes(record: Mapping[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(record).encode()
 
 
 def record_leaf_hash(record: Mapping[str, Any]) -> bytes:
     return leaf_hash(canonical_bytes(record))
 
 
-def row_leaf_hash(row: Mapping[str, Any], platform: str, post_id: str | None) -> bytes:
-    return record_leaf_hash(leaf_record(row, platform, post_id))
+def row_leaf_hash(
+    row: Mapping[str, Any],
+    platform: str,
+    post_id: str | None,
+    headers: list[Any] | tuple[Any, ...] | None = None,
+) -> bytes:
+    return record_leaf_hash(leaf_record(row, platform, post_id, headers))
