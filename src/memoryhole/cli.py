@@ -94,7 +94,9 @@ def run(
 
     seconds = parse_duration(for_) if for_ else None
     opened = _open(study)
-    stats = asyncio.run(_run_with_progress(opened, seconds, quiet))
+    from memoryhole.collect.loop import run as run_loop
+
+    stats = run_loop(_run_with_progress(opened, seconds, quiet))
     console.print(
         f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
         f"{sum(stats.removals.values()):,} removals caught, "

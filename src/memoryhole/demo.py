@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from memoryhole.collect.collector import Collector, CollectorStats
+from memoryhole.collect.loop import run as run_loop
 from memoryhole.collect.runner import run_study
 from memoryhole.config import update_config
 from memoryhole.console import REMOVAL_LABELS, ProgressView, duration
@@ -63,7 +64,7 @@ def run_demo(
         add_targets(study.engine, [Target("weibo", "all")], time.time())
         console.print(f"3/4 watching weibo:all for {seconds:g} s (≈ {duration(seconds * speed)})")
         holder: list[Collector] = []
-        stats = asyncio.run(_run(study, seconds, holder, console))
+        stats = run_loop(_run(study, seconds, holder, console))
         end = holder[0].clock.now() if holder else 0.0
 
     verdicts = list(iter_verdicts(study.engine))

@@ -21,6 +21,7 @@ import aiohttp
 
 from memoryhole.clock import SystemClock
 from memoryhole.collect.collector import Collector
+from memoryhole.collect.loop import run as run_loop
 from memoryhole.collect.runner import build_adapters
 from memoryhole.collect.transport import AiohttpTransport
 from memoryhole.config import update_config
@@ -122,11 +123,11 @@ def run_throughput(
         with SimulatorProcess(root / "scenario.jsonl", speed=1.0) as simulator:
             study.set_base_url("weibo", simulator.base_url)
             add_targets(study.engine, [Target("weibo", "all")], time.time())
-            bare = asyncio.run(bare_loop(simulator.base_url, ids, seconds, concurrency))
+            bare = run_loop(bare_loop(simulator.base_url, ids, seconds, concurrency))
             profiler = cProfile.Profile() if profile else None
             if profiler is not None:
                 profiler.enable()
-            rate, committed = asyncio.run(collector_run(study, seconds, concurrency))
+            rate, committed = run_loop(collector_run(study, seconds, concurrency))
             report = ""
             if profiler is not None:
                 profiler.disable()
