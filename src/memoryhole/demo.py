@@ -71,12 +71,38 @@ def run_demo(
     result = evaluate(scenario, verdicts, until=end)
     console.print("4/4 what memoryhole caught (scored against the scenario's ground truth)")
     console.print(_result_table(result, stats.checks, len(verdicts)))
+    bundle = _evidence_for_one_removal(study, verdicts, directory, console)
     console.print(
         f"\nThe study is in {study.path}. Try:\n"
         f"  memoryhole status --study {study.path}\n"
-        f"  memoryhole export verdicts --study {study.path} --format csv"
-    )
+        f"  memoryhole export verdicts --study {study.path} --format csv\n"
+        f"  memoryhole verify --study {study.path}"
+        + (f"\n  memoryhole verify {bundle}   (on any machine: the bundle is all it needs)"
+           if bundle else "")
+    )  # fmt: skip
     return result
+
+
+def _evidence_for_one_removal(
+    study: Study, verdicts: list[dict[str, object]], directory: Path, console: Console
+) -> Path | None:
+    """Export and verify the evidence bundle of the first censored post (what a journalist does)."""
+    from memoryhole.evidence.bundle import build_bundle
+    from memoryhole.evidence.verify import verify_bundle
+
+    censored = [v for v in verdicts if v["verdict"] == "censored"]
+    if not censored:
+        return None
+    post_id = str(censored[0]["post_id"])
+    out = directory / f"evidence-{post_id}.zip"
+    manifest = build_bundle(study, post_id, out)
+    report = verify_bundle(out, study.verifier_key())
+    state = "[green]verified[/]" if report.success else f"[red]FAILED[/] {report.failures}"
+    console.print(
+        f"evidence for censored post {post_id}: {out} "
+        f"({len(manifest['observations'])} logged observations, signed checkpoint): {state}"
+    )
+    return out
 
 
 async def _run(
