@@ -351,6 +351,85 @@ def takedown(
     )
 
 
+# -- dashboard and report (memoryhole/web, memoryhole/report) ------------------------------------
+
+
+@app.command()
+def serve(
+    study: StudyOption = Path("."),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (local mode: loopback only).")
+    ] = "127.0.0.1",
+    public: Annotated[
+        bool,
+        typer.Option(help="Pseudonyms only, no raw responses or bundles, read-only."),
+    ] = False,
+    webhook: Annotated[
+        str | None, typer.Option(help="POST new removals here (overrides STUDY/alerts.toml).")
+    ] = None,
+) -> None:
+    """Serve the dashboard: overview, removals, posts, terms, speed, accounts, Atom feed."""
+    from memoryhole.web.server import serve as run_server
+
+    run_server(
+        _open(study),
+        host=host,
+        port=port,
+        public=public,
+        webhook_url=webhook,
+        say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+    )
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    study: StudyOption = Path("."),
+    kind: Annotated[str, typer.Option(help="Removal kind the term table counts.")] = "censored",
+    min_posts: Annotated[int, typer.Option(help="Terms need at least this many posts.")] = 20,
+) -> None:
+    """Write the study as one self-contained HTML file (charts, top terms, methods)."""
+    from memoryhole.report.html import build_report
+
+    summary = build_report(_open(study), out, kind=kind, min_posts=min_posts)
+    console.print(
+        f"[green]wrote[/] {out} ({summary.bytes / 1e6:.1f} MB, {summary.posts:,} posts, "
+        f"{summary.removals:,} removals, {summary.terms:,} terms tested) in {summary.seconds:.0f} s"
+    )
+
+
+# -- imports of past datasets (memoryhole/imports) -----------------------------------------------
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="weiboscope, wechatscope, jsonl or scenario.")],
+    file: Annotated[Path, typer.Argument(help="The file (UTF-8 or GB18030, BOM or not).")],
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Set malformed rows aside in a side file; go on.")
+    ] = False,
+    rejected: Annotated[
+        Path | None, typer.Option(help="The side file of --skip-bad (default FILE.rejected.csv).")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform of jsonl and scenario imports (default weibo).")
+    ] = None,
+    utc_offset: Annotated[
+        str | None,
+        typer.Option(help="Offset of times without one (default +08:00; jsonl: UTC)."),
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Import a past dataset: Weiboscope or WeChatscope CSV, raw responses (JSONL), a scenario."""
+    from memoryhole.imports.view import import_with_progress
+
+    import_with_progress(
+        _open(study), kind, file, console, skip_bad=skip_bad, rejected=rejected,
+        platform=platform, utc_offset=utc_offset,
+    )  # fmt: skip
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,145 @@
+"""``memoryhole report``: the study in one self-contained HTML file.
+
+Everything is inside the file: the styles, the chart libraries (the same vendored Vega, Vega-Lite
+and vega-embed as the dashboard), the chart data and the text. It opens offline and loads
+nothing from anywhere: its own Content-Security-Policy (a ``<meta>`` element) allows only the
+inline scripts and styles it was written with, by their SHA-256 hashes, and no network at all.
+The figures are the dashboard's (``analysis.overview``); authors appear by pseudonym only and
+no post text is included, only terms and counts, so the file can be attached to an article.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from memoryhole import __version__
+from memoryhole.analysis import overview
+from memoryhole.study import Study
+from memoryhole.web import charts
+from memoryhole.web.app import make_templates, markup_json
+
+STATIC = Path(str(files("memoryhole.web") / "static"))
+SCRIPTS = (
+    "vendor/vega.min.js",
+    "vendor/vega-lite.min.js",
+    "vendor/vega-embed.min.js",
+    "vendor/vega-interpreter.js",
+    "app.js",
+)
+STYLES = ("app.css", "vendor/vega-embed.css")
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    path: Path
+    bytes: int
+    posts: int
+    removals: int
+    terms: int
+    seconds: float
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _inline(name: str) -> str:
+    text = (STATIC / name).read_text(encoding="utf-8")
+    if "</script" in text.lower() or "</style" in text.lower() or "<!--" in text:
+        raise ValueError(f"{name} cannot be inlined as it is (it contains an HTML end tag)")
+    return text
+
+
+def build_report(
+    study: Study,
+    out: Path,
+    *,
+    kind: str = "censored",
+    min_posts: int = 20,
+    bootstrap: int = 100,
+    top_terms: int = 30,
+    term_views: tuple[str, ...] = ("word", "char2", "char3"),
+) -> ReportSummary:
+    started = time.perf_counter()
+    engine = study.engine
+    counts = overview.verdict_counts(engine)
+    act = overview.activity(engine)
+    watched = overview.watched_targets(engine)
+    timeline = overview.removals_over_time(engine)
+    speed = overview.time_to_removal(
+        overview.removal_timings(engine), by_platform=True, bootstrap=bootstrap
+    )
+    table = overview.term_table(
+        overview.build_term_index(engine, term_views), kind=kind, min_posts=min_posts
+    )
+    platforms = overview.platform_table(counts, speed)
+
+    def label(target: overview.WatchedTarget) -> str:
+        if target.kind == "user" and target.key:
+            return f"{target.platform}:user/{study.pseudonym(target.platform, target.key)}"
+        return target.spec
+
+    specs: dict[str, dict[str, Any]] = {
+        "spec-removals": charts.removals_chart(timeline),
+        "spec-speed": charts.speed_chart(speed),
+        "spec-terms": charts.terms_chart(table),
+        "spec-platforms": charts.platforms_chart(platforms),
+    }
+    scripts = [_inline(name) for name in SCRIPTS]
+    styles = [_inline(name) for name in STYLES]
+    csp = (
+        "default-src 'none'; img-src data: blob:; "
+        f"script-src {' '.join(_sha256(s) for s in scripts)}; "
+        f"style-src {' '.join(_sha256(s) for s in styles)}; base-uri 'none'; form-action 'none'"
+    )
+    environment: jinja2.Environment = make_templates()
+    environment.loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(Path(str(files("memoryhole.report") / "templates")))),
+            environment.loader or jinja2.BaseLoader(),
+        ]
+    )
+    html = environment.get_template("report.html").render(
+        study_name=study.path.resolve().name,
+        generated_at=time.time(),
+        version=__version__,
+        counts=counts,
+        act=act,
+        speed=speed,
+        table=table,
+        top=table.rows[:top_terms],
+        platforms=platforms,
+        targets=[label(t) for t in watched],
+        methods=overview.methods_paragraphs(
+            study.config,
+            watched,
+            counts,
+            act,
+            term_kind=kind,
+            min_posts=min_posts,
+            bootstrap=bootstrap,
+            target_label=label,
+        ),
+        specs={key: markup_json(spec) for key, spec in specs.items()},
+        scripts=[Markup(s) for s in scripts],
+        styles=[Markup(s) for s in styles],
+        csp=csp,
+    )
+    out.write_text(html, encoding="utf-8")
+    return ReportSummary(
+        path=out,
+        bytes=out.stat().st_size,
+        posts=counts.posts,
+        removals=counts.removals,
+        terms=len(table.rows),
+        seconds=time.perf_counter() - started,
+    )
