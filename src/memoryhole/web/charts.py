@@ -61,24 +61,33 @@ def _iso(epoch: float) -> str:
 
 
 def removals_chart(timeline: Timeline) -> dict[str, Any]:
-    """Stacked bars: removals detected per time bucket, by kind."""
+    """Stacked bars: removals detected per time bucket, by kind (stacked here, drawn as
+    rectangles spanning their bucket)."""
     width = timeline.bucket_seconds
-    values = [
-        {
-            "t": _iso(row["t"]),
-            "end": _iso(row["t"] + width),
-            "kind": row["kind"],
-            "label": KIND_LABELS.get(row["kind"], row["kind"]),
-            "count": row["count"],
-        }
-        for row in timeline.rows
-    ]
+    order = {kind: i for i, kind in enumerate(REMOVAL_KINDS)}
+    rows = sorted(timeline.rows, key=lambda r: (r["t"], order.get(r["kind"], 99)))
+    values = []
+    base: dict[float, int] = {}
+    for row in rows:
+        low = base.get(row["t"], 0)
+        base[row["t"]] = low + row["count"]
+        values.append(
+            {
+                "t": _iso(row["t"]),
+                "end": _iso(row["t"] + width),
+                "kind": row["kind"],
+                "label": KIND_LABELS.get(row["kind"], row["kind"]),
+                "count": row["count"],
+                "y0": low,
+                "y1": low + row["count"],
+            }
+        )
     kinds = [k for k in REMOVAL_KINDS if any(v["kind"] == k for v in values)] or ["censored"]
     spec = _base(f"Removals detected per {_bucket_name(width)}")
     spec.update(
         {
             "data": {"values": values},
-            "mark": {"type": "bar"},
+            "mark": {"type": "rect"},
             "encoding": {
                 "x": {
                     "field": "t",
@@ -87,7 +96,8 @@ def removals_chart(timeline: Timeline) -> dict[str, Any]:
                     "scale": {"type": "utc"},
                 },
                 "x2": {"field": "end"},
-                "y": {"field": "count", "type": "quantitative", "title": "posts", "stack": True},
+                "y": {"field": "y1", "type": "quantitative", "title": "posts"},
+                "y2": {"field": "y0"},
                 "color": _kind_color(kinds),
                 "tooltip": [
                     {"field": "t", "type": "temporal", "title": "from", "format": "%Y-%m-%d %H:%M"},
