@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
+from memoryhole.analysis.cli import analyze_app, register_exports
 from memoryhole.errors import MemoryholeError
 
 app = typer.Typer(
@@ -30,6 +31,8 @@ bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=T
 app.add_typer(sim_app, name="sim")
 app.add_typer(export_app, name="export")
 app.add_typer(bench_app, name="bench")
+app.add_typer(analyze_app, name="analyze")  # memoryhole/analysis/cli.py
+register_exports(export_app)  # export parquet, csv, datasette
 
 console = Console()
 err_console = Console(stderr=True)

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -142,3 +142,14 @@ redactions = Table(
     Column("redacted_at", Float, nullable=False),  # wall clock
 )
 Index("ix_redactions_body_sha256", redactions.c.body_sha256)
+
+# Analysis cache (memoryhole.analysis.cache): each post's set of terms, computed once per
+# tokenizer and kept while the post's text is unchanged. Derived data: safe to delete.
+post_terms = Table(
+    "post_terms",
+    metadata,
+    Column("post_pk", Integer, ForeignKey("posts.id"), primary_key=True),
+    Column("tokenizer", String(64), primary_key=True),  # analysis.cache.tokenizer_key
+    Column("text_sha256", String(64), nullable=False),  # of the text the terms came from
+    Column("terms", Text, nullable=False),  # the terms, space-separated, sorted
+)

@@ -1,0 +1,564 @@
+"""``memoryhole analyze …`` and ``memoryhole export parquet|csv|datasette`` (registered by
+``memoryhole.cli``). Thin: the work is in ``analysis.tables``, ``analysis.plots`` and
+``memoryhole.exports``; this module parses options, shows progress and prints tables.
+
+Output: ``--format table`` (Rich, the first ``--limit`` rows, default 30), ``csv`` or ``json``
+(every row unless ``--limit``; JSON is a list of objects whose keys are the table's columns, as
+listed in docs/statistics.md: a contract). Progress goes to stderr, data to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from memoryhole.errors import MemoryholeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from memoryhole.analysis.study_data import StudyData
+
+analyze_app = typer.Typer(
+    help="Analyse a study: which terms get posts removed, how fast, when, whose, where.",
+    no_args_is_help=True,
+)
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+StudyOption = Annotated[
+    Path, typer.Option("--study", help="The study folder (default: the current directory).")
+]
+FormatOption = Annotated[Format, typer.Option("--format", help="table, csv or json.")]
+PlotOption = Annotated[
+    Path | None, typer.Option("--plot", help="Also draw a chart: FILE.png or FILE.svg.")
+]
+PlatformOption = Annotated[
+    list[str] | None, typer.Option("--platform", help="Only this platform (repeatable).")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Only posts published from then: 2024-06-04, ISO date-time, epoch s."),
+]
+UntilOption = Annotated[str | None, typer.Option(help="Only posts published before then.")]
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--kind",
+        help="Removal kind counted as removed (repeatable): censored (default), "
+        "author_deleted, account_suspended, unknown.",
+    ),
+]
+LimitOption = Annotated[
+    int | None, typer.Option(help="Rows to print (table default 30; csv/json: all).")
+]
+ViewsOption = Annotated[
+    str,
+    typer.Option(help="Token views: word, char2, char3 (comma-separated); cached separately."),
+]
+EngineOption = Annotated[str, typer.Option(help="Chinese word segmenter: jieba or rjieba.")]
+
+
+def _kinds(kind: list[str] | None) -> tuple[str, ...]:
+    return tuple(kind) if kind else ("censored",)
+
+
+@contextmanager
+def _status(message: str) -> Iterator[None]:
+    if err_console.is_terminal:
+        with err_console.status(message):
+            yield
+    else:
+        yield
+
+
+def _load(
+    study: Path,
+    platform: list[str] | None,
+    since: str | None,
+    until: str | None,
+    views: str = "word,char2,char3",
+    engine: str = "jieba",
+) -> StudyData:
+    """Open the study, tokenise posts not yet cached (with a progress bar), load the posts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from memoryhole.analysis.study_data import load_study_data
+    from memoryhole.analysis.tokens import Tokenizer
+    from memoryhole.study import Study
+
+    opened = Study.open(study)
+    try:
+        tokenizer = Tokenizer(
+            views=tuple(v.strip() for v in views.split(",") if v.strip()),
+            engine=engine,  # type: ignore[arg-type]
+        )
+    except ValueError as exc:
+        raise MemoryholeError(str(exc)) from None
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as bar:
+        task = bar.add_task("tokenising new posts", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return load_study_data(
+            opened,
+            platforms=platform or (),
+            since=since,
+            until=until,
+            tokenizer=tokenizer,
+            progress=progress,
+        )
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _cell(value: Any, column: str) -> str:
+    from memoryhole.analysis.tables import iso
+    from memoryhole.console import duration
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if column.endswith("_at") or column == "bin_start":
+        return iso(float(value)) or "—"
+    if column.startswith("median") or column in ("time", "time_low"):
+        return duration(float(value))
+    if column in ("p_value", "q_value", "p_vs_singles", "q_vs_singles"):
+        return f"{value:.2e}" if value < 0.001 else f"{value:.3f}"
+    if isinstance(value, float):
+        if column in ("rate", "ci_low", "ci_high") or column.startswith(("rate", "ci_")):
+            return f"{value:.1%}"
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def emit(
+    frame: pd.DataFrame,
+    format_: Format,
+    *,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
+    title: str = "",
+    caption: str = "",
+) -> None:
+    """Print a table as Rich table, CSV or JSON (a list of objects)."""
+    from memoryhole.analysis.terms import to_records
+
+    if limit is not None:
+        frame = frame.head(limit)
+    if format_ is Format.json:
+        sys.stdout.write(json.dumps(to_records(frame), ensure_ascii=False) + "\n")
+        return
+    if format_ is Format.csv:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    shown = [c for c in (columns or frame.columns) if c in frame.columns]
+    rows = frame.head(30 if limit is None else limit)
+    table = Table(title=title or None, caption=caption or None, show_lines=False)
+    for column in shown:
+        numeric = rows[column].dtype.kind in "iuf" if len(rows) else False
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for record in rows[shown].itertuples(index=False):
+        table.add_row(*(_cell(v, c) for v, c in zip(record, shown, strict=True)))
+    out_console.print(table)
+    if len(frame) > len(rows):
+        out_console.print(f"… {len(frame) - len(rows):,} more rows (--limit N, or --format csv)")
+
+
+def _plot(chart_of: Callable[[], Any], path: Path | None, frame: pd.DataFrame) -> None:
+    if path is None:
+        return
+    from memoryhole.analysis.plots import has_cjk, save_chart
+
+    with _status(f"drawing {path}"):
+        warnings = save_chart(chart_of(), path, cjk_text=has_cjk(frame))
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    err_console.print(f"wrote {path}")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@analyze_app.command("terms")
+def analyze_terms(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    plot: PlotOption = None,
+    platform: PlatformOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    kind: KindOption = None,
+    limit: LimitOption = None,
+    min_posts: Annotated[int, typer.Option(help="Test terms found in at least N posts.")] = 20,
+    test: Annotated[str, typer.Option(help="binomial (vs baseline) or fisher (vs rest).")] = (
+        "binomial"
+    ),
+    pairs: Annotated[bool, typer.Option(help="Co-occurring term pairs (A + B rules).")] = False,
+    matched: Annotated[
+        bool, typer.Option(help="Same-author matched comparison (stratified CMH).")
+    ] = False,
+    significant: Annotated[bool, typer.Option(help="Only rows with q < 0.05.")] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Leave posts of this verdict out entirely (repeatable)."),
+    ] = None,
+    views: ViewsOption = "word,char2,char3",
+    engine: EngineOption = "jieba",
+) -> None:
+    """Which terms make a post more likely to be removed: rate with CI, lift, p and BH q.
+
+    JSON: a list of objects with term, posts, removed, rate, ci_low, ci_high, lift, p_value,
+    q_value, then n_<verdict> counts and significant (docs/statistics.md)."""
+    from memoryhole.analysis.tables import terms_table
+
+    if test not in ("binomial", "fisher"):
+        raise MemoryholeError("--test must be binomial or fisher")
+    data = _load(study, platform, since, until, views, engine)
+    with _status("computing term statistics"):
+        frame = terms_table(
+            data,
+            kind=_kinds(kind),
+            min_posts=min_posts,
+            test=test,  # type: ignore[arg-type]
+            pairs=pairs,
+            matched=matched,
+            exclude_outcomes=tuple(exclude or ()),
+        )
+    if significant:
+        frame = frame[frame["q_value"] < 0.05].reset_index(drop=True)
+    shown = ["term", "posts", "removed", "rate", "ci_low", "ci_high", "lift", "p_value", "q_value"]
+    if matched:
+        shown += ["odds_ratio_mh", "informative_authors"]
+    if pairs:
+        shown += ["rate_a", "rate_b", "q_vs_singles"]
+    attrs = frame.attrs
+    caption = (
+        f"{attrs.get('posts', 0):,} posts, {attrs.get('removed', 0):,} removed "
+        f"({', '.join(_kinds(kind))}); baseline {attrs.get('baseline', math.nan):.2%}"
+    )
+    emit(frame, format_, columns=shown, limit=limit, title="Removal by term", caption=caption)
+    from memoryhole.analysis.plots import terms_chart
+
+    _plot(lambda: terms_chart(frame), plot, frame.head(30))
+
+
+@analyze_app.command("survival")
+def analyze_survival(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    plot: PlotOption = None,
+    platform: PlatformOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    kind: KindOption = None,
+    limit: LimitOption = None,
+    group_by: Annotated[
+        str, typer.Option(help="none, platform, kind, or term:X[,Y…] (posts with each term).")
+    ] = "none",
+    population: Annotated[
+        str,
+        typer.Option(
+            help="removed: how fast removed posts went; all: every post, the rest censored."
+        ),
+    ] = "removed",
+    method: Annotated[str, typer.Option(help="turnbull, km_midpoint or km_naive.")] = "turnbull",
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 200,
+    curves: Annotated[bool, typer.Option(help="Print the curves, not the medians.")] = False,
+) -> None:
+    """Time to removal: interval-censored survival (Turnbull), median with bootstrap CI.
+
+    JSON: a list of group, method, n, events, median, median_ci_low, median_ci_high,
+    population (seconds); with --curves: time, survival, ci_low, ci_high, group, time_low."""
+    from memoryhole.analysis.tables import survival_table
+
+    if method not in ("turnbull", "km_midpoint", "km_naive"):
+        raise MemoryholeError("--method must be turnbull, km_midpoint or km_naive")
+    if population not in ("removed", "all"):
+        raise MemoryholeError("--population must be removed or all")
+    data = _load(study, platform, since, until)
+    kinds: tuple[str, ...] | None = _kinds(kind)
+    if group_by == "kind" and not kind:
+        kinds = None
+    with _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"):
+        curve_frame, summary = survival_table(
+            data,
+            kind=kinds,
+            group_by=None if group_by == "none" else group_by,
+            population=population,  # type: ignore[arg-type]
+            method=method,  # type: ignore[arg-type]
+            bootstrap=bootstrap,
+        )
+    if curves:
+        emit(curve_frame, format_, limit=limit, title="Survival curves")
+    else:
+        caption = (
+            "median: time by which half of the removed posts were gone"
+            if population == "removed"
+            else "median: time by which half of all posts were gone (— : not reached)"
+        )
+        emit(summary, format_, limit=limit, title="Time to removal", caption=caption)
+    from memoryhole.analysis.plots import survival_chart
+
+    _plot(lambda: survival_chart(curve_frame), plot, summary)
+
+
+@analyze_app.command("timeline")
+def analyze_timeline(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    plot: PlotOption = None,
+    platform: PlatformOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    kind: KindOption = None,
+    limit: LimitOption = None,
+    bin_: Annotated[str, typer.Option("--bin", help="hour, day, week or e.g. 6h.")] = "day",
+    within: Annotated[
+        str, typer.Option(help="Count removals within this long of publication (none: ever).")
+    ] = "1d",
+    term: Annotated[str | None, typer.Option(help="Only posts with this term.")] = None,
+    changes: Annotated[
+        bool, typer.Option("--changes", help="Print the change-point table instead of bins.")
+    ] = False,
+    detect: Annotated[bool, typer.Option(help="Run the change-point detector.")] = True,
+    change_term: Annotated[
+        list[str] | None,
+        typer.Option("--change-term", help="Test only this term for a change (repeatable)."),
+    ] = None,
+    min_posts: Annotated[int, typer.Option(help="Scan terms in at least N posts.")] = 30,
+    permutations: Annotated[int, typer.Option(help="Permutations per test.")] = 999,
+) -> None:
+    """Removals per hour/day with rates and Wilson CIs, and terms whose removal rate jumped.
+
+    JSON (bins): bin_start, bin, posts, eligible, removed, rate, ci_low, ci_high,
+    removed_any, removals_seen. With --changes: term, posts, removed, change_at,
+    rate_before/after with CIs, direction, llr, p_value, q_value, significant."""
+    from memoryhole.analysis.tables import change_points, timeline_table
+    from memoryhole.config import parse_duration
+
+    horizon = None if within in ("none", "0", "") else parse_duration(within)
+    data = _load(study, platform, since, until)
+    kinds = _kinds(kind)
+    bins = timeline_table(data, kind=kinds, bin=bin_, within=horizon, term=term)
+    found = None
+    if detect or changes:
+        with _status("scanning for change points"):
+            found = change_points(
+                data,
+                kind=kinds,
+                within=horizon,
+                terms=change_term or ([term] if term else None),
+                min_posts=min_posts,
+                permutations=permutations,
+            )
+    if changes and found is not None:
+        emit(found, format_, limit=limit, title="Change points")
+    else:
+        emit(
+            bins,
+            format_,
+            columns=[
+                "bin",
+                "posts",
+                "eligible",
+                "removed",
+                "rate",
+                "ci_low",
+                "ci_high",
+                "removals_seen",
+            ],
+            limit=limit,
+            title=f"Removals by publication {bin_}" + (f" (posts with {term})" if term else ""),
+            caption=f"rate: removed within {within} of publication, of posts watched that long",
+        )
+        if format_ is Format.table and found is not None:
+            hits = found[found["significant"]]
+            if len(hits):
+                emit(
+                    hits,
+                    Format.table,
+                    columns=[
+                        "term",
+                        "change_at",
+                        "direction",
+                        "rate_before",
+                        "rate_after",
+                        "posts_before",
+                        "posts_after",
+                        "q_value",
+                    ],
+                    limit=limit,
+                    title="Removal rate changed (q < 0.05)",
+                )
+            else:
+                out_console.print(
+                    f"no significant change in {found.attrs.get('series', 0)} series tested"
+                )
+    from memoryhole.analysis.plots import timeline_chart
+
+    _plot(lambda: timeline_chart(bins, found), plot, bins)
+
+
+@analyze_app.command("accounts")
+def analyze_accounts(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    plot: PlotOption = None,
+    platform: PlatformOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    kind: KindOption = None,
+    limit: LimitOption = None,
+    suspensions: Annotated[
+        bool, typer.Option("--suspensions", help="Print suspensions over time instead.")
+    ] = False,
+    bin_: Annotated[str, typer.Option("--bin", help="Bins for suspensions over time.")] = "day",
+) -> None:
+    """Per-author removal rates (pseudonyms only) and account suspensions over time.
+
+    JSON: author, platform, posts, removed, rate, ci_low, ci_high, p_value, q_value, counts per
+    kind, suspended, suspended_seen_at, first_post_at, last_post_at. With --suspensions:
+    bin_start, bin, accounts, posts, cumulative_accounts."""
+    from memoryhole.analysis.tables import accounts_table, suspensions_table
+
+    data = _load(study, platform, since, until)
+    authors = accounts_table(data, kind=_kinds(kind))
+    over_time = suspensions_table(data, bin=bin_)
+    if suspensions:
+        emit(over_time, format_, limit=limit, title="Accounts seen suspended")
+    else:
+        emit(
+            authors,
+            format_,
+            columns=[
+                "author",
+                "platform",
+                "posts",
+                "removed",
+                "rate",
+                "ci_low",
+                "ci_high",
+                "q_value",
+                "author_deleted",
+                "suspended",
+                "suspended_seen_at",
+            ],
+            limit=limit,
+            title="Authors (pseudonyms)",
+            caption=f"baseline {authors.attrs.get('baseline', math.nan):.2%}",
+        )
+    from memoryhole.analysis.plots import accounts_chart
+
+    _plot(lambda: accounts_chart(authors, over_time), plot, authors.head(0))
+
+
+@analyze_app.command("platforms")
+def analyze_platforms(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    plot: PlotOption = None,
+    platform: PlatformOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    kind: KindOption = None,
+    limit: LimitOption = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the median CI.")] = 100,
+) -> None:
+    """The platforms side by side: rates, verdicts, median time to removal, suspensions, terms.
+
+    JSON: platform, posts, authors, removed, rate, ci_low, ci_high, counts per verdict,
+    median_time_to_removal (s) with CI, suspended_accounts, significant_terms, top_terms."""
+    from memoryhole.analysis.tables import platforms_table
+
+    data = _load(study, platform, since, until)
+    with _status("analysing each platform"):
+        frame = platforms_table(data, kind=_kinds(kind), bootstrap=bootstrap)
+    emit(frame, format_, limit=limit, title="Platforms")
+    from memoryhole.analysis.plots import platforms_chart
+
+    _plot(lambda: platforms_chart(frame), plot, frame)
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+def register_exports(export_app: typer.Typer) -> None:
+    """Add ``export parquet|csv|datasette`` to the ``export`` command group."""
+
+    @export_app.command("parquet")
+    def export_parquet(
+        directory: Annotated[Path, typer.Argument(help="Folder to write (created).")],
+        study: StudyOption = Path("."),
+    ) -> None:
+        """Posts, verdicts, observations, authors as Parquet (zstd, by platform) with a
+        datapackage.json; pseudonymous authors only (docs/formats.md)."""
+        from memoryhole.exports import export_parquet as write
+        from memoryhole.study import Study
+
+        with _status("writing Parquet"):
+            counts = write(Study.open(study), directory)
+        _report_counts(counts, directory)
+
+    @export_app.command("csv")
+    def export_csv(
+        directory: Annotated[Path, typer.Argument(help="Folder to write (created).")],
+        study: StudyOption = Path("."),
+    ) -> None:
+        """Posts, verdicts, observations, authors as CSV files with a datapackage.json."""
+        from memoryhole.exports import export_csv as write
+        from memoryhole.study import Study
+
+        with _status("writing CSV"):
+            counts = write(Study.open(study), directory)
+        _report_counts(counts, directory)
+
+    @export_app.command("datasette")
+    def export_datasette(
+        file: Annotated[Path, typer.Argument(help="SQLite file to write (replaced).")],
+        study: StudyOption = Path("."),
+    ) -> None:
+        """A Datasette-ready SQLite file: foreign keys, full-text search on post text, a
+        removed_posts view; pseudonymous authors only. Then: datasette FILE."""
+        from memoryhole.exports import export_datasette as write
+        from memoryhole.study import Study
+
+        with _status("writing SQLite"):
+            counts = write(Study.open(study), file)
+        _report_counts(counts, file)
+
+
+def _report_counts(counts: dict[str, int], where: Path) -> None:
+    summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+    err_console.print(f"wrote {summary} to {where}", soft_wrap=True)

@@ -1,0 +1,334 @@
+"""A study's posts, verdicts and terms, loaded into what the analysis functions take.
+
+:class:`StudyData` holds one row per analysed post (a DataFrame, see :data:`POST_COLUMNS`)
+and streams the posts' cached terms (``analysis.cache``) on demand, in the same order, into a
+:class:`~memoryhole.analysis.terms.TermIndex` built once. Posts can be restricted to some
+platforms and to a publication-time window (:class:`Filters`).
+
+Always left out: posts of authors taken down (``memoryhole takedown``), as in every export.
+Authors appear by pseudonym only, unless ``raw_author_ids=True`` is asked for explicitly
+(on the study owner's own machine).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, Engine, func, select
+
+from memoryhole.analysis.cache import (
+    Progress,
+    decode_terms,
+    refresh_terms,
+    tokenizer_key,
+)
+from memoryhole.analysis.terms import PostTerms, TermIndex
+from memoryhole.analysis.tokens import Tokenizer
+from memoryhole.errors import MemoryholeError
+from memoryhole.store.schema import (
+    authors,
+    observations,
+    post_terms,
+    posts,
+    redactions,
+    verdicts,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from memoryhole.study import Study
+
+#: The columns of :attr:`StudyData.posts`, in order (``text`` only when asked for).
+POST_COLUMNS: Final = (
+    "post_pk",
+    "post_id",
+    "platform",
+    "author",
+    "published_at",
+    "first_seen_at",
+    "last_seen_alive_at",
+    "first_seen_removed_at",
+    "verdict",
+    "edited",
+    "checks",
+)
+
+_TERM = re.compile(r"^(w|c[1-9]):.")
+
+
+def parse_instant(value: str | float | None) -> float | None:
+    """Epoch seconds from a number, an ISO date (midnight UTC) or date-time (naive: UTC)."""
+    if value is None or isinstance(value, float | int):
+        return None if value is None else float(value)
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise MemoryholeError(
+                f"not a time: {value!r}; use an ISO date or date-time (2024-06-04, "
+                "2024-06-04T12:00+08:00; naive means UTC) or epoch seconds"
+            ) from None
+        moment = datetime(day.year, day.month, day.day)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which posts to analyse: on these platforms (all if empty), published in
+    ``[since, until)`` (epoch seconds; open ends when None)."""
+
+    platforms: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = [
+            authors.c.pseudonym.not_in(select(redactions.c.author_pseudonym))
+        ]
+        if self.platforms:
+            out.append(posts.c.platform.in_(self.platforms))
+        if self.since is not None:
+            out.append(posts.c.published_at >= self.since)
+        if self.until is not None:
+            out.append(posts.c.published_at < self.until)
+        return out
+
+
+def load_posts(
+    engine: Engine,
+    filters: Filters | None = None,
+    *,
+    raw_author_ids: bool = False,
+    text: bool = False,
+) -> pd.DataFrame:
+    """One row per post with a verdict (columns :data:`POST_COLUMNS`, then ``text`` if asked),
+    ordered by ``post_pk``. ``verdict`` is the export value (an edited post is ``live``)."""
+    import pandas as pd
+
+    filters = filters or Filters()
+    author = authors.c.raw_id if raw_author_ids else authors.c.pseudonym
+    columns: list[Any] = [
+        posts.c.id,
+        posts.c.post_id,
+        posts.c.platform,
+        author,
+        posts.c.published_at,
+        verdicts.c.first_seen_at,
+        verdicts.c.last_seen_alive_at,
+        verdicts.c.first_seen_removed_at,
+        verdicts.c.status,
+        verdicts.c.edited,
+        verdicts.c.checks,
+    ]
+    names = list(POST_COLUMNS)
+    if text:
+        columns.append(posts.c.text)
+        names.append("text")
+    query = (
+        select(*columns)
+        .join(verdicts, verdicts.c.post_pk == posts.c.id)
+        .join(authors, authors.c.id == posts.c.author_pk)
+        .where(*filters.conditions())
+        .order_by(posts.c.id)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    frame["verdict"] = frame["verdict"].replace({"edited": "live"})
+    frame["edited"] = frame["edited"].astype(bool)
+    for name in ("published_at", "first_seen_at", "last_seen_alive_at", "first_seen_removed_at"):
+        frame[name] = frame[name].astype("float64")
+    frame["post_pk"] = frame["post_pk"].astype("int64")
+    frame["checks"] = frame["checks"].astype("int64")
+    return frame
+
+
+def observed_until(engine: Engine) -> float | None:
+    """The latest observation of the study (platform clock), or None before any."""
+    with engine.connect() as connection:
+        value = connection.execute(select(func.max(observations.c.observed_at))).scalar()
+    return None if value is None else float(value)
+
+
+@dataclass
+class StudyData:
+    """The analysed posts of a study and, streamed on demand, their terms.
+
+    Build with :meth:`load`. ``posts``: see :data:`POST_COLUMNS`. ``observed_until``: the
+    study's last observation, the end of what it could see.
+    """
+
+    engine: Engine
+    posts: pd.DataFrame
+    filters: Filters
+    tokenizer: Tokenizer
+    observed_until: float | None
+    _index: TermIndex | None = field(default=None, repr=False)
+    _texts: pd.Series | None = field(default=None, repr=False)
+
+    @classmethod
+    def load(
+        cls,
+        source: Study | Engine,
+        filters: Filters | None = None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        progress: Progress | None = None,
+        raw_author_ids: bool = False,
+    ) -> StudyData:
+        """Read the posts (and make sure every one has cached terms: only posts never
+        tokenised before are tokenised, ``progress(done, total)`` reporting)."""
+        engine = source if isinstance(source, Engine) else source.engine
+        tokenizer = tokenizer or Tokenizer()
+        refresh_terms(engine, tokenizer, progress)
+        frame = load_posts(engine, filters, raw_author_ids=raw_author_ids)
+        return cls(engine, frame, filters or Filters(), tokenizer, observed_until(engine))
+
+    # ------------------------------------------------------------------ terms
+
+    @property
+    def n_posts(self) -> int:
+        return len(self.posts)
+
+    def iter_terms(self) -> Iterator[frozenset[str]]:
+        """Each post's terms, in the order of :attr:`posts` (one SQL pass)."""
+        key = tokenizer_key(self.tokenizer)
+        wanted = self.posts["post_pk"].to_numpy()
+        query = (
+            select(post_terms.c.post_pk, post_terms.c.terms)
+            .join(posts, posts.c.id == post_terms.c.post_pk)
+            .join(authors, authors.c.id == posts.c.author_pk)
+            .where(post_terms.c.tokenizer == key, *self.filters.conditions())
+            .order_by(post_terms.c.post_pk)
+        )
+        position = 0
+        with self.engine.connect() as connection:
+            for pk, stored in connection.execute(query):
+                while position < wanted.size and wanted[position] < pk:
+                    yield self._tokenize_now(int(wanted[position]))  # cached after we looked
+                    position += 1
+                if position < wanted.size and wanted[position] == pk:
+                    yield decode_terms(stored)
+                    position += 1
+        while position < wanted.size:
+            yield self._tokenize_now(int(wanted[position]))
+            position += 1
+
+    def _tokenize_now(self, pk: int) -> frozenset[str]:
+        with self.engine.connect() as connection:
+            text = connection.execute(select(posts.c.text).where(posts.c.id == pk)).scalar()
+        return self.tokenizer(text or "")
+
+    def records(self) -> Iterator[PostTerms]:
+        """``PostTerms(terms, verdict, author)`` per post, for ``analysis.terms``."""
+        verdict = self.posts["verdict"].tolist()
+        author = self.posts["author"].tolist()
+        for i, terms in enumerate(self.iter_terms()):
+            yield PostTerms(terms, verdict[i], author[i])
+
+    def term_index(self) -> TermIndex:
+        """The posts' :class:`TermIndex` (with incidence), built on first use."""
+        if self._index is None:
+            self._index = TermIndex.build(self.records(), keep_incidence=True)
+        return self._index
+
+    def texts(self) -> pd.Series:
+        """The posts' texts, aligned with :attr:`posts` (read on first use)."""
+        if self._texts is None:
+            import pandas as pd
+
+            pks = self.posts["post_pk"].tolist()
+            found: dict[int, str] = {}
+            with self.engine.connect() as connection:
+                for start in range(0, len(pks), 20_000):
+                    chunk = pks[start : start + 20_000]
+                    query = select(posts.c.id, posts.c.text).where(
+                        posts.c.id.between(chunk[0], chunk[-1])
+                    )
+                    found.update((int(pk), str(text)) for pk, text in connection.execute(query))
+            self._texts = pd.Series([found.get(pk, "") for pk in pks], index=self.posts.index)
+        return self._texts
+
+    def term_mask(self, term: str) -> npt.NDArray[np.bool_]:
+        """Which posts contain ``term``: a prefixed term (``w:六四``, ``c2:六四``) as
+        tokenised; plain text as the word ``w:X`` or the n-gram ``cN:X`` where one was
+        found, else as a case-insensitive substring of the text."""
+        index = self.term_index()
+        term = term.strip()
+        if not term:
+            raise MemoryholeError("an empty term")
+        candidates = (
+            [term] if _TERM.match(term) else [f"w:{term.casefold()}", f"c{len(term)}:{term}"]
+        )
+        ids = [i for i in (index.term_id(c) for c in candidates) if i is not None]
+        if ids:
+            indptr, indices = index._require_incidence()
+            hit = np.isin(indices, np.asarray(ids, dtype=np.int32))
+            rows = np.repeat(np.arange(index.n_posts), np.diff(indptr))[hit]
+            mask = np.zeros(index.n_posts, dtype=bool)
+            mask[rows] = True
+            return mask
+        if _TERM.match(term):
+            return np.zeros(self.n_posts, dtype=bool)
+        needle = term.casefold()
+        return np.array([needle in t.casefold() for t in self.texts()], dtype=bool)
+
+    # ------------------------------------------------------------------ subsets
+
+    def subset(self, mask: Sequence[bool] | npt.NDArray[np.bool_]) -> StudyData:
+        """The same study restricted to some posts (a boolean mask over :attr:`posts`)."""
+        keep = np.asarray(mask, dtype=bool)
+        frame = self.posts[keep].reset_index(drop=True)
+        return replace(self, posts=frame, _index=None, _texts=None)
+
+    def by_platform(self) -> dict[str, StudyData]:
+        return {
+            str(name): self.subset((self.posts["platform"] == name).to_numpy())
+            for name in sorted(self.posts["platform"].unique())
+        }
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(str(p) for p in self.posts["platform"].unique())
+
+    def span(self) -> tuple[float, float] | None:
+        """First and last publication time of the analysed posts."""
+        if not self.n_posts:
+            return None
+        return float(self.posts["published_at"].min()), float(self.posts["published_at"].max())
+
+
+def load_study_data(
+    source: Study | Engine,
+    *,
+    platforms: Sequence[str] = (),
+    since: str | float | None = None,
+    until: str | float | None = None,
+    tokenizer: Tokenizer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> StudyData:
+    """Convenience wrapper: :meth:`StudyData.load` with the filters as keywords."""
+    filters = Filters(tuple(platforms), parse_instant(since), parse_instant(until))
+    if filters.since is not None and filters.until is not None and filters.until <= filters.since:
+        raise MemoryholeError("--until must be after --since")
+    for bound in (filters.since, filters.until):
+        if bound is not None and not math.isfinite(bound):
+            raise MemoryholeError("times must be finite")
+    return StudyData.load(source, filters, tokenizer=tokenizer, progress=progress)
