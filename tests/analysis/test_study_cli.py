@@ -167,3 +167,27 @@ def test_export_commands_run_end_to_end(small_study: Path, tmp_path: Path) -> No
     pytest.importorskip("pyarrow")
     run("export", "parquet", str(tmp_path / "pq"), "--study", str(small_study))
     assert (tmp_path / "pq" / "posts" / "platform=weibo" / "part-0.parquet").exists()
+
+
+def test_chinese_labels_render_with_a_cjk_font() -> None:
+    """Two different Chinese labels must give different PNGs: without a CJK font every glyph
+    is the same empty box. (Debian: apt-get install fonts-noto-cjk.)"""
+    pytest.importorskip("vl_convert")
+    import pandas as pd
+
+    from memoryhole.analysis.plots import cjk_font, terms_chart
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
+    import vl_convert
+
+    from memoryhole.analysis.plots import _configured
+
+    def png(label: str) -> bytes:
+        frame = pd.DataFrame(
+            {"term": [label], "rate": [0.5], "ci_low": [0.4], "ci_high": [0.6], "posts": [10]}
+        ).assign(removed=5, q_value=0.01, significant=True)
+        spec = _configured(terms_chart(frame)).to_dict()
+        return bytes(vl_convert.vegalite_to_png(spec))
+
+    assert png("w:六四") != png("w:天安")

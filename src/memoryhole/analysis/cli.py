@@ -140,6 +140,10 @@ def _load(
 # ----------------------------------------------------------------------------- output
 
 
+def _percent(value: Any) -> str:
+    return f"{value:.2%}" if isinstance(value, float) and math.isfinite(value) else "—"
+
+
 def _cell(value: Any, column: str) -> str:
     from memoryhole.analysis.tables import iso
     from memoryhole.console import duration
@@ -188,7 +192,13 @@ def emit(
     table = Table(title=title or None, caption=caption or None, show_lines=False)
     for column in shown:
         numeric = rows[column].dtype.kind in "iuf" if len(rows) else False
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+        wide = column in ("term", "author", "group", "bin", "top_terms")
+        table.add_column(
+            column,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=wide and column != "top_terms",
+        )
     for record in rows[shown].itertuples(index=False):
         table.add_row(*(_cell(v, c) for v, c in zip(record, shown, strict=True)))
     out_console.print(table)
@@ -266,7 +276,7 @@ def analyze_terms(
     attrs = frame.attrs
     caption = (
         f"{attrs.get('posts', 0):,} posts, {attrs.get('removed', 0):,} removed "
-        f"({', '.join(_kinds(kind))}); baseline {attrs.get('baseline', math.nan):.2%}"
+        f"({', '.join(_kinds(kind))}); baseline {_percent(attrs.get('baseline'))}"
     )
     emit(frame, format_, columns=shown, limit=limit, title="Removal by term", caption=caption)
     from memoryhole.analysis.plots import terms_chart
@@ -477,7 +487,7 @@ def analyze_accounts(
             ],
             limit=limit,
             title="Authors (pseudonyms)",
-            caption=f"baseline {authors.attrs.get('baseline', math.nan):.2%}",
+            caption=f"baseline {_percent(authors.attrs.get('baseline'))}",
         )
     from memoryhole.analysis.plots import accounts_chart
 
