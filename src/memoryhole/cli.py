@@ -207,12 +207,26 @@ def sim_serve(
     rate_limit: Annotated[
         float | None, typer.Option(help="Requests per second before 429 + Retry-After.")
     ] = None,
+    platform: Annotated[
+        str, typer.Option(help="Shapes to answer in: weibo, reddit, mastodon, rss or json.")
+    ] = "weibo",
 ) -> None:
-    """Serve a scenario over HTTP on loopback in Weibo's mobile API shapes."""
+    """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
     from memoryhole.sim.server import serve
+    from memoryhole.sim.shapes import WATCH, get_shape
 
+    get_shape(platform)  # an unknown name fails here, before the server starts
     console.print(f"serving {scenario} on http://127.0.0.1:{port} at {speed}x (Ctrl-C stops)")
-    serve(scenario, port=port, speed=speed, faults_spec=faults, rate_limit=rate_limit)
+    watch_hint = f"memoryhole watch {WATCH[platform].spec} --base-url http://127.0.0.1:{port}"
+    console.print(f"as {platform}: {watch_hint}")
+    serve(
+        scenario,
+        port=port,
+        speed=speed,
+        faults_spec=faults,
+        rate_limit=rate_limit,
+        platform=platform,
+    )
 
 
 @sim_app.command("replay")
@@ -225,15 +239,22 @@ def sim_replay(
     faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for injected faults.")] = 0,
     study: StudyOption = Path("."),
+    platform: Annotated[
+        str, typer.Option(help="Shapes and adapter: weibo, reddit, mastodon, rss or json.")
+    ] = "weibo",
 ) -> None:
     """Replay a scenario through the collector on a virtual clock: days in seconds, resumable."""
     from memoryhole.config import parse_duration
     from memoryhole.sim.replay import replay
     from memoryhole.sim.scenario import load_scenario
+    from memoryhole.sim.shapes import get_shape
 
+    get_shape(platform)
     posts = load_scenario(scenario)
     end = min(p.published_at for p in posts) + parse_duration(until) if until else None
-    stats, stopped_at = replay(_open(study), posts, until=end, faults=faults, seed=seed)
+    stats, stopped_at = replay(
+        _open(study), posts, until=end, faults=faults, seed=seed, platform=platform
+    )
     console.print(
         f"replayed to {stopped_at:.0f}: {stats.checks:,} checks, {stats.discovered:,} posts, "
         f"{sum(stats.removals.values()):,} removals caught"

@@ -13,16 +13,31 @@ PlatformFactory = Callable[..., Platform]
 
 
 def _builtin() -> dict[str, PlatformFactory]:
+    from memoryhole.platforms.generic_json import GenericJsonPlatform
+    from memoryhole.platforms.mastodon import MastodonPlatform
+    from memoryhole.platforms.reddit import RedditPlatform
+    from memoryhole.platforms.rss import RssPlatform
     from memoryhole.platforms.weibo import WeiboPlatform
 
-    return {"weibo": WeiboPlatform}
+    return {
+        "weibo": WeiboPlatform,
+        "reddit": RedditPlatform,
+        "mastodon": MastodonPlatform,
+        "rss": RssPlatform,
+        "json": GenericJsonPlatform,
+    }
 
 
 def available() -> dict[str, PlatformFactory]:
-    """Every adapter by name: built-ins first, then installed plugins (which may not shadow)."""
+    """Every adapter by name: built-ins first, then installed plugins, then platforms declared
+    in TOML descriptions (``generic_json.declared_platforms``); none may shadow an earlier one."""
+    from memoryhole.platforms.generic_json import declared_platforms
+
     factories = _builtin()
     for entry in entry_points(group="memoryhole.platforms"):
         factories.setdefault(entry.name, entry.load())
+    for name, factory in declared_platforms().items():
+        factories.setdefault(name, factory)
     return factories
 
 

@@ -12,6 +12,9 @@ process on a virtual clock (``sim.inprocess``). Shapes modelled (docs/simulator.
   first after cursor ``C``; ``containerid=107603{uid}``: one user's timeline, the same way; a
   suspended user's timeline answers ``errno 20003``. Removed posts are missing from listings.
 - ``GET /__sim__/clock``: the simulator's clock, so a collector on this machine can share it.
+
+With ``platform`` other than ``"weibo"`` the same scenario is rendered in that platform's shapes
+instead (``sim/shapes/``: reddit, mastodon, rss, json); ``/__sim__/clock`` stays the same.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 from memoryhole.clock import Clock
 from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
+from memoryhole.sim.shapes import get_shape
 
 PUBLIC_FEED = "102803"
 USER_TIMELINE_PREFIX = "107603"
@@ -54,8 +58,12 @@ def _json(payload: object, status: int = 200) -> Answer:
 class SimPlatform:
     """Answers requests about ``posts`` as the platform would at ``clock.now()``."""
 
-    def __init__(self, posts: Sequence[ScenarioPost], clock: Clock) -> None:
+    def __init__(
+        self, posts: Sequence[ScenarioPost], clock: Clock, platform: str = "weibo"
+    ) -> None:
         self.clock = clock
+        self.platform = platform
+        self.shape = get_shape(platform)
         self.posts = sorted(posts, key=lambda p: (p.published_at, p.post_id))
         self.by_id = {post.post_id: post for post in self.posts}
         self.position = {post.post_id: index for index, post in enumerate(self.posts)}
@@ -77,6 +85,14 @@ class SimPlatform:
     def removal_at(self, post: ScenarioPost, now: float) -> str | None:
         gone = self.gone.get(post.post_id)
         return gone[1] if gone is not None and gone[0] <= now else None
+
+    def is_suspended(self, author_id: str, now: float) -> bool:
+        suspension = self.suspended_at.get(author_id)
+        return suspension is not None and suspension <= now
+
+    def text_at(self, post: ScenarioPost, now: float) -> tuple[int, str]:
+        """(edit version, text) of ``post`` at ``now``: version 0 is the original."""
+        return self._text_version(post, now)
 
     def _text_version(self, post: ScenarioPost, now: float) -> tuple[int, str]:
         version, text = 0, post.text
@@ -118,6 +134,8 @@ class SimPlatform:
 
     def handle(self, method: str, path: str, query: Mapping[str, str]) -> Answer:
         now = self.clock.now()
+        if self.shape is not None and path != "/__sim__/clock":
+            return self.shape.handle(self, method, path, query, now)
         if method != "GET":
             return _json({"ok": 0, "msg": "method not allowed"}, 405)
         if path == "/statuses/show":

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.runner import collector_lock
-from memoryhole.model import Target
-from memoryhole.platforms.weibo import WeiboPlatform
+from memoryhole.platforms import registry
 from memoryhole.schedule.policy import AgeProportional
 from memoryhole.sim.faults import FaultSpec
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
 from memoryhole.sim.scenario import ScenarioPost
+from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
 from memoryhole.study import Study
 
@@ -37,23 +37,25 @@ def replay(
     seed: int = 0,
     budget_per_second: float | None = None,
     policy: AgeProportional | None = None,
+    platform: str = "weibo",
 ) -> tuple[CollectorStats, float]:
     """Watch ``weibo:all`` of the scenario until platform time ``until``; resumable.
 
-    Returns the run's statistics and the virtual time it stopped at.
+    Returns the run's statistics and the virtual time it stopped at. ``platform`` picks the
+    simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched).
     """
     start = min(post.published_at for post in scenario)
     end = until if until is not None else max(post.published_at for post in scenario) + 86400.0
     with collector_lock(study):
-        add_targets(study.engine, [Target("weibo", "all")], time.time())
+        add_targets(study.engine, [WATCH[platform]], time.time())
         clock = VirtualClock(start)
-        platform = SimPlatform(list(scenario), clock)
+        simulated = SimPlatform(list(scenario), clock, platform)
         transport = InProcessTransport(
-            platform, faults=FaultSpec.parse(faults) if faults else None, seed=seed
+            simulated, faults=FaultSpec.parse(faults) if faults else None, seed=seed
         )
         collector = Collector(
             study,
-            {"weibo": WeiboPlatform(REPLAY_BASE_URL)},
+            {platform: registry.get(platform, REPLAY_BASE_URL)},
             transport,
             clock,
             budget_per_second=budget_per_second or 1e9,

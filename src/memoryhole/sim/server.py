@@ -61,10 +61,12 @@ class SimApp:
         faults: FaultSpec | None = None,
         rate_limit: float | None = None,
         seed: int = 0,
+        platform: str = "weibo",
     ) -> SimApp:
         origin = min(post.published_at for post in posts)
         clock = AcceleratedClock(origin, time.time(), speed)
-        return cls(SimPlatform(posts, clock), faults=faults, rate_limit=rate_limit, seed=seed)
+        simulated = SimPlatform(posts, clock, platform)
+        return cls(simulated, faults=faults, rate_limit=rate_limit, seed=seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,15 +134,19 @@ def serve(
     rate_limit: float | None = None,
     host: str = "127.0.0.1",
     seed: int = 0,
+    platform: str = "weibo",
 ) -> None:
-    """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed)."""
+    """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed);
+    ``platform`` picks the shapes it answers in (``sim.shapes.PLATFORMS``)."""
     import logging
 
     import uvicorn
 
     posts = load_scenario(scenario_path)
     faults = FaultSpec.parse(faults_spec) if faults_spec else None
-    app = SimApp.from_posts(posts, speed=speed, faults=faults, rate_limit=rate_limit, seed=seed)
+    app = SimApp.from_posts(
+        posts, speed=speed, faults=faults, rate_limit=rate_limit, seed=seed, platform=platform
+    )
     # The injected connection drops are deliberate; uvicorn would log each one as a crash.
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: (
