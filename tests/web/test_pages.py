@@ -160,7 +160,7 @@ def assert_safe_html(html: str) -> None:
                     f"{name}={value!r} on <{tag}>"
                 )
         if tag == "script":
-            assert attrs.get("src", "").startswith("/static/"), f"inline script {attrs}"
+            assert (attrs.get("src") or "").startswith("/static/"), f"inline script {attrs}"
         if tag == "meta":
             assert "http-equiv" not in attrs, attrs
     assert parser.script_text.strip() == ""

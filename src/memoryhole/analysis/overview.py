@@ -72,6 +72,13 @@ def shown_posts() -> ColumnElement[bool]:
     return posts.c.author_pk.not_in(hidden)
 
 
+def shown_authors() -> ColumnElement[bool]:
+    """SQL condition on a query that joins ``authors``: the author was not taken down. Cheaper
+    than :func:`shown_posts` for a few rows (no scan of ``authors``, which has no index on
+    ``pseudonym``)."""
+    return authors.c.pseudonym.not_in(select(redactions.c.author_pseudonym))
+
+
 def _float(value: Any) -> float | None:
     if value is None:
         return None
@@ -417,7 +424,7 @@ def _term_rows(engine: Engine) -> Iterator[tuple[str, str, str]]:
                 authors, authors.c.id == posts.c.author_pk
             )
         )
-        .where(shown_posts())
+        .where(shown_authors())
         .execution_options(yield_per=20_000)
     )
     with engine.connect() as conn:
@@ -567,7 +574,7 @@ def account_table(engine: Engine) -> list[Account]:
                 authors, authors.c.id == posts.c.author_pk
             )
         )
-        .where(shown_posts())
+        .where(shown_authors())
         .group_by(authors.c.id)
     )
     accounts: list[Account] = []
@@ -682,6 +689,7 @@ __all__ = [
     "platform_table",
     "removal_timings",
     "removals_over_time",
+    "shown_authors",
     "shown_posts",
     "term_table",
     "thin_curve",

@@ -84,6 +84,7 @@ class FigureCache:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tier_done: dict[str, tuple[float, Version]] = {}
+        self.tiers: dict[str, tuple[str, ...]] = dict(TIERS)
         engine = study.engine
         settings_ = self.settings
         self._compute: dict[str, Callable[[], Any]] = {
@@ -128,12 +129,14 @@ class FigureCache:
                 stale = [k for k in self._derived if k[: len(key)] == key]
                 for old in stale:
                     del self._derived[old]
+                while len(self._derived) >= 32:  # e.g. one term table per min_posts asked
+                    del self._derived[next(iter(self._derived))]
                 self._derived[full_key] = make(value)
             return self._derived[full_key]
 
     @property
     def warm(self) -> bool:
-        return all(name in self.figures for tier in TIERS.values() for name in tier)
+        return all(name in self.figures for tier in self.tiers.values() for name in tier)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -166,6 +169,11 @@ class FigureCache:
             if figure is None or figure.version != version:
                 self.compute(name, version)
 
+    def register(self, name: str, tier: str, compute: Callable[[], Any]) -> None:
+        """Add a figure (or a warm-up, such as the evidence tree's) to a tier."""
+        self._compute[name] = compute
+        self.tiers[tier] = (*self.tiers[tier], name)
+
     def refresh(self, force: bool = False, tiers: tuple[str, ...] = tuple(TIERS)) -> None:
         """One pass of a background loop: recompute each of ``tiers`` that is due."""
         version = store_version(self.study)
@@ -175,7 +183,7 @@ class FigureCache:
             "slow": self.settings.slow_every,
         }
         for tier in tiers:
-            names = TIERS[tier]
+            names = self.tiers[tier]
             done = self._tier_done.get(tier)
             due = (
                 force

@@ -6,6 +6,7 @@ platform (terms) is data, drawn by Vega as text, never parsed as HTML.
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -126,7 +127,7 @@ def _bucket_name(seconds: int) -> str:
 
 def terms_chart(table: TermTable, top: int = 25) -> dict[str, Any]:
     """The ``top`` terms by q-value: removal rate with its interval, and the baseline."""
-    rows = [r for r in table.rows if r.get("rate") is not None][:top]
+    rows = list(itertools.islice((r for r in table.rows if r.get("rate") is not None), top))
     values = [
         {
             "term": r["term"],

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, select
 
-from memoryhole.analysis.overview import REMOVAL_KINDS, shown_posts
+from memoryhole.analysis.overview import REMOVAL_KINDS, shown_authors
 from memoryhole.analysis.tokens import han_only
 from memoryhole.model import Capture, PostRef, Request, Status
 from memoryhole.store.blobs import BlobCorruptError
@@ -36,6 +36,34 @@ _HAN_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0
 
 
 @dataclass
+class _Haystack:
+    """Many texts joined into one string, so a substring search over all of them is one pass
+    of ``str.find`` in C, not a Python loop over the texts."""
+
+    joined: str
+    starts: npt.NDArray[np.int64]
+
+    @classmethod
+    def build(cls, texts: list[str]) -> _Haystack:
+        # NUL never occurs in a search term (it is stripped), so no match spans two texts.
+        cleaned = [text.replace("\x00", "") for text in texts]
+        lengths = np.fromiter((len(t) + 1 for t in cleaned), dtype=np.int64, count=len(cleaned))
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if cleaned else lengths
+        return cls("\x00".join(cleaned), starts.astype(np.int64))
+
+    def containing(self, needle: str, size: int) -> npt.NDArray[np.bool_]:
+        """Mask of the texts containing ``needle``."""
+        found = np.zeros(size, dtype=bool)
+        needle = needle.replace("\x00", "")
+        if not needle:
+            return ~found
+        hits = [m.start() for m in re.finditer(re.escape(needle), self.joined)]
+        if hits:
+            found[np.searchsorted(self.starts, np.asarray(hits), side="right") - 1] = True
+        return found
+
+
+@dataclass
 class RemovalIndex:
     """Every shown removal, newest detection first, as parallel arrays."""
 
@@ -44,8 +72,8 @@ class RemovalIndex:
     kind: npt.NDArray[np.int8]
     platform: npt.NDArray[np.int16]
     platforms: list[str]
-    texts: list[str]  # casefolded
-    han: list[str]  # Han characters only, for n-gram terms
+    texts: _Haystack  # casefolded texts
+    han: _Haystack  # Han characters only, for n-gram terms
 
     @classmethod
     def build(cls, engine: Engine) -> RemovalIndex:
@@ -57,11 +85,15 @@ class RemovalIndex:
                 posts.c.platform,
                 posts.c.text,
             )
-            .select_from(verdicts.join(posts, posts.c.id == verdicts.c.post_pk))
+            .select_from(
+                verdicts.join(posts, posts.c.id == verdicts.c.post_pk).join(
+                    authors, authors.c.id == posts.c.author_pk
+                )
+            )
             .where(
                 verdicts.c.status.in_(REMOVAL_KINDS),
                 verdicts.c.first_seen_removed_at.is_not(None),
-                shown_posts(),
+                shown_authors(),
             )
             .order_by(verdicts.c.first_seen_removed_at.desc(), posts.c.id.desc())
         )
@@ -77,8 +109,8 @@ class RemovalIndex:
             kind=np.array([kind_code[str(row[2])] for row in rows], dtype=np.int8),
             platform=np.array([platform_code[str(row[3])] for row in rows], dtype=np.int16),
             platforms=platforms,
-            texts=[text.casefold() for text in texts],
-            han=[han_only(text) for text in texts],
+            texts=_Haystack.build([text.casefold() for text in texts]),
+            han=_Haystack.build([han_only(text) for text in texts]),
         )
 
     def __len__(self) -> int:
@@ -100,10 +132,7 @@ class RemovalIndex:
         if query.term:
             needle = query.term_text
             haystack = self.han if _HAN_ONLY.match(needle) else self.texts
-            candidates = np.flatnonzero(mask)
-            keep = [i for i in candidates.tolist() if needle in haystack[i]]
-            mask = np.zeros(self.at.size, dtype=bool)
-            mask[keep] = True
+            mask &= haystack.containing(needle, self.at.size)
         matches = np.flatnonzero(mask)
         start = (query.page - 1) * query.per_page
         return self.post_pk[matches[start : start + query.per_page]], int(matches.size)
@@ -231,7 +260,7 @@ def feed_items(engine: Engine, pks: npt.NDArray[np.int64]) -> list[FeedItem]:
                 authors, authors.c.id == posts.c.author_pk
             )
         )
-        .where(posts.c.id.in_(wanted), shown_posts())
+        .where(posts.c.id.in_(wanted), shown_authors())
     )
     with engine.connect() as conn:
         found = {int(row[0]): row for row in conn.execute(query)}
@@ -424,11 +453,15 @@ def raw_response(study: Study, observation_id: int) -> bytes | None:
     """The raw body of a check of a post that may be shown (None otherwise, or if gone)."""
     query = (
         select(observations.c.body_sha256)
-        .select_from(observations.join(posts, posts.c.id == observations.c.post_pk))
+        .select_from(
+            observations.join(posts, posts.c.id == observations.c.post_pk).join(
+                authors, authors.c.id == posts.c.author_pk
+            )
+        )
         .where(
             observations.c.id == observation_id,
             observations.c.kind == "check",
-            shown_posts(),
+            shown_authors(),
         )
     )
     with study.engine.connect() as conn:

@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from memoryhole.analysis.overview import REMOVAL_KINDS, shown_posts
+from memoryhole.analysis.overview import REMOVAL_KINDS, shown_authors
 from memoryhole.config import parse_duration
 from memoryhole.errors import ConfigError
 from memoryhole.store.schema import authors, observations, posts, verdicts
@@ -135,7 +135,7 @@ class WebhookPoller:
                 observations.c.id > self.high_water,
                 observations.c.kind == "check",
                 observations.c.status.in_(REMOVAL_KINDS),
-                shown_posts(),
+                shown_authors(),
             )
             .order_by(observations.c.id)
         )
