@@ -464,11 +464,10 @@ def export_datasette(study: Study, file: Path) -> dict[str, int]:
     keys, full-text search on posts (``posts_fts``: the text and its jieba words, so a
     search for a Chinese word finds it), a ``removed_posts`` view, and a ``_memoryhole``
     table with the schema version. Replaces ``file``. Returns rows per table."""
-    from memoryhole.analysis.cache import refresh_terms, tokenizer_key
-    from memoryhole.analysis.tokens import Tokenizer
+    from memoryhole.analysis.cache import LazyTokenizer, refresh_terms, tokenizer_key
     from memoryhole.store.schema import post_terms
 
-    tokenizer = Tokenizer()
+    tokenizer = LazyTokenizer()
     refresh_terms(study.engine, tokenizer)
     key = tokenizer_key(tokenizer)
     partial = file.with_name(file.name + ".partial")

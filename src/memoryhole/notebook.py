@@ -99,11 +99,10 @@ class StudyHandle:
         import pandas as pd
         from sqlalchemy import select
 
-        from memoryhole.analysis.cache import refresh_terms, tokenizer_key
-        from memoryhole.analysis.tokens import Tokenizer
+        from memoryhole.analysis.cache import LazyTokenizer, refresh_terms, tokenizer_key
         from memoryhole.store.schema import post_terms
 
-        tokenizer = Tokenizer()
+        tokenizer = LazyTokenizer()
         refresh_terms(self.study.engine, tokenizer)
         kept = set(self.posts["post_pk"].tolist())
         query = select(post_terms.c.post_pk, post_terms.c.terms).where(

@@ -15,14 +15,22 @@ cached terms of theirs first (their terms are their words).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, Select, and_, delete, exists, func, insert, select
 
-from memoryhole.analysis.tokens import Tokenizer
+from memoryhole.analysis.tokens import (
+    DEFAULT_VIEWS,
+    STOPWORDS,
+    Tokenizer,
+    _view_ngram_size,
+)
+from memoryhole.analysis.tokens import (
+    Engine as Segmenter,
+)
 from memoryhole.store.schema import authors, post_terms, posts, redactions
 
 #: Bump when the stored representation or the tokenisation rules change.
@@ -44,7 +52,48 @@ def _engine_version(engine: str) -> str:
         return "0"
 
 
-def tokenizer_key(tokenizer: Tokenizer) -> str:
+class TokenizerLike(Protocol):
+    """What names a tokenisation: a :class:`Tokenizer` or a :class:`LazyTokenizer`."""
+
+    @property
+    def views(self) -> Sequence[str]: ...
+
+    @property
+    def engine(self) -> Segmenter: ...
+
+    @property
+    def stopwords(self) -> frozenset[str]: ...
+
+    def __call__(self, text: str) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class LazyTokenizer:
+    """A :class:`Tokenizer` built on first use: naming the tokenisation (for the cache key)
+    does not load the segmenter's dictionary (about a second), so an analysis of a fully
+    cached study never loads it."""
+
+    views: tuple[str, ...] = tuple(DEFAULT_VIEWS)
+    engine: Segmenter = "jieba"
+    stopwords: frozenset[str] = STOPWORDS
+
+    def __post_init__(self) -> None:
+        if not self.views:
+            raise ValueError("at least one token view is needed")
+        for view in self.views:
+            _view_ngram_size(view)  # ValueError for an unknown view, now
+        if self.engine not in ("jieba", "rjieba"):
+            raise ValueError(f"unknown segmentation engine {self.engine!r}: use jieba or rjieba")
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer(views=self.views, engine=self.engine, stopwords=self.stopwords)
+
+    def __call__(self, text: str) -> frozenset[str]:
+        return self.tokenizer(text)
+
+
+def tokenizer_key(tokenizer: TokenizerLike) -> str:
     """A short name for everything that decides a post's terms, e.g.
     ``"t1/jieba-0.42.1/word+char2+char3/1f3c09a2"`` (at most 64 characters)."""
     stop = hashlib.sha256(" ".join(sorted(tokenizer.stopwords)).encode()).hexdigest()[:8]
@@ -102,12 +151,12 @@ def _missing_query(key: str, *, count: bool = False) -> Select[Any]:
 
 
 def refresh_terms(
-    engine: Engine, tokenizer: Tokenizer | None = None, progress: Progress | None = None
+    engine: Engine, tokenizer: TokenizerLike | None = None, progress: Progress | None = None
 ) -> CacheStats:
-    """Tokenise every post not yet cached for ``tokenizer`` (default: :class:`Tokenizer`()),
+    """Tokenise every post not yet cached for ``tokenizer`` (default: the default views),
     after deleting the cached terms of taken-down authors. Safe while a collector runs (short
     write transactions) and resumable: an interrupted run keeps the batches it committed."""
-    tokenizer = tokenizer or Tokenizer()
+    tokenizer = tokenizer or LazyTokenizer()
     key = tokenizer_key(tokenizer)
     with engine.begin() as connection:
         purged = connection.execute(

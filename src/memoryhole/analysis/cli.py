@@ -101,13 +101,13 @@ def _load(
     """Open the study, tokenise posts not yet cached (with a progress bar), load the posts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from memoryhole.analysis.cache import LazyTokenizer
     from memoryhole.analysis.study_data import load_study_data
-    from memoryhole.analysis.tokens import Tokenizer
     from memoryhole.study import Study
 
     opened = Study.open(study)
     try:
-        tokenizer = Tokenizer(
+        tokenizer = LazyTokenizer(
             views=tuple(v.strip() for v in views.split(",") if v.strip()),
             engine=engine,  # type: ignore[arg-type]
         )

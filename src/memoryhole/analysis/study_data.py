@@ -24,13 +24,14 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, Engine, func, select
 
 from memoryhole.analysis.cache import (
+    LazyTokenizer,
     Progress,
+    TokenizerLike,
     decode_terms,
     refresh_terms,
     tokenizer_key,
 )
 from memoryhole.analysis.terms import PostTerms, TermIndex
-from memoryhole.analysis.tokens import Tokenizer
 from memoryhole.errors import MemoryholeError
 from memoryhole.store.schema import (
     authors,
@@ -178,7 +179,7 @@ class StudyData:
     engine: Engine
     posts: pd.DataFrame
     filters: Filters
-    tokenizer: Tokenizer
+    tokenizer: TokenizerLike
     observed_until: float | None
     _index: TermIndex | None = field(default=None, repr=False)
     _texts: pd.Series | None = field(default=None, repr=False)
@@ -189,14 +190,14 @@ class StudyData:
         source: Study | Engine,
         filters: Filters | None = None,
         *,
-        tokenizer: Tokenizer | None = None,
+        tokenizer: TokenizerLike | None = None,
         progress: Progress | None = None,
         raw_author_ids: bool = False,
     ) -> StudyData:
         """Read the posts (and make sure every one has cached terms: only posts never
         tokenised before are tokenised, ``progress(done, total)`` reporting)."""
         engine = source if isinstance(source, Engine) else source.engine
-        tokenizer = tokenizer or Tokenizer()
+        tokenizer = tokenizer or LazyTokenizer()
         refresh_terms(engine, tokenizer, progress)
         frame = load_posts(engine, filters, raw_author_ids=raw_author_ids)
         return cls(engine, frame, filters or Filters(), tokenizer, observed_until(engine))
@@ -321,7 +322,7 @@ def load_study_data(
     platforms: Sequence[str] = (),
     since: str | float | None = None,
     until: str | float | None = None,
-    tokenizer: Tokenizer | None = None,
+    tokenizer: TokenizerLike | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> StudyData:
     """Convenience wrapper: :meth:`StudyData.load` with the filters as keywords."""
