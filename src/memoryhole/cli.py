@@ -340,6 +340,30 @@ def verify(
 
 
 @app.command()
+def proof(
+    observation: Annotated[
+        int | None, typer.Option(help="Inclusion proof of this observation id.")
+    ] = None,
+    consistency: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="Consistency proof between two checkpoint ids: OLD NEW."),
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Print an inclusion proof (to the latest checkpoint) or a consistency proof, as JSON."""
+    from memoryhole.evidence.log import checkpoint_consistency, observation_proof
+
+    opened = _open(study)
+    if observation is not None:
+        result = observation_proof(opened, observation)
+    elif consistency is not None:
+        result = checkpoint_consistency(opened, *consistency)
+    else:
+        raise MemoryholeError("give --observation ID or --consistency OLD NEW")
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command()
 def key(study: StudyOption = Path(".")) -> None:
     """Print the study's public key (publish it: it verifies every checkpoint and bundle)."""
     console.print(_open(study).verifier_key(), highlight=False, soft_wrap=True)

@@ -150,3 +150,63 @@ def ensure_checkpoint(study: Study) -> StoredCheckpoint:
             f"{study.path} has no signed checkpoint yet: run the collector (`memoryhole run`)"
         )
     return latest
+
+
+def observation_proof(study: Study, observation_id: int) -> dict[str, object]:
+    """Inclusion proof of one observation to the latest checkpoint (JSON-ready)."""
+    from memoryhole.evidence.leaf import canonical_bytes, leaf_record
+    from memoryhole.store.schema import posts, targets
+
+    checkpoint = ensure_checkpoint(study)
+    if not 1 <= observation_id <= checkpoint.size:
+        raise EvidenceError(
+            f"observation {observation_id} is not covered by the latest checkpoint "
+            f"(observations 1..{checkpoint.size})"
+        )
+    query = (
+        select(
+            observations,
+            posts.c.platform,
+            posts.c.post_id.label("the_post_id"),
+            targets.c.platform.label("target_platform"),
+        )
+        .outerjoin(posts, posts.c.id == observations.c.post_pk)
+        .outerjoin(targets, targets.c.id == observations.c.target_pk)
+        .where(observations.c.id == observation_id)
+    )
+    with study.engine.connect() as conn:
+        row = conn.execute(query).mappings().one()
+    is_check = row["kind"] == "check"
+    record = leaf_record(
+        dict(row),
+        row["platform"] if is_check else row["target_platform"],
+        row["the_post_id"] if is_check else None,
+    )
+    proof = log_tree(study.engine).inclusion_proof(observation_id - 1, checkpoint.size)
+    return {
+        "index": observation_id - 1,
+        "leaf": canonical_bytes(record).decode(),
+        "leaf_hash": bytes(row["leaf_hash"]).hex(),
+        "inclusion_proof": [h.hex() for h in proof],
+        "checkpoint": checkpoint.note,
+        "key": study.verifier_key(),
+    }
+
+
+def checkpoint_consistency(study: Study, old_id: int, new_id: int) -> dict[str, object]:
+    """Consistency proof between two stored checkpoints (by id), JSON-ready."""
+    by_id = {c.id: c for c in stored_checkpoints(study.engine)}
+    missing = [i for i in (old_id, new_id) if i not in by_id]
+    if missing:
+        known = ", ".join(str(i) for i in sorted(by_id)) or "none"
+        raise EvidenceError(f"no checkpoint {missing[0]}; stored checkpoints: {known}")
+    old, new = by_id[old_id], by_id[new_id]
+    if old.size > new.size:
+        raise EvidenceError("the first checkpoint must not be larger than the second")
+    proof = log_tree(study.engine).consistency_proof(old.size, new.size)
+    return {
+        "old": {"size": old.size, "root_hash": old.root_hash.hex(), "note": old.note},
+        "new": {"size": new.size, "root_hash": new.root_hash.hex(), "note": new.note},
+        "consistency_proof": [h.hex() for h in proof],
+        "key": study.verifier_key(),
+    }
