@@ -3,6 +3,12 @@
 The verdict the store (or a bundle) claims must follow, by the same state machine the
 collector runs (``classify.fold``), from the leaf records alone: the discovery that first
 listed the post, then its checks in order. A verdict edited afterwards no longer matches.
+
+Imported posts (``memoryhole import``, kind ``import``): the import leaf without a ``seq``
+is the post's sighting (like a discovery), those with a ``seq`` are folded like checks. An
+import leaf whose ``code`` starts with ``undated:`` records a removal its dataset does not
+date: the verdict's ``first_seen_removed_at`` stays empty (the removal lies after
+``last_seen_alive_at``; when, the dataset does not say).
 """
 
 from __future__ import annotations
@@ -13,6 +19,35 @@ from typing import Any
 from memoryhole.classify import first_verdict, fold
 from memoryhole.model import Observation, Status, Verdict, content_hash
 
+#: The code prefix of an import leaf that records a removal its dataset does not date.
+UNDATED = "undated:"
+
+
+def is_post_check(record: Mapping[str, Any]) -> bool:
+    """True for a leaf that is folded into its post's verdict: a check, or an import's
+    statement about one post (it has a ``seq``)."""
+    kind = record.get("kind")
+    return kind == "check" or (kind == "import" and record.get("seq") is not None)
+
+
+def fold_record(verdict: Verdict, record: Mapping[str, Any]) -> bool:
+    """Fold one leaf record (a check or an import statement) into ``verdict``."""
+    observation = Observation(
+        Status(record["status"]),
+        content_hash=record["content_hash"],
+        code=record["code"],
+        detail=record["detail"],
+    )
+    removed_before = verdict.first_seen_removed_at
+    changed = fold(verdict, observation, float(record["sent_at"]), float(record["observed_at"]))
+    if (
+        record.get("kind") == "import"
+        and str(record.get("code") or "").startswith(UNDATED)
+        and removed_before is None
+    ):
+        verdict.first_seen_removed_at = None
+    return changed
+
 
 def rederive_verdict(
     first_seen_at: float, text: str | None, checks: Sequence[Mapping[str, Any]]
@@ -20,13 +55,7 @@ def rederive_verdict(
     """The verdict after ``checks`` (leaf records, in log order) of a post first seen then."""
     verdict = first_verdict(first_seen_at, content_hash(text) if text is not None else None)
     for record in sorted(checks, key=lambda r: int(r["id"])):
-        observation = Observation(
-            Status(record["status"]),
-            content_hash=record["content_hash"],
-            code=record["code"],
-            detail=record["detail"],
-        )
-        fold(verdict, observation, float(record["sent_at"]), float(record["observed_at"]))
+        fold_record(verdict, record)
     return verdict
 
 

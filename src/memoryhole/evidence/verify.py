@@ -29,7 +29,7 @@ from memoryhole.evidence.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from memoryhole.evidence.rederive import rederive_verdict, verdict_mismatches
+from memoryhole.evidence.rederive import is_post_check, rederive_verdict, verdict_mismatches
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 from memoryhole.study import Study
@@ -137,8 +137,8 @@ def _verify_bundle_observations(
             continue
         if record.get("platform") != post.get("platform"):
             report.fail(f"{where}: is about platform {record.get('platform')!r}, not the post's")
-        if record.get("kind") == "check":
-            if record.get("post_id") != post.get("post_id"):
+        if is_post_check(record):
+            if record["kind"] == "check" and record.get("post_id") != post.get("post_id"):
                 report.fail(f"{where}: is about post {record.get('post_id')!r}, not this one")
             checks.append(record)
         elif first_seen is None:
@@ -235,7 +235,7 @@ def verify_study(study: Study) -> Report:
         leaves.append(stored if len(stored) == 32 else bytes(32))
         log.append(leaves[-1])
         blob_names.add(row["body_sha256"])
-        if row["kind"] == "check" and row["post_pk"] is not None:
+        if is_post_check(row) and row["post_pk"] is not None:
             checks_by_post[row["post_pk"]].append(dict(row))
         else:
             discovery[row["id"]] = dict(row)

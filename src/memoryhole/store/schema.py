@@ -9,6 +9,7 @@ in the study's log and is never reused. Changes to this file need an Alembic mig
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -63,6 +64,7 @@ posts = Table(
     Column("first_seen_at", Float, nullable=False),
     Column("text", Text, nullable=False),
     Column("discovered_by", Integer),  # observations.id of the listing that showed it
+    Column("imported_from", Integer, ForeignKey("imports.id")),  # null unless imported
     UniqueConstraint("platform", "post_id", name="uq_posts_platform_post_id"),
 )
 
@@ -70,7 +72,7 @@ observations = Table(
     "observations",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # "check" | "discover"
+    Column("kind", String(16), nullable=False),  # "check" | "discover" | "import"
     Column("post_pk", Integer, ForeignKey("posts.id")),
     Column("target_pk", Integer, ForeignKey("targets.id")),
     Column("seq", Integer),  # n-th check of this post (1-based); null for listings
@@ -153,3 +155,29 @@ post_terms = Table(
     Column("text_sha256", String(64), nullable=False),  # of the text the terms came from
     Column("terms", Text, nullable=False),  # the terms, space-separated, sorted
 )
+
+# Imports of past datasets (memoryhole.imports): one row per imported file. Its observations
+# (kind "import") and posts hang from an inactive target "PLATFORM:import/ID"; its posts also
+# say so in posts.imported_from. Their timing resolution is the dataset's (``timing``).
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # weiboscope | wechatscope | jsonl | scenario
+    Column("platform", String(32), nullable=False),
+    Column("target_pk", Integer, ForeignKey("targets.id"), nullable=False),
+    Column("source", String(255), nullable=False),  # the file's name
+    Column("source_sha256", String(64), nullable=False),
+    Column("source_size", BigInteger, nullable=False),
+    Column("encoding", String(16), nullable=False),
+    Column("timing", Text, nullable=False),  # the dataset's timing resolution, in words
+    Column("started_at", Float, nullable=False),  # wall clock
+    Column("finished_at", Float),  # null while unfinished (a re-run resumes it)
+    Column("position", BigInteger, nullable=False),  # bytes of the file committed
+    Column("rows", Integer, nullable=False),
+    Column("new_posts", Integer, nullable=False),
+    Column("updated_posts", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+)
+Index("ix_imports_source_sha256", imports.c.source_sha256)

@@ -1,0 +1,425 @@
+"""The store side of an import: one transaction per batch of records.
+
+For each record: the posts it shows that the study does not hold yet are created, all sighted by
+one leaf (kind ``import``, no post, the record's raw bytes as its body, like a listing that shows
+them); then every event it states about a post becomes a leaf of that post (kind ``import``,
+``seq`` continuing the post's checks) folded into its verdict by ``evidence.rederive.fold_record``
+(the collector's state machine, plus the rule for undated removals). Authors are pseudonymised
+like the collector's. Nothing is scheduled: the collector never re-checks an imported post.
+
+Re-importing is harmless (docs/formats.md, "Imports"): a record whose bytes are already logged
+for a post is a duplicate and is skipped; events older than what the study already holds for a
+post are stale and skipped (folding them would date a removal before a later sighting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, select, update
+
+from memoryhole.classify import first_verdict
+from memoryhole.collect.state import verdict_from_row
+from memoryhole.errors import EvidenceError
+from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.merkle import MerkleLog
+from memoryhole.evidence.rederive import fold_record
+from memoryhole.imports.records import Counts, Event, PostFacts, Record
+from memoryhole.model import Status, Verdict, content_hash
+from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.schema import authors, imports, observations, posts, verdicts
+from memoryhole.study import Study
+
+IN_CHUNK = 900  # ids per IN (...) query
+BLOB_THREADS = 4  # blob files are written while the batch is built (the file system waits)
+BLOB_CHUNK = 256  # blobs per task given to those threads
+UNKNOWN_POST = "answers about a post the study does not hold (they do not say who wrote it)"
+
+
+@dataclass(slots=True)
+class PostState:
+    pk: int
+    verdict: Verdict
+    checks: int
+    failures: int
+    updated_at: float
+    bodies: set[str] = field(default_factory=set)  # raw records already logged for it
+    created: bool = False  # by this import
+    line: int = 0  # the record that created it
+
+    def created_by(self, line: int) -> bool:
+        return self.created and self.line == line
+
+
+class ImportWriter:
+    def __init__(
+        self,
+        study: Study,
+        *,
+        platform: str,
+        import_pk: int,
+        target_pk: int,
+        log: MerkleLog,
+        received_at: float,
+        counts: Counts,
+    ) -> None:
+        self.study = study
+        self.platform = platform
+        self.import_pk = import_pk
+        self.target_pk = target_pk
+        self.log = log
+        self.received_at = received_at
+        self.counts = counts
+        with study.engine.connect() as conn:
+            self.next_observation = _next_id(conn, observations.c.id)
+            self.next_post = _next_id(conn, posts.c.id)
+            self.next_author = _next_id(conn, authors.c.id)
+        if self.next_observation != log.size + 1:
+            raise EvidenceError(
+                f"the evidence log holds {log.size} leaves but the store "
+                f"{self.next_observation - 1} observations; run `memoryhole verify`"
+            )
+        self._touched: set[int] = set()  # posts held before this import that it added to
+        self._headers: dict[tuple[tuple[str, str], ...], str] = {}
+        self._pool = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="import-blobs")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def write(self, records: list[Record], position: int) -> None:
+        """Write one batch in one transaction; its blobs before it (an unreferenced blob is
+        harmless, a leaf without its blob is not)."""
+        batch = _Batch()
+        wanted = list(
+            dict.fromkeys(f.post_id for r in records if r.skipped is None for f in r.posts)
+        )
+        with self.study.engine.connect() as conn:
+            state = self._known(conn, wanted)
+            author_pks = self._authors(conn, records, state)
+        next_ids = (self.next_observation, self.next_post, self.next_author)
+        try:
+            try:
+                for record in records:
+                    self._record(record, state, author_pks, batch)
+                self._put(batch)
+            finally:
+                wait(batch.writes)
+            for write in batch.writes:
+                write.result()  # a blob that could not be written stops the batch
+            with self.study.engine.begin() as conn:
+                _insert(conn, authors, batch.authors)
+                _insert(conn, posts, batch.posts)
+                _insert(conn, observations, batch.observations)
+                rows = [self._verdict_row(state[post_id]) for post_id in batch.dirty]
+                _insert(conn, verdicts, rows, upsert_on="post_pk")
+                conn.execute(
+                    update(imports)
+                    .where(imports.c.id == self.import_pk)
+                    .values(**self.progress(), position=position)
+                )
+        except BaseException:
+            self.next_observation, self.next_post, self.next_author = next_ids
+            raise
+        self.log.extend(row["leaf_hash"] for row in batch.observations)
+        self.counts.leaves += len(batch.observations)
+
+    def progress(self) -> dict[str, int]:
+        c = self.counts
+        c.updated_posts = len(self._touched)
+        return {
+            "rows": c.rows,
+            "new_posts": c.new_posts,
+            "updated_posts": c.updated_posts,
+            "skipped": c.duplicates + c.stale + sum(c.skipped.values()),
+            "rejected": c.rejected,
+        }
+
+    # -- one record ---------------------------------------------------------------------------
+
+    def _record(
+        self,
+        record: Record,
+        state: dict[str, PostState],
+        author_pks: dict[str, int],
+        batch: _Batch,
+    ) -> None:
+        if record.skipped is not None:
+            self.counts.skip(record.skipped)
+            return
+        sha256 = hashlib.sha256(record.raw).hexdigest()
+        sighting: int | None = None
+        used = False
+        for facts in record.posts:
+            post = state.get(facts.post_id)
+            if post is None:
+                if facts.new is None:
+                    self.counts.skip(UNKNOWN_POST)
+                    continue
+                if sighting is None:
+                    first = self._leaf(batch, record, sha256, None, None, _sighting(record))
+                    sighting = int(first["id"])
+                post = self._create(facts, record, sighting, author_pks, batch)
+                state[facts.post_id] = post
+            elif sha256 in post.bodies:
+                self.counts.duplicates += 1
+                continue
+            applied = 0
+            for event in facts.events:
+                if not _news(event, post):
+                    continue
+                post.checks += 1
+                row = self._leaf(batch, record, sha256, post.pk, post.checks, event)
+                fold_record(post.verdict, row)
+                post.updated_at = max(post.updated_at, event.observed_at)
+                applied += 1
+            if not post.created_by(record.line) and not applied:
+                self.counts.stale += 1
+                continue
+            if not post.created:
+                self._touched.add(post.pk)
+            post.bodies.add(sha256)
+            batch.dirty[facts.post_id] = None
+            used = True
+        if used and sha256 not in batch.blobs:
+            batch.blobs[sha256] = None
+            batch.pending.append((sha256, record.raw))
+            if len(batch.pending) >= BLOB_CHUNK:
+                self._put(batch)
+
+    def _put(self, batch: _Batch) -> None:
+        """Hand the batch's pending blobs to a writer thread."""
+        if batch.pending:
+            chunk, batch.pending = batch.pending, []
+            batch.writes.append(self._pool.submit(_put_all, self.study.blobs, chunk))
+
+    def _create(
+        self,
+        facts: PostFacts,
+        record: Record,
+        sighting: int,
+        author_pks: dict[str, int],
+        batch: _Batch,
+    ) -> PostState:
+        assert facts.new is not None
+        new = facts.new
+        author_pk = author_pks.get(new.author_id)
+        if author_pk is None:
+            author_pk = self.next_author
+            self.next_author += 1
+            author_pks[new.author_id] = author_pk
+            batch.authors.append(
+                {
+                    "id": author_pk,
+                    "platform": self.platform,
+                    "raw_id": new.author_id,
+                    "pseudonym": self.study.pseudonym(self.platform, new.author_id),
+                }
+            )
+        pk = self.next_post
+        self.next_post += 1
+        batch.posts.append(
+            {
+                "id": pk,
+                "platform": self.platform,
+                "post_id": facts.post_id,
+                "author_pk": author_pk,
+                "target_pk": self.target_pk,
+                "published_at": new.published_at,
+                "first_seen_at": record.seen_at,
+                "text": new.text,
+                "discovered_by": sighting,
+                "imported_from": self.import_pk,
+            }
+        )
+        self.counts.new_posts += 1
+        verdict = first_verdict(record.seen_at, content_hash(new.text))
+        return PostState(pk, verdict, 0, 0, record.seen_at, created=True, line=record.line)
+
+    def _leaf(
+        self,
+        batch: _Batch,
+        record: Record,
+        sha256: str,
+        post_pk: int | None,
+        seq: int | None,
+        event: Event,
+    ) -> dict[str, Any]:
+        observation_id = self.next_observation
+        self.next_observation += 1
+        row: dict[str, Any] = {
+            "id": observation_id,
+            "kind": "import",
+            "post_pk": post_pk,
+            "target_pk": self.target_pk,
+            "seq": seq,
+            "status": event.status.value,
+            "sent_at": event.sent_at,
+            "observed_at": event.observed_at,
+            "received_at": self.received_at,
+            "elapsed": 0.0,
+            "method": record.method,
+            "url": record.url,
+            "http_status": record.http_status,
+            "response_headers": self._headers_json(record.headers),
+            "body_sha256": sha256,
+            "body_size": len(record.raw),
+            "content_hash": event.content_hash,
+            "code": event.code,
+            "detail": event.detail,
+            "error": None,
+        }
+        row["leaf_hash"] = row_leaf_hash(row, self.platform, None, record.headers)
+        batch.observations.append(row)
+        return row
+
+    def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
+        encoded = self._headers.get(headers)
+        if encoded is None:
+            if len(self._headers) > 1024:
+                self._headers.clear()
+            encoded = json.dumps(headers, ensure_ascii=False)
+            self._headers[headers] = encoded
+        return encoded
+
+    def _verdict_row(self, post: PostState) -> dict[str, Any]:
+        verdict = post.verdict
+        return {
+            "post_pk": post.pk,
+            "status": verdict.status.value,
+            "first_seen_at": verdict.first_seen_at,
+            "last_seen_alive_at": verdict.last_seen_alive_at,
+            "first_seen_removed_at": verdict.first_seen_removed_at,
+            "signal": verdict.signal,
+            "edited": verdict.edited,
+            "content_hash": verdict.content_hash,
+            "checks": post.checks,
+            "failures": post.failures,
+            "history": _history_json(verdict.history),
+            "updated_at": post.updated_at,
+        }
+
+    # -- what the study already holds ---------------------------------------------------------
+
+    def _known(self, conn: Connection, post_ids: list[str]) -> dict[str, PostState]:
+        found: dict[str, PostState] = {}
+        by_pk: dict[int, PostState] = {}
+        sightings: dict[int, int] = {}
+        for chunk in _chunks(post_ids):
+            query = (
+                select(posts.c.id, posts.c.post_id, posts.c.discovered_by, verdicts)
+                .join(verdicts, verdicts.c.post_pk == posts.c.id)
+                .where(posts.c.platform == self.platform, posts.c.post_id.in_(chunk))
+            )
+            for row in conn.execute(query).mappings():
+                post = PostState(
+                    row["id"],
+                    verdict_from_row(dict(row)),
+                    int(row["checks"]),
+                    int(row["failures"]),
+                    float(row["updated_at"]),
+                )
+                found[row["post_id"]] = by_pk[post.pk] = post
+                if row["discovered_by"] is not None:
+                    sightings[int(row["discovered_by"])] = post.pk
+        for chunk in _chunks(list(by_pk)):
+            query = select(observations.c.post_pk, observations.c.body_sha256).where(
+                observations.c.post_pk.in_(chunk), observations.c.kind == "import"
+            )
+            for pk, sha256 in conn.execute(query):
+                by_pk[pk].bodies.add(sha256)
+        for chunk in _chunks(list(sightings)):
+            query = select(observations.c.id, observations.c.body_sha256).where(
+                observations.c.id.in_(chunk), observations.c.kind == "import"
+            )
+            for observation_id, sha256 in conn.execute(query):
+                by_pk[sightings[observation_id]].bodies.add(sha256)
+        return found
+
+    def _authors(
+        self, conn: Connection, records: list[Record], state: dict[str, PostState]
+    ) -> dict[str, int]:
+        wanted = list(
+            dict.fromkeys(
+                f.new.author_id
+                for r in records
+                if r.skipped is None
+                for f in r.posts
+                if f.new is not None and f.post_id not in state
+            )
+        )
+        found: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            query = select(authors.c.raw_id, authors.c.id).where(
+                authors.c.platform == self.platform, authors.c.raw_id.in_(chunk)
+            )
+            found.update({raw_id: pk for raw_id, pk in conn.execute(query)})
+        return found
+
+
+@dataclass
+class _Batch:
+    blobs: dict[str, None] = field(default_factory=dict)  # written (or being written)
+    pending: list[tuple[str, bytes]] = field(default_factory=list)  # not handed over yet
+    writes: list[Future[None]] = field(default_factory=list)
+    authors: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    dirty: dict[str, None] = field(default_factory=dict)  # post ids whose verdict changed
+
+
+def _put_all(blobs: FileBlobStore, chunk: list[tuple[str, bytes]]) -> None:
+    for sha256, body in chunk:
+        blobs.put(sha256, body)
+
+
+def _history_json(history: list[tuple[float, str]]) -> str:
+    """``json.dumps(history)``, faster (it runs once per imported post)."""
+    return "[" + ", ".join(f'[{float(at)!r}, "{status}"]' for at, status in history) + "]"
+
+
+def _insert(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], upsert_on: str = ""
+) -> None:
+    """``collect.writer.insert_rows``, with the parameter tuples built by ``itemgetter``."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    if upsert_on:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != upsert_on)
+        sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
+    getter = itemgetter(*columns)
+    conn.exec_driver_sql(sql, [getter(row) for row in rows])
+
+
+def _news(event: Event, post: PostState) -> bool:
+    """Whether an event adds to what the study holds for the post: it is later than all of
+    it, or, at that very time, a removal the verdict does not say yet (an equal-time visible
+    statement would turn a removal into a "visible again", which nobody saw)."""
+    if event.at != post.updated_at:
+        return event.at > post.updated_at
+    return event.status.is_removal and event.status is not post.verdict.status
+
+
+def _sighting(record: Record) -> Event:
+    return Event(Status.LIVE, record.seen_at, record.seen_at, None, record.detail)
+
+
+def _next_id(conn: Connection, column: Any) -> int:
+    return int(conn.execute(select(func.max(column))).scalar() or 0) + 1
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), IN_CHUNK):
+        yield values[start : start + IN_CHUNK]
