@@ -86,7 +86,7 @@ def main() -> None:
         generate(source, args.rows)
         print(f"generated {source} ({source.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - began:.0f} s", file=sys.stderr)  # fmt: skip
-    study = Study.init(root / f"study-{int(time.time())}")
+    study = Study.init(Path(tempfile.mkdtemp(prefix="study-", dir=root)))
     summary = run_import(study, "weiboscope", source)
     study.close()
     counts = summary.counts
