@@ -29,7 +29,7 @@ from memoryhole.evidence.checkpoint import verify_note
 from memoryhole.evidence.leaf import leaf_record, record_leaf_hash
 from memoryhole.evidence.log import latest_checkpoint, log_tree
 from memoryhole.evidence.merkle import MerkleTree, verify_inclusion
-from memoryhole.evidence.rederive import rederive_verdict, verdict_mismatches
+from memoryhole.evidence.rederive import is_post_check, rederive_verdict, verdict_mismatches
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import observations, posts, verdicts
 from memoryhole.study import Study
@@ -123,7 +123,7 @@ def verify_post_in_log(study: Study, trees: TreeCache, post_pk: int) -> PostVeri
             result.failures.append(f"{where}: not in the signed log (inclusion proof fails)")
             bad += 1
             continue
-        if is_check:
+        if is_post_check(record):  # a check, or an import's statement about this post
             checks.append(record)
             try:
                 study.blobs.get(row["body_sha256"])
