@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import heapq
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,8 +32,18 @@ from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError, TransportError
 from memoryhole.evidence.leaf import row_leaf_hash
 from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log, sign_checkpoint
-from memoryhole.model import Capture, PostRef, Request, Status, Verdict, content_hash
+from memoryhole.model import (
+    Capture,
+    Discovery,
+    Observation,
+    PostRef,
+    Request,
+    Status,
+    Verdict,
+    content_hash,
+)
 from memoryhole.platforms.base import Platform
+from memoryhole.schedule.base import ListingRequest, Policy, WideView, wide_view
 from memoryhole.schedule.policy import AgeProportional
 from memoryhole.study import Study
 
@@ -72,6 +83,9 @@ def retry_after_seconds(capture: Capture) -> float | None:
 
 
 class Collector:
+    #: Each post's latest sighting in a listing not yet logged (see ``_log_sighting``).
+    _sightings: dict[int, tuple[Capture, str]] | None = None
+
     def __init__(
         self,
         study: Study,
@@ -81,7 +95,7 @@ class Collector:
         *,
         budget_per_second: float | None = None,
         concurrency: int | None = None,
-        policy: AgeProportional | None = None,
+        policy: Policy | None = None,
         batch_size: int = 2000,
         flush_interval: float = 0.25,
         checkpoint_interval: float = 300.0,
@@ -95,7 +109,7 @@ class Collector:
         self.virtual = isinstance(clock, VirtualClock)
         self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
         self.limiter = TokenBucket(clock, budget_per_second or settings.budget_per_second)
-        self.policy = policy or AgeProportional(
+        self.policy: Policy = policy or AgeProportional(
             first_check_after=settings.first_check_after,
             max_interval=settings.max_interval,
             horizon=settings.horizon,
@@ -175,6 +189,8 @@ class Collector:
             heapq.heappop(self._heap)
             if not self._is_current(when, kind, key):
                 continue
+            if kind == POLL and self._postponed(key):
+                continue
             await self.limiter.acquire()
             await self._execute(kind, key)
             if len(self._batch) >= self.batch_size:
@@ -221,7 +237,7 @@ class Collector:
             if when > self.clock.now():
                 return self._wall_delay(when)
             heapq.heappop(self._heap)
-            if self._is_current(when, kind, key):
+            if self._is_current(when, kind, key) and not (kind == POLL and self._postponed(key)):
                 return kind, key
         return 0.25
 
@@ -411,6 +427,7 @@ class Collector:
         }
 
     async def _check(self, post: PostState) -> None:
+        self._log_sighting(post)
         adapter = self.adapters[post.platform]
         ref = PostRef(post.platform, post.post_id, post.author_id)
         capture = await self._fetch(adapter.check_request(ref))
@@ -436,21 +453,24 @@ class Collector:
                 self.stats.removals[post.verdict.status.value] += 1
                 if self.on_removal is not None:
                     self.on_removal(post)
-            next_at = self.policy.after_check(post.verdict, post.published_at, now)
+            next_at = self.policy.after_check(post.verdict, post.published_at, now, post=post)
         else:
             post.failures += 1
             self.stats.transient += 1
             retry = retry_after_seconds(capture) if capture.status == 429 else None
             retry_platform = wall_to_platform_seconds(self.clock, retry) if retry else None
             next_at = self.policy.after_failure(
-                post.published_at, now, post.failures, retry_platform
+                post.published_at, now, post.failures, retry_platform, post=post
             )
         self._stage_verdict(post, now)
         self._schedule_check(post, next_at)
 
     async def _poll(self, target: TargetState) -> None:
         adapter = self.adapters[target.target.platform]
-        capture = await self._fetch(adapter.discover_request(target.target, target.cursor))
+        wide = wide_view(self.policy)
+        request = wide.listing_request(target, self.clock.now()) if wide is not None else None
+        cursor = request.cursor if request is not None else target.cursor
+        capture = await self._fetch(adapter.discover_request(target.target, cursor))
         discovery = adapter.parse_discover(target.target, capture)
         self.stats.polls += 1
         observation_id = self._record(
@@ -496,10 +516,82 @@ class Collector:
             )
             self.stats.discovered += 1
             self._stage_verdict(post, now)
-            self._schedule_check(post, self.policy.after_discovery(seen.published_at, now))
+            next_at = self.policy.after_discovery(seen.published_at, now, post=post, text=seen.text)
+            self._schedule_check(post, next_at)
+        if wide is not None and request is not None:
+            next_poll = self._apply_listing(wide, target, request, discovery, capture)
+            if next_poll is not None:
+                self._schedule_poll(target, next_poll)
+                return
         if discovery.next_cursor:
             target.cursor = discovery.next_cursor
         self._schedule_poll(target, now if discovery.more else now + self.poll_interval)
+
+    def _postponed(self, target_pk: int) -> bool:
+        """A wide-view policy may put a listing poll off (no request, no token spent)."""
+        wide = wide_view(self.policy)
+        if wide is None:
+            return False
+        target = self.state.targets[target_pk]
+        later = wide.listing_request(target, self.clock.now()).postpone_until
+        if later is None:
+            return False
+        self._schedule_poll(target, later)
+        return True
+
+    def _apply_listing(
+        self,
+        wide: WideView,
+        target: TargetState,
+        request: ListingRequest,
+        discovery: Discovery,
+        capture: Capture,
+    ) -> float | None:
+        """A listing shows known posts visible: the policy plans checks (``now`` confirms a
+        post missing from it: a missing post is never a removal by itself) and polls."""
+        now, platform = capture.fetched_at, target.target.platform
+        if self._sightings is None:
+            self._sightings = {}
+        sightings, keys, posts = self._sightings, self.state.post_keys, self.state.posts
+        sighting = (capture, target.target.spec)
+        listed: list[PostState] = []
+        for seen in discovery.posts:
+            pk = keys.get((platform, seen.post_id))
+            if pk is not None:
+                listed.append(posts[pk])
+                sightings[pk] = sighting  # logged, if still news, before the post's next check
+        plan = wide.on_listing(target, request, discovery, listed, now)
+        for pk, when in plan.checks.items():
+            if pk in self.state.posts:
+                self._schedule_check(self.state.posts[pk], when)
+        for pk, when in plan.polls.items():
+            other = self.state.targets.get(pk)
+            if other is not None and when < other.next_poll_at:
+                self._schedule_poll(other, when)
+        return plan.next_poll_at
+
+    def _log_sighting(self, post: PostState) -> None:
+        """Before a post's next check: its latest sighting in a listing, logged as an
+        observation of the post (so its verdict still follows from its own observations) and
+        folded into its verdict. Logging only the latest, and only then, keeps the log from
+        growing by a row per post per listing; the removal interval is the same."""
+        pending = self._sightings.pop(post.pk, None) if self._sightings else None
+        if pending is None or not post.verdict.status.is_visible:
+            return
+        capture, spec = pending
+        if capture.alive_at <= (post.verdict.last_seen_alive_at or -math.inf):
+            return
+        observation = Observation(Status.LIVE, detail=f"listed by {spec}")
+        post.checks += 1
+        self._record(
+            capture,
+            kind="check",
+            status=Status.LIVE,
+            platform=post.platform,
+            post=post,
+            detail=observation.detail,
+        )
+        fold(post.verdict, observation, capture.alive_at, capture.fetched_at)
 
     def _author_pk(self, platform: str, raw_id: str) -> int:
         key = (platform, raw_id)

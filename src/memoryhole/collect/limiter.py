@@ -6,6 +6,8 @@ the limiter and the back-off to wait on the same clock as everything else.)
 
 from __future__ import annotations
 
+import math
+
 from memoryhole.clock import Clock
 
 
@@ -42,4 +44,6 @@ class TokenBucket:
             if self.tokens >= 1.0 - 1e-9:
                 self.tokens = max(0.0, self.tokens - 1.0)
                 return
-            await self.clock.sleep_until(now + (1.0 - self.tokens) / self.rate)
+            wake = now + (1.0 - self.tokens) / self.rate
+            # A deficit too small to move a clock at ~1.7e9 s would never refill: wake later.
+            await self.clock.sleep_until(wake if wake > now else math.nextafter(now, math.inf))

@@ -1,4 +1,5 @@
-"""When to check a post next. This is the first, simple policy; the scheduler issue replaces it.
+"""The first, simple schedule: check a post at gaps of half its age (``schedule/base.py`` has
+the interface, ``schedule/scheduler.py`` the budget-aware scheduler).
 
 ``AgeProportional``: the gap between checks grows with the post's age (half its age, clamped
 between ``first_check_after`` and ``max_interval``), so young posts, which are removed most
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memoryhole.model import Verdict
+from memoryhole.schedule.base import PostView
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +32,14 @@ class AgeProportional:
     def regular_gap(self, age: float) -> float:
         return min(self.max_interval, max(self.first_check_after, age / 2))
 
-    def after_discovery(self, published_at: float, now: float) -> float | None:
+    def after_discovery(
+        self, published_at: float, now: float, *, post: PostView | None = None, text: str = ""
+    ) -> float | None:
         return self._bounded(published_at, now, now + self.first_check_after)
 
-    def after_check(self, verdict: Verdict, published_at: float, now: float) -> float | None:
+    def after_check(
+        self, verdict: Verdict, published_at: float, now: float, *, post: PostView | None = None
+    ) -> float | None:
         """Next check after a definitive answer, or None when the post needs no more checks."""
         removed_at = verdict.first_seen_removed_at
         if verdict.status.is_removal and removed_at is not None:
@@ -44,7 +50,13 @@ class AgeProportional:
         return self._bounded(published_at, now, now + self.regular_gap(now - published_at))
 
     def after_failure(
-        self, published_at: float, now: float, failures: int, retry_after: float | None
+        self,
+        published_at: float,
+        now: float,
+        failures: int,
+        retry_after: float | None,
+        *,
+        post: PostView | None = None,
     ) -> float | None:
         backoff: float = self.retry_base * 2.0 ** min(failures - 1, 16)
         gap = min(backoff, self.regular_gap(now - published_at))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.runner import collector_lock
 from memoryhole.platforms import registry
-from memoryhole.schedule.policy import AgeProportional
+from memoryhole.schedule.base import Policy
 from memoryhole.sim.faults import FaultSpec
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
@@ -36,13 +36,17 @@ def replay(
     faults: str | None = None,
     seed: int = 0,
     budget_per_second: float | None = None,
-    policy: AgeProportional | None = None,
+    policy: Policy | None = None,
+    collector_class: type[Collector] = Collector,
+    on_start: Callable[[Collector], None] | None = None,
     platform: str = "weibo",
 ) -> tuple[CollectorStats, float]:
-    """Watch ``weibo:all`` of the scenario until platform time ``until``; resumable.
+    """Watch ``weibo:all`` (and any targets already added) of the scenario until platform
+    time ``until``; resumable.
 
-    Returns the run's statistics and the virtual time it stopped at. ``platform`` picks the
-    simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched).
+    Returns the run's statistics and the virtual time it stopped at. ``collector_class`` and
+    ``on_start`` let benchmarks run a variant of the collector and look at it. ``platform``
+    picks the simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched).
     """
     start = min(post.published_at for post in scenario)
     end = until if until is not None else max(post.published_at for post in scenario) + 86400.0
@@ -53,7 +57,7 @@ def replay(
         transport = InProcessTransport(
             simulated, faults=FaultSpec.parse(faults) if faults else None, seed=seed
         )
-        collector = Collector(
+        collector = collector_class(
             study,
             {platform: registry.get(platform, REPLAY_BASE_URL)},
             transport,
@@ -61,6 +65,8 @@ def replay(
             budget_per_second=budget_per_second or 1e9,
             policy=policy,
         )
+        if on_start is not None:
+            on_start(collector)
         first = collector.next_event_at()
         if first is not None:
             clock.advance_to(first)  # resuming: the earliest pending event, as before the stop

@@ -11,6 +11,7 @@ counted as ``never_visible`` and left out of the recall denominator.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -87,16 +88,25 @@ def evaluate(
     scenario: Iterable[ScenarioPost],
     verdicts: Iterable[Mapping[str, Any]],
     until: float,
+    *,
+    horizon: float | None = None,
 ) -> Evaluation:
-    """Score ``verdicts`` (rows of ``export verdicts``) against the scenario up to ``until``."""
+    """Score ``verdicts`` (rows of ``export verdicts``) against the scenario up to ``until``.
+
+    With a ``horizon``, only removals at most that long after publication count (a collector
+    stops checking a post at its horizon); a later removal it saw anyway is not held against it.
+    """
     posts = {post.post_id: post for post in scenario}
     suspended = suspension_times(posts.values())
     truth: dict[str, tuple[float, str]] = {}
     never_visible: set[str] = set()
+    late: dict[str, float] = {}
     for post in posts.values():
         removal = effective_removal(post, suspended)
         if removal is not None and removal[0] <= post.published_at:
             never_visible.add(post.post_id)
+        elif removal is not None and removal[0] > post.published_at + (horizon or math.inf):
+            late[post.post_id] = removal[0]
         elif removal is not None and removal[0] <= until:
             truth[post.post_id] = removal
     result = Evaluation(true_removals=len(truth), never_visible=len(never_visible))
@@ -111,6 +121,8 @@ def evaluate(
         if row["verdict"] not in REMOVED_VERDICTS:
             continue
         removed_seen = float(row["first_seen_removed_at"])
+        if actual is None and late.get(post_id, math.inf) <= removed_seen:
+            continue  # removed after the horizon, and seen: right, but not counted
         if actual is None or actual[0] > removed_seen:
             result.false_removals.append(post_id)
             continue

@@ -1,0 +1,241 @@
+"""The scheduler's allocation: within the budget, nobody starved, last check at the horizon,
+deterministic; and the parts it is made of (hazard, risk, plan, timelines, baselines)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from memoryhole.classify import first_verdict
+from memoryhole.model import Discovery, SeenPost, Status, Verdict
+from memoryhole.schedule.baselines import PerAuthor, expected_delay, optimal_static_ages
+from memoryhole.schedule.hazard import RemovalHazard
+from memoryhole.schedule.risk import RiskModel, text_features
+from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
+from memoryhole.schedule.timelines import Author, TrackedPost
+from memoryhole.sim.scenario import ScenarioPost
+from tests.schedule.replays import HORIZON, budget, lean_replay, small_scenario, verdict_rows
+
+
+@pytest.fixture(scope="module")
+def scenario() -> list[ScenarioPost]:
+    return small_scenario()
+
+
+def scheduler_for(posts: list[ScenarioPost], *, seed: int = 0, timelines: bool = True) -> Scheduler:
+    return Scheduler(
+        SchedulerSettings(
+            budget_per_second=budget(posts), horizon=HORIZON, seed=seed, timelines=timelines
+        )
+    )
+
+
+def test_requests_never_exceed_the_budget_and_checks_rarely_wait(
+    tmp_path: Path, scenario: list[ScenarioPost]
+) -> None:
+    rate = budget(scenario)
+    run = lean_replay(tmp_path, scenario, scheduler_for(scenario), rate=rate, timelines=True)
+    times = sorted(run.requests)
+    assert len(times) == run.stats.checks + run.stats.polls
+    # The token bucket holds at most one second's worth: no hour may hold more than its share.
+    start = times[0]
+    for hour in range(int((times[-1] - start) // 3600) + 1):
+        in_hour = [t for t in times if start + hour * 3600 <= t < start + (hour + 1) * 3600]
+        assert len(in_hour) <= rate * 3600 + 2
+    # ... and the budget is used: at least 80% of it over the run.
+    assert len(times) >= 0.8 * rate * (run.end - start)
+    # The plan, not the bucket, paces checks: a check waits for a token a few requests' time
+    # at most (one token every 17 s here), as any queue at 95% of its capacity does.
+    token = 1.0 / rate
+    assert statistics.median(run.lateness) <= 2 * token
+    assert statistics.quantiles(run.lateness, n=10)[-1] <= 6 * token
+
+
+def test_every_post_is_checked_ever_more_rarely_up_to_its_horizon(
+    tmp_path: Path, scenario: list[ScenarioPost]
+) -> None:
+    policy = scheduler_for(scenario, timelines=False)
+    run = lean_replay(tmp_path, scenario, policy, rate=budget(scenario), timelines=False)
+    settings = policy.settings
+    checked = 0
+    for pk, post in run.collector.state.posts.items():
+        if post.verdict.status.is_removal:
+            continue
+        first = post.verdict.first_seen_at
+        checks = [(first, first), *run.checks[pk]]
+        end = post.published_at + HORIZON
+        # its last check runs at the horizon, or later when it waited for a token: never earlier
+        assert checks[-1][0] >= end - 1.0, f"{post.post_id}: last check before the horizon"
+        for (ran, _), (_, due) in itertools.pairwise(checks):
+            age = ran - post.published_at  # the check that ran planned the next one
+            longest = min(
+                settings.max_gap, max(settings.max_gap_floor, settings.max_gap_ratio * age)
+            )
+            assert due - ran <= longest * 1.02 + 1.0, f"{post.post_id} starved"  # jitter: 2%
+        checked += 1
+    assert checked > 300
+
+
+def test_the_same_seed_gives_the_same_run(tmp_path: Path, scenario: list[ScenarioPost]) -> None:
+    short = scenario[:200]
+    end = max(p.published_at for p in short) + 6 * 3600
+    runs = [
+        lean_replay(
+            tmp_path / str(i), short, scheduler_for(short), rate=budget(short), timelines=True,
+            until=end,
+        )
+        for i in range(2)
+    ]  # fmt: skip
+    assert verdict_rows(runs[0].collector) == verdict_rows(runs[1].collector)
+    assert runs[0].requests == runs[1].requests
+
+
+# -- the parts --------------------------------------------------------------------------------
+
+
+def test_next_age_inverts_the_weight_and_learning_moves_the_hazard() -> None:
+    hazard = RemovalHazard(HORIZON, exponent=0.75)
+    for start, rr, threshold in [(30.0, 1.0, 1e-3), (3600.0, 4.0, 1e-2), (86400.0, 0.5, 1e-3)]:
+        age = hazard.next_age(start, rr, threshold)
+        assert age == HORIZON or math.isclose(
+            hazard.weight(start, age, rr), threshold, rel_tol=1e-6
+        )
+    before = hazard.hazard_at(2 * 3600)
+    for _ in range(200):  # many posts removed between one and three hours old
+        hazard.observe_alive(0.0, 3600.0)
+        hazard.observe_removal(3600.0, 3 * 3600.0)
+    hazard.refresh()
+    assert hazard.hazard_at(2 * 3600) > 5 * before
+    assert hazard.quantiles((0.5,))[0.5] < 4 * 3600
+
+
+def test_a_keyword_removed_again_and_again_makes_its_posts_risky() -> None:
+    model = RiskModel()
+    plain = model.features("今天天气很好，我们去公园散步", "1")
+    for i in range(300):  # one post in eleven names the anniversary, and is removed
+        model.expose(model.features(f"第{i}条：今天天气很好", str(i)), 0.05)
+        if i % 10 == 0:
+            flagged = model.features(f"第{i}条：纪念六四，今天天气很好", str(i))
+            model.expose(flagged, 0.05)
+            model.removed(flagged)
+    risky = model.features("大家都记得六四", "99")
+    assert model.risk(risky) > 3 * model.risk(plain)
+    assert model.top(risky, 1)[0][0] == "六四"
+    assert "六四" in text_features("纪念六四 Tiananmen 1989") and "tiananmen" in text_features(
+        "Tiananmen"
+    )
+
+
+@dataclass
+class _Post:
+    pk: int
+    post_id: str
+    author_id: str
+    published_at: float
+    verdict: Verdict
+    platform: str = "weibo"
+    checks: int = 0
+    failures: int = 0
+
+
+def test_the_plan_spends_the_rate_it_is_asked_for() -> None:
+    scheduler = Scheduler(SchedulerSettings(budget_per_second=1.0, horizon=HORIZON))
+    now = 10 * 3600.0
+    for i in range(400):
+        published = now - (i * 97.0) % (8 * 3600)
+        post = _Post(i, str(i), str(i % 40), published, first_verdict(now, None))
+        scheduler.after_discovery(published, now, post=post, text="六四" if i % 9 == 0 else "好")
+    for rate in (0.05, 0.5, 2.0):
+        threshold = scheduler.plan_threshold(now, rate)
+        weights, longest = scheduler._units(now)
+        spent = sum(
+            min(max(w / threshold, 1 / gap), 1 / scheduler.settings.min_gap)
+            for w, gap in zip(weights, longest, strict=True)
+        )
+        assert math.isclose(spent, rate, rel_tol=0.03)
+
+
+def test_a_timeline_page_covers_posts_up_to_its_last_when_full() -> None:
+    author = Author("7")
+    for i in range(6):
+        author.add(TrackedPost(i, f"10{i}", 100.0 * i))
+    author.posts[4].live = False  # seen removed already: not missing again
+    seen = [SeenPost(f"10{i}", "7", 100.0 * i, "x") for i in (2, 3)]
+    short = Discovery(tuple(seen), None)
+    assert [p.post_id for p in author.missing("101", short)] == ["105"]
+    full = Discovery(tuple(seen), None, more=True)  # the page ended at 103
+    assert author.missing("101", full) == []
+    assert author.cursor_before(author.posts[2]) == "101"
+
+
+def test_per_author_polls_every_interval_and_confirms_missing_posts() -> None:
+    policy = PerAuthor(600.0, horizon=HORIZON)
+
+    class Listing:
+        def __init__(self, pk: int, key: str) -> None:
+            from memoryhole.model import Target
+
+            self.pk, self.target, self.cursor = pk, Target("weibo", "user", key), None
+
+    target = Listing(1, "7")
+    assert policy.listing_request(target, 0.0).postpone_until is not None  # nothing to watch
+    posts = [_Post(i, f"10{i}", "7", 10.0 * i, first_verdict(50.0, None)) for i in range(3)]
+    for post in posts:
+        assert policy.after_discovery(post.published_at, 50.0, post=post) is None
+    feed = Listing(2, "")
+    feed.target = type(feed.target)("weibo", "all")
+    woken = policy.on_listing(
+        feed, policy.listing_request(feed, 60.0), Discovery((), None), [], 60.0
+    )
+    assert woken.polls == {1: 660.0}
+    request = policy.listing_request(target, 660.0)
+    assert request.postpone_until is None and request.cursor is None
+    shown = Discovery(tuple(SeenPost(p.post_id, "7", p.published_at, "x") for p in posts[:2]), None)
+    plan = policy.on_listing(target, request, shown, posts[:2], 660.0)
+    assert plan.checks == {2: 660.0} and plan.next_poll_at == 1260.0
+
+
+def test_the_oracle_schedule_is_the_best_of_its_size() -> None:
+    removal_ages = [60.0 * 1.7**k for k in range(14)] * 3 + [50_000.0, 120_000.0]
+    best = optimal_static_ages(removal_ages, 3, HORIZON, grid=60)
+    assert best[-1] == HORIZON and len(best) <= 3
+    grid = sorted({*best, 600.0, 3600.0, 7200.0, 20_000.0, 90_000.0})
+    for pair in itertools.combinations(grid, 2):
+        assert (
+            expected_delay(removal_ages, best)
+            <= expected_delay(removal_ages, [*pair, HORIZON]) + 1e-6
+        )
+
+
+def test_a_low_budget_on_a_late_clock_does_not_stall_the_token_bucket() -> None:
+    import asyncio
+
+    from memoryhole.clock import VirtualClock
+    from memoryhole.collect.limiter import TokenBucket
+
+    clock = VirtualClock(1.7e9)
+    bucket = TokenBucket(clock, 0.058)
+    bucket.tokens = 1.0 - 2e-9  # a deficit worth less than the clock's resolution
+
+    async def three() -> None:
+        for _ in range(3):
+            await bucket.acquire()
+
+    asyncio.run(asyncio.wait_for(three(), timeout=5))
+    assert clock.now() > 1.7e9 + 30
+
+
+def test_a_suspension_makes_the_authors_other_posts_due_at_once() -> None:
+    scheduler = Scheduler(SchedulerSettings(budget_per_second=1.0, horizon=HORIZON))
+    posts = [_Post(i, str(i), "7", 0.0, first_verdict(30.0, None)) for i in range(3)]
+    for post in posts:
+        scheduler.after_discovery(0.0, 30.0, post=post, text="好")
+    gone = posts[0].verdict
+    gone.status, gone.first_seen_removed_at = Status.ACCOUNT_SUSPENDED, 600.0
+    scheduler.after_check(gone, 0.0, 600.0, post=posts[0])
+    assert scheduler._pending == {1: 600.0, 2: 600.0}
