@@ -28,9 +28,11 @@ app = typer.Typer(
 sim_app = typer.Typer(help="The simulated censoring platform.", no_args_is_help=True)
 export_app = typer.Typer(help="Write study data in open formats.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+schedule_app = typer.Typer(help="When each post is checked, and why.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
 app.add_typer(export_app, name="export")
 app.add_typer(bench_app, name="bench")
+app.add_typer(schedule_app, name="schedule")
 app.add_typer(analyze_app, name="analyze")  # memoryhole/analysis/cli.py
 register_exports(export_app)  # export parquet, csv, datasette
 
@@ -294,6 +296,82 @@ def bench_throughput(
     console.print(f"observations committed: {result.committed_observations:8,}")
     if result.profile:
         console.print(result.profile)
+
+
+@bench_app.command("detect")
+def bench_detect(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    budget_per_post: Annotated[
+        float, typer.Option(help="R: requests per post; the rate is R × posts ÷ horizon.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for verdicts, summary.json and a study.")],
+    horizon: Annotated[str, typer.Option(help="Keep checking each post this long.")] = "7d",
+    seed: Annotated[int, typer.Option(help="Seed: faults, and checks staggered alike.")] = 0,
+    workers: Annotated[int, typer.Option(help="Schedules run in this many processes.")] = 2,
+    per_author_interval: Annotated[
+        str, typer.Option(help="Per-author polling interval (Zhu et al.: 6.6 min width).")
+    ] = "396s",
+    poll_interval: Annotated[str, typer.Option(help="Between polls of the feed.")] = "60s",
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Leave out a schedule (repeatable), e.g. per-author.")
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
+) -> None:
+    """Detection delay and recall of memoryhole's scheduler and five baselines, same budget."""
+    from memoryhole.bench.detect import (
+        HALF,
+        NAMES,
+        DetectSettings,
+        comparison_lines,
+        run_detect,
+        summary_table,
+    )
+    from memoryhole.config import parse_duration
+    from memoryhole.sim.scenario import load_scenario
+
+    skipped = set(skip or ())
+    unknown = skipped - {*NAMES, HALF}
+    if unknown:
+        raise MemoryholeError(f"unknown schedule(s) {sorted(unknown)}; known: {[*NAMES, HALF]}")
+    if "per-author" in skipped:
+        skipped.add(HALF)  # it spends half of what per-author spent
+    settings = DetectSettings(
+        scenario=scenario,
+        budget_per_post=budget_per_post,
+        out=out,
+        horizon=parse_duration(horizon),
+        seed=seed,
+        poll_interval=parse_duration(poll_interval),
+        per_author_interval=parse_duration(per_author_interval),
+        workers=workers,
+        faults=faults,
+        only=tuple(name for name in (*NAMES, HALF) if name not in skipped),
+    )
+    posts = load_scenario(scenario)
+    console.print(f"{len(posts):,} posts from {scenario}; running {', '.join(settings.only)}")
+    summary = run_detect(
+        settings,
+        posts,
+        progress=lambda run: err_console.print(
+            f"  {run.name}: {run.requests:,} requests, {run.wall_seconds:.0f} s"
+        ),
+    )
+    Console(width=max(console.width, 132)).print(summary_table(summary))
+    for line in comparison_lines(summary):
+        console.print(line)
+    console.print(f"{summary['wall_seconds']:.0f} s; figures in {out / 'summary.json'}")
+
+
+@schedule_app.command("explain")
+def schedule_explain(
+    post_id: Annotated[str, typer.Argument(help="The platform's id of the post.")],
+    study: StudyOption = Path("."),
+) -> None:
+    """Why a post is checked when it is: its age, risk, the removal hazard, the next check."""
+    from memoryhole.schedule.explain import explain_post
+
+    for line in explain_post(_open(study), post_id).lines():
+        console.print(line, highlight=False)
 
 
 @app.command()
