@@ -224,9 +224,10 @@ class Collector:
             await asyncio.gather(*workers)
         finally:
             halt.set()
-            for task in (watcher, flusher, *workers):
+            for task in (watcher, *workers):
                 task.cancel()
-            await asyncio.gather(watcher, flusher, *workers, return_exceptions=True)
+            await asyncio.gather(watcher, *workers, return_exceptions=True)
+            await asyncio.gather(flusher, return_exceptions=True)  # it stops on its own at halt
 
     def _take_due(self, until: float | None) -> tuple[int, int] | float:
         """The next due event, or how long (wall seconds) to wait before looking again."""
@@ -277,7 +278,17 @@ class Collector:
                 self._last_checkpoint_at = time.time()
             if not batch.observations and not batch.targets and batch.checkpoint is None:
                 return
-            await asyncio.to_thread(commit_batch, self.study.engine, self.study.blobs, batch)
+            commit = asyncio.ensure_future(
+                asyncio.to_thread(commit_batch, self.study.engine, self.study.blobs, batch)
+            )
+            try:
+                await asyncio.shield(commit)
+            except asyncio.CancelledError:
+                # The commit runs on in its thread whatever happens here: finish it, under the
+                # lock, before giving up, or a later flush would commit around it (and a signed
+                # checkpoint could cover leaves not yet in the store).
+                await commit
+                raise
             self.stats.committed_observations += len(batch.observations)
 
     # -- scheduling ---------------------------------------------------------------------------
