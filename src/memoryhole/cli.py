@@ -316,6 +316,9 @@ def bench_detect(
         list[str] | None, typer.Option(help="Leave out a schedule (repeatable), e.g. per-author.")
     ] = None,
     faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
+    study: Annotated[
+        bool, typer.Option(help="Keep memoryhole's run as a study (--no-study: faster, lean).")
+    ] = True,
 ) -> None:
     """Detection delay and recall of memoryhole's scheduler and five baselines, same budget."""
     from memoryhole.bench.detect import (
@@ -346,6 +349,7 @@ def bench_detect(
         workers=workers,
         faults=faults,
         only=tuple(name for name in (*NAMES, HALF) if name not in skipped),
+        keep_study=study,
     )
     posts = load_scenario(scenario)
     console.print(f"{len(posts):,} posts from {scenario}; running {', '.join(settings.only)}")

@@ -239,3 +239,16 @@ def test_a_suspension_makes_the_authors_other_posts_due_at_once() -> None:
     gone.status, gone.first_seen_removed_at = Status.ACCOUNT_SUSPENDED, 600.0
     scheduler.after_check(gone, 0.0, 600.0, post=posts[0])
     assert scheduler._pending == {1: 600.0, 2: 600.0}
+
+
+def test_a_study_opts_in_to_the_scheduler_in_its_configuration(tmp_path: Path) -> None:
+    from memoryhole.collect.runner import study_policy
+    from memoryhole.config import update_config
+    from memoryhole.study import Study
+
+    study = Study.init(tmp_path / "study")
+    assert study_policy(study) is None  # the default: AgeProportional, exact on resume
+    update_config(study.config_path, ("collector",), "scheduler", "budget")
+    chosen = study_policy(Study.open(study.path))
+    assert isinstance(chosen, Scheduler)
+    assert chosen.settings.budget_per_second == study.config.collector.budget_per_second

@@ -29,6 +29,7 @@ import bisect
 import json
 import math
 import multiprocessing
+import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -185,6 +186,7 @@ class DetectSettings:
     workers: int = 2
     faults: str | None = None
     only: tuple[str, ...] = ()
+    keep_study: bool = True  # memoryhole's run on the full collector, its study kept
 
 
 @dataclass
@@ -324,6 +326,19 @@ def write_verdicts(rows: Sequence[dict[str, Any]], path: Path) -> None:
             handle.write(json.dumps(contract, ensure_ascii=False) + "\n")
 
 
+def shared_secret(settings: DetectSettings) -> Path:
+    """The pseudonymisation secret every run uses, so an author has one pseudonym in all the
+    exports: the memoryhole study's, or one made for the benchmark without a study."""
+    kept = settings.out / "memoryhole" / "study" / SECRET_FILE
+    if settings.keep_study:
+        return kept
+    path = settings.out / ".secret.key"
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path
+
+
 def _prepare_study(folder: Path, secret: Path | None, poll_interval: float) -> Study:
     if folder.exists():
         shutil.rmtree(folder)
@@ -346,7 +361,7 @@ def run_job(job: Job, settings: DetectSettings) -> RunResult:
     if job.full:
         study = Study.open(folder)  # prepared by run_detect, before any run started
     else:
-        secret = settings.out / "memoryhole" / "study" / SECRET_FILE
+        secret = shared_secret(settings)
         study = _prepare_study(folder, secret if secret.exists() else None, settings.poll_interval)
     targets = [Target("weibo", "all")]
     if job.timelines:
@@ -398,7 +413,7 @@ def _run_job_in_worker(args: tuple[Job, DetectSettings]) -> RunResult:
 def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[Job]:
     rate = settings.budget_per_post * len(posts) / settings.horizon
     jobs = [
-        Job("memoryhole", rate, "memoryhole", timelines=True, full=True),
+        Job("memoryhole", rate, "memoryhole", timelines=True, full=settings.keep_study),
         Job("per-author", None, "per-author", timelines=True, full=False),
         Job("round-robin", rate, "round-robin", timelines=False, full=False),
         Job("geometric", rate, "geometric", timelines=False, full=False),
@@ -445,6 +460,7 @@ def run_detect(
     for job in jobs:
         if job.full:  # first: the other runs share its secret, so pseudonyms match
             _prepare_study(settings.out / job.name / "study", None, settings.poll_interval).close()
+    shared_secret(settings)
     if settings.workers <= 1:
         for job in jobs:
             done(run_job(job, settings))

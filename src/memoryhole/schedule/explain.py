@@ -65,8 +65,16 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
         .order_by(posts.c.id)
     )
     keys: dict[str, int] = {}
+    polled: dict[str, float] = {}  # author → when its timeline last answered
     with study.engine.connect() as connection:
         now = connection.execute(select(func.max(observations.c.observed_at))).scalar() or 0.0
+        last_listings = (
+            select(targets.c.key, func.max(observations.c.sent_at))
+            .join(observations, observations.c.target_pk == targets.c.id)
+            .where(targets.c.kind == "user", observations.c.status == "live")
+            .group_by(targets.c.key)
+        )
+        polled = {key: float(at) for key, at in connection.execute(last_listings)}
         for target in connection.execute(
             select(targets.c.id, targets.c.kind, targets.c.key, targets.c.next_poll_at)
         ):
@@ -84,8 +92,16 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
                 row["published_at"],
                 verdict_from_row(dict(row)),
             )
+            # A live post was seen in its author's last timeline poll after its publication
+            # (had it been missing, a check would have followed): sightings are only logged
+            # before a post's own next check, so the verdict may not show it yet.
+            listed = polled.get(row["raw_id"])
             scheduler.remember(
-                post, row["text"], due=row["next_check_at"], learn_hazard=saved is None
+                post,
+                row["text"],
+                due=row["next_check_at"],
+                learn_hazard=saved is None,
+                seen_alive_at=listed if listed and listed > row["published_at"] else None,
             )
             keys[row["post_id"]] = row["id"]
     scheduler.hazard.refresh()

@@ -689,27 +689,27 @@ class Scheduler:
                 "built up together reaches the threshold; its own check is the last one, at "
                 "the horizon, and a check at once if it goes missing from the timeline"
             )
-        elif abs(when - end) < 1.0 and wanted >= end - 1.0:
-            status = "live"
-            reason = (
-                "it builds up less weight than the threshold before its horizon: one last "
-                "check, at the horizon"
-            )
-        elif abs(when - wanted) <= max(0.05 * (when - now), 60.0):
-            status = "live"
-            reason = (
-                "checked when its weight since it was last seen alive, rr^e × ∫ hazard^e, "
-                "reaches the threshold (the price of one request under the budget)"
-            )
-        elif when < wanted:
-            status = "live"
-            reason = (
-                f"its longest gap ({longest / 3600:.1f} h, growing with its age) comes first: "
-                "every post keeps being checked up to its horizon"
-            )
         else:
             status = "live"
-            reason = f"the shortest gap ({settings.min_gap:.0f} s) or a retry applies"
+            seen = record.published_at + record.alive_age
+            if abs(when - end) < 1.0 and wanted >= end - 1.0:
+                reason = (
+                    "it builds up less weight than the threshold before its horizon: one last "
+                    "check, at the horizon"
+                )
+            elif abs(when - (seen + longest)) <= 0.03 * longest + 1.0:
+                reason = (
+                    f"its longest gap ({longest / 3600:.1f} h, growing with its age) came "
+                    "first: every post keeps being checked up to its horizon"
+                )
+            elif when - seen <= settings.min_gap * 1.03 + 1.0:
+                reason = f"the shortest gap ({settings.min_gap:.0f} s): it is that risky now"
+            else:
+                reason = (
+                    "checked when its weight since it was last seen alive, rr^e × ∫ hazard^e, "
+                    "reaches the threshold, the price of one request under the budget (the "
+                    "threshold in force when the check was planned; it follows the budget)"
+                )
         return Explanation(
             post_id=record.post_id,
             published_at=record.published_at,
@@ -739,6 +739,7 @@ class Scheduler:
         *,
         due: float | None,
         learn_hazard: bool,
+        seen_alive_at: float | None = None,
     ) -> None:
         """Take a post as the store has it (rebuilding the scheduler for ``explain``): its
         features, when it was seen alive or removed, its next check."""
@@ -746,6 +747,8 @@ class Scheduler:
         record = self._record(post, text, verdict.first_seen_at)
         hazard = self.hazard
         last = verdict.last_seen_alive_at
+        if seen_alive_at is not None and not verdict.status.is_removal:
+            last = max(last or seen_alive_at, seen_alive_at)
         if last is not None and last - post.published_at > record.alive_age:
             if learn_hazard:
                 hazard.observe_alive(record.alive_age, last - post.published_at)
