@@ -42,6 +42,7 @@ class CollectorSettings(BaseModel):
     first_check_after: Duration = Field(60.0, description="first re-check after discovery")
     max_interval: Duration = Field(6 * 3600.0, description="longest gap between two checks")
     clock: Literal["auto", "system"] = "auto"
+    scheduler: Literal["age", "budget"] = "age"
 
 
 class PlatformSettings(BaseModel):
@@ -72,6 +73,7 @@ horizon = "7d"              # re-check each post for this long after publication
 first_check_after = "60s"   # first re-check after a post is discovered
 max_interval = "6h"         # longest gap between two checks of one post
 clock = "auto"              # auto: follow a simulator on loopback if one answers; else system
+scheduler = "age"           # "budget": learns removal times and risks (docs/scheduler.md)
 
 [platforms.weibo]
 # base_url = "https://m.weibo.cn"

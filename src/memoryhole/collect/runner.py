@@ -19,6 +19,7 @@ from memoryhole.collect.transport import AiohttpTransport, Transport
 from memoryhole.errors import ConfigError, StudyLockedError
 from memoryhole.platforms import registry
 from memoryhole.platforms.base import Platform
+from memoryhole.schedule.base import Policy
 from memoryhole.store.queries import watched_platforms
 from memoryhole.study import Study
 
@@ -95,6 +96,18 @@ async def resolve_clock(study: Study) -> Clock:
     return SystemClock()
 
 
+def study_policy(study: Study) -> Policy | None:
+    """The schedule the study's configuration asks for (None: the collector's default)."""
+    settings = study.config.collector
+    if settings.scheduler != "budget":
+        return None
+    from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
+
+    return Scheduler(
+        SchedulerSettings(budget_per_second=settings.budget_per_second, horizon=settings.horizon)
+    )
+
+
 async def run_study(
     study: Study,
     *,
@@ -113,7 +126,7 @@ async def run_study(
         transport = transport or AiohttpTransport(
             timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
         )
-        collector = Collector(study, adapters, transport, clock)
+        collector = Collector(study, adapters, transport, clock, policy=study_policy(study))
         if on_start is not None:
             on_start(collector)
         deadline = time.time() + for_seconds if for_seconds is not None else None
