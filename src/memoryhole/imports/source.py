@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from memoryhole.imports.records import BadRow, BadRowError, ImportFileError, shown
+from memoryhole.imports.records import BadRow, BadRowError, ImportFileError, Record, shown
 
 CHUNK = 1 << 20
 WINDOW = 1 << 16  # bytes of non-ASCII text the encoding is guessed from
@@ -285,3 +285,35 @@ def parse_time(value: str, zone: tzinfo, column: str, example: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.timestamp()
+
+
+CHINA = timezone(timedelta(hours=8))  # the datasets' naive times are Beijing time
+
+
+class CsvDatasetParser:
+    """The row loop every CSV dataset shares; a dataset defines its columns and ``_record``."""
+
+    kind: str
+    label: str  # the dataset's name in error messages
+    columns: tuple[str, ...]
+
+    def __init__(self, zone: tzinfo | None = None) -> None:
+        self.zone = zone or CHINA
+        self.position = 0
+
+    def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
+        url = f"{self.kind}:{source.name}#line="
+        for row in table_rows(source, self.columns, self.label):
+            if isinstance(row, BadRow):
+                yield row
+                continue
+            self.position = row.end
+            try:
+                yield self._record(row.fields, row.index, row.line, row.raw, url)
+            except BadRowError as exc:
+                yield BadRow(row.line, exc.column, exc.expected, exc.found, row.raw)
+
+    def _record(
+        self, fields: list[str], index: dict[str, int], line: int, raw: bytes, url: str
+    ) -> Record:
+        raise NotImplementedError

@@ -35,11 +35,8 @@ kept in the verdict's signal and the leaf's code. Counting them as censorship wo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import timedelta, timezone, tzinfo
 
 from memoryhole.imports.records import (
-    BadRow,
     BadRowError,
     Event,
     NewPost,
@@ -48,17 +45,15 @@ from memoryhole.imports.records import (
     shown,
 )
 from memoryhole.imports.source import (
-    SourceFile,
+    CsvDatasetParser,
     column_name,
     parse_time,
-    table_rows,
 )
 from memoryhole.model import Status
 
 KIND = "wechatscope"
 PLATFORM = "wechat"
 COLUMNS = ("title", "nickname", "created_at", "archive", "censored_date", "censored_msg")
-CHINA = timezone(timedelta(hours=8))
 TIMING = "created_at: a day (taken as its start); censored_date: seconds"
 ARCHIVE = re.compile(r"(?P<account>.+?)_(?P<post>\d{4}-\d{2}-\d{2}_[^/\\]+?)\.y\.tar\.gz")
 MAX_ID = 128
@@ -107,26 +102,12 @@ def classify_message(message: str) -> tuple[Status, str, str]:
     return Status.REMOVED_UNKNOWN, "other", "a message memoryhole does not recognise"
 
 
-class WechatscopeParser:
+class WechatscopeParser(CsvDatasetParser):
     kind = KIND
+    label = "WeChatscope"
+    columns = COLUMNS
     platform = PLATFORM
     timing = TIMING
-
-    def __init__(self, zone: tzinfo | None = None) -> None:
-        self.zone = zone or CHINA
-        self.position = 0
-
-    def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
-        url = f"{KIND}:{source.name}#line="
-        for row in table_rows(source, COLUMNS, "WeChatscope"):
-            if isinstance(row, BadRow):
-                yield row
-                continue
-            self.position = row.end
-            try:
-                yield self._record(row.fields, row.index, row.line, row.raw, url)
-            except BadRowError as exc:
-                yield BadRow(row.line, exc.column, exc.expected, exc.found, row.raw)
 
     def _record(
         self, fields: list[str], index: dict[str, int], line: int, raw: bytes, url: str

@@ -26,12 +26,8 @@ Naive times are China Standard Time (UTC+8) unless ``--utc-offset`` says otherwi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta, timezone, tzinfo
-
 from memoryhole.imports.records import (
     UNDATED,
-    BadRow,
     BadRowError,
     Event,
     NewPost,
@@ -40,10 +36,9 @@ from memoryhole.imports.records import (
     shown,
 )
 from memoryhole.imports.source import (
-    SourceFile,
+    CsvDatasetParser,
     column_name,
     parse_time,
-    table_rows,
 )
 from memoryhole.model import Status
 
@@ -62,7 +57,6 @@ COLUMNS = (
     "deleted_last_seen",
     "permission_denied",
 )
-CHINA = timezone(timedelta(hours=8))
 TIMING = (
     "seconds (created_at, deleted_last_seen); removals undated (the dataset does not say when a "
     "post was found missing)"
@@ -81,26 +75,12 @@ DELETED_DETAIL = (
 )
 
 
-class WeiboscopeParser:
+class WeiboscopeParser(CsvDatasetParser):
     kind = KIND
+    label = "Weiboscope"
+    columns = COLUMNS
     platform = PLATFORM
     timing = TIMING
-
-    def __init__(self, zone: tzinfo | None = None) -> None:
-        self.zone = zone or CHINA
-        self.position = 0
-
-    def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
-        url = f"{KIND}:{source.name}#line="
-        for row in table_rows(source, COLUMNS, "Weiboscope"):
-            if isinstance(row, BadRow):
-                yield row
-                continue
-            self.position = row.end
-            try:
-                yield self._record(row.fields, row.index, row.line, row.raw, url)
-            except BadRowError as exc:
-                yield BadRow(row.line, exc.column, exc.expected, exc.found, row.raw)
 
     def _record(
         self, fields: list[str], index: dict[str, int], line: int, raw: bytes, url: str
