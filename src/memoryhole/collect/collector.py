@@ -25,6 +25,7 @@ from typing import Any
 
 from memoryhole.classify import first_verdict, fold
 from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
+from memoryhole.collect.durable import DurableState
 from memoryhole.collect.limiter import TokenBucket
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
 from memoryhole.collect.transport import Transport, strip_secrets
@@ -44,7 +45,7 @@ from memoryhole.model import (
 )
 from memoryhole.platforms.base import Platform
 from memoryhole.schedule.base import ListingRequest, Policy, WideView, wide_view
-from memoryhole.schedule.policy import AgeProportional
+from memoryhole.schedule.configured import configured_policy
 from memoryhole.study import Study
 
 POLL, CHECK = 0, 1  # event kinds; polls first at equal times, so new posts exist before checks
@@ -83,8 +84,9 @@ def retry_after_seconds(capture: Capture) -> float | None:
 
 
 class Collector:
-    #: Each post's latest sighting in a listing not yet logged (see ``_log_sighting``).
-    _sightings: dict[int, tuple[Capture, str]] | None = None
+    #: Each post's latest sighting in a listing not yet logged (see ``_log_sighting``): the
+    #: listing's capture, its target's spec and its observation id.
+    _sightings: dict[int, tuple[Capture, str, int]] | None = None
 
     def __init__(
         self,
@@ -109,11 +111,7 @@ class Collector:
         self.virtual = isinstance(clock, VirtualClock)
         self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
         self.limiter = TokenBucket(clock, budget_per_second or settings.budget_per_second)
-        self.policy: Policy = policy or AgeProportional(
-            first_check_after=settings.first_check_after,
-            max_interval=settings.max_interval,
-            horizon=settings.horizon,
-        )
+        self.policy: Policy = policy or configured_policy(settings)
         self.poll_interval = settings.poll_interval
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -143,6 +141,9 @@ class Collector:
         for target in self.state.targets.values():
             self._heap.append((target.next_poll_at, POLL, target.pk))
         heapq.heapify(self._heap)
+        # The schedule's learnt state and pending sightings, as committed with the last batch.
+        self.durable = DurableState(self)
+        self.durable.restore()
 
     # -- public -------------------------------------------------------------------------------
 
@@ -270,13 +271,19 @@ class Collector:
         """Commit what is staged; with a signed checkpoint at intervals and when ``final``."""
         async with self._flush_lock:
             batch, self._batch = self._batch, Batch()
+            batch.state = self.durable.rows()  # the schedule's state as of exactly this batch
             due = time.time() - self._last_checkpoint_at >= self.checkpoint_interval
             if (final or due) and self.log.size > self._checkpointed_size:
                 size, root, note = sign_checkpoint(self._signing_key, self._log_origin, self.log)
                 batch.checkpoint = checkpoint_row(size, root, note)
                 self._checkpointed_size = size
                 self._last_checkpoint_at = time.time()
-            if not batch.observations and not batch.targets and batch.checkpoint is None:
+            if (
+                not batch.observations
+                and not batch.targets
+                and batch.checkpoint is None
+                and not batch.state
+            ):
                 return
             commit = asyncio.ensure_future(
                 asyncio.to_thread(commit_batch, self.study.engine, self.study.blobs, batch)
@@ -530,7 +537,9 @@ class Collector:
             next_at = self.policy.after_discovery(seen.published_at, now, post=post, text=seen.text)
             self._schedule_check(post, next_at)
         if wide is not None and request is not None:
-            next_poll = self._apply_listing(wide, target, request, discovery, capture)
+            next_poll = self._apply_listing(
+                wide, target, request, discovery, capture, observation_id
+            )
             if next_poll is not None:
                 self._schedule_poll(target, next_poll)
                 return
@@ -557,6 +566,7 @@ class Collector:
         request: ListingRequest,
         discovery: Discovery,
         capture: Capture,
+        observation_id: int,
     ) -> float | None:
         """A listing shows known posts visible: the policy plans checks (``now`` confirms a
         post missing from it: a missing post is never a removal by itself) and polls."""
@@ -564,7 +574,7 @@ class Collector:
         if self._sightings is None:
             self._sightings = {}
         sightings, keys, posts = self._sightings, self.state.post_keys, self.state.posts
-        sighting = (capture, target.target.spec)
+        sighting = (capture, target.target.spec, observation_id)
         listed: list[PostState] = []
         for seen in discovery.posts:
             pk = keys.get((platform, seen.post_id))
@@ -589,7 +599,7 @@ class Collector:
         pending = self._sightings.pop(post.pk, None) if self._sightings else None
         if pending is None or not post.verdict.status.is_visible:
             return
-        capture, spec = pending
+        capture, spec, _ = pending
         if capture.alive_at <= (post.verdict.last_seen_alive_at or -math.inf):
             return
         observation = Observation(Status.LIVE, detail=f"listed by {spec}")

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from memoryhole.model import Status, Target, Verdict
-from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
+from memoryhole.store.schema import (
+    authors,
+    observations,
+    posts,
+    schedule,
+    scheduler_state,
+    targets,
+    verdicts,
+)
 
 
 @dataclass(slots=True)
@@ -117,3 +125,10 @@ def load_state(engine: Engine) -> CollectorState:
         next_post_pk=next_post + 1,
         next_author_pk=next_author + 1,
     )
+
+
+def load_scheduler_state(engine: Engine) -> dict[str, bytes]:
+    """The rows of ``scheduler_state`` (``collect/durable.py`` reads them)."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(scheduler_state.c.name, scheduler_state.c.value))
+        return {row.name: bytes(row.value) for row in rows}

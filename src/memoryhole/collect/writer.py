@@ -1,8 +1,9 @@
 """The single writer: everything one batch of checks produced, in one transaction.
 
 Blobs are written first (content-addressed, idempotent), then observation rows, new posts and
-authors, verdicts, schedule and target cursors are committed together. A crash before the commit
-loses the whole batch (it is redone on resume); after it, nothing of it is lost.
+authors, verdicts, schedule, target cursors and the schedule's working state (the rows of
+``scheduler_state`` that changed) are committed together. A crash before the commit loses the
+whole batch (it is redone on resume); after it, nothing of it is lost.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from memoryhole.store.schema import (
     observations,
     posts,
     schedule,
+    scheduler_state,
     targets,
     verdicts,
 )
@@ -34,6 +36,7 @@ class Batch:
     schedule: dict[int, float | None] = field(default_factory=dict)
     targets: dict[int, dict[str, Any]] = field(default_factory=dict)
     checkpoint: dict[str, Any] | None = None
+    state: dict[str, bytes] = field(default_factory=dict)  # scheduler_state rows that changed
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -87,5 +90,7 @@ def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
             connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))
         for pk, values in batch.targets.items():
             connection.execute(update(targets).where(targets.c.id == pk).values(**values))
+        state = [{"name": name, "value": value} for name, value in batch.state.items()]
+        insert_rows(connection, scheduler_state, state, upsert_on="name")
         if batch.checkpoint is not None:
             connection.execute(checkpoints.insert(), batch.checkpoint)

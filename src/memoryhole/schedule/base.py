@@ -17,9 +17,11 @@ its next poll, and possibly earlier polls of other listings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
+
+import numpy.typing as npt
 
 from memoryhole.model import Discovery, Target, Verdict
 
@@ -101,6 +103,29 @@ class WideView(Protocol):
         listed: Sequence[PostView],
         now: float,
     ) -> ListingPlan: ...
+
+
+class Durable(Protocol):
+    """A policy whose decisions depend on what it learnt: the collector commits its
+    ``snapshot`` (a small JSON-able dict and named numpy arrays, ``schedule/snapshot.py``) with
+    each batch of observations and hands it back to ``restore`` when a run resumes, with the
+    collector's posts by pk. ``AgeProportional`` needs none: it reads only the store."""
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]: ...
+
+    def restore(
+        self,
+        meta: dict[str, Any],
+        arrays: dict[str, npt.NDArray[Any]],
+        posts: Mapping[int, PostView],
+    ) -> None: ...
+
+
+def durable(policy: Policy) -> Durable | None:
+    """The policy as a ``Durable`` if it is one."""
+    if hasattr(policy, "snapshot") and hasattr(policy, "restore"):
+        return cast(Durable, policy)
+    return None
 
 
 def wide_view(policy: Policy) -> WideView | None:

@@ -30,6 +30,7 @@ import bisect
 import itertools
 import math
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -137,8 +138,12 @@ class RemovalHazard:
         for b in range(n):
             events = self.events[b] + self.prior_events[b]
             self.hazard[b] = events / (self.exposure[b] + self.prior_exposure[b])
+        self._tables()
+
+    def _tables(self) -> None:
+        """The cumulative and powered tables from the hazard by bin."""
         self._hazard_array = np.array(self.hazard)
-        for b in range(n):
+        for b in range(len(self.widths)):
             h, w = self.hazard[b], self.widths[b]
             self.cum[b + 1] = self.cum[b] + h * w
             self.powered[b] = h**self.exponent
@@ -209,6 +214,26 @@ class RemovalHazard:
             h = self.hazard[b]
             out[share] = self.edges[b] + ((goal - self.cum[b]) / h if h > 0 else 0.0)
         return out
+
+    def snapshot(self) -> dict[str, list[float] | float]:
+        """Everything learnt, exactly: the counts and the hazard in force (refreshed from the
+        counts only now and then, so it is kept as it is)."""
+        return {
+            "events": list(self.events),
+            "exposure": list(self.exposure),
+            "removals": self.removals,
+            "hazard": list(self.hazard),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        n = len(self.widths)
+        if any(len(state[name]) != n for name in ("events", "exposure", "hazard")):
+            raise ValueError("the saved hazard has other age bins than this one")
+        self.events = [float(x) for x in state["events"]]
+        self.exposure = [float(x) for x in state["exposure"]]
+        self.removals = float(state["removals"])
+        self.hazard = [float(x) for x in state["hazard"]]
+        self._tables()
 
     def state(self) -> dict[str, list[float] | float]:
         return {"edges": self.edges, "events": self.events, "exposure": self.exposure}

@@ -15,7 +15,9 @@ Everything starts at the prior O = E = 0 (relative risk 1 for every post) and is
 
 from __future__ import annotations
 
+import hashlib
 import re
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -39,24 +41,71 @@ def text_features(text: str) -> list[str]:
     return list(features)
 
 
+def feature_key(feature: str) -> int:
+    """A feature's 64-bit key (BLAKE2b): what the durable state keeps instead of the text."""
+    digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
 class RiskModel:
+    """Features are indexed by their 64-bit key (``feature_key``), so the learnt counts can be
+    kept (``snapshot``) and restored without keeping any text: a restored model maps a feature
+    to the index it had by its key. Names are known for the features seen since."""
+
     def __init__(self, *, shrink: float = 3.0) -> None:
         self.shrink = shrink
         self.vocabulary: dict[str, int] = {}
         self.names: list[str] = []
+        self.keys: npt.NDArray[np.int64] = np.zeros(1024, dtype=np.int64)
+        self._by_key: dict[int, int] = {}
         self.observed: npt.NDArray[np.float64] = np.zeros(1024)
         self.expected: npt.NDArray[np.float64] = np.zeros(1024)
 
     def _index(self, feature: str) -> int:
         index = self.vocabulary.get(feature)
         if index is None:
-            index = len(self.names)
+            key = feature_key(feature)
+            index = self._by_key.get(key)
+            if index is None:
+                index = len(self.names)
+                self._by_key[key] = index
+                self.names.append(feature)
+                if index >= len(self.observed):
+                    grow = len(self.observed)
+                    self.observed = np.concatenate([self.observed, np.zeros(grow)])
+                    self.expected = np.concatenate([self.expected, np.zeros(grow)])
+                    self.keys = np.concatenate([self.keys, np.zeros(grow, dtype=np.int64)])
+                self.keys[index] = key
+            else:
+                self.names[index] = feature
             self.vocabulary[feature] = index
-            self.names.append(feature)
-            if index >= len(self.observed):
-                self.observed = np.concatenate([self.observed, np.zeros(len(self.observed))])
-                self.expected = np.concatenate([self.expected, np.zeros(len(self.expected))])
         return index
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    def snapshot(self) -> dict[str, npt.NDArray[Any]]:
+        n = self.size
+        return {
+            "risk.keys": self.keys[:n],
+            "risk.observed": self.observed[:n],
+            "risk.expected": self.expected[:n],
+        }
+
+    def restore(self, arrays: dict[str, npt.NDArray[Any]], capacity: int) -> None:
+        keys = arrays["risk.keys"].astype(np.int64)
+        n = len(keys)
+        capacity = max(capacity, n, 1)
+        self.keys = np.zeros(capacity, dtype=np.int64)
+        self.observed = np.zeros(capacity)
+        self.expected = np.zeros(capacity)
+        self.keys[:n] = keys
+        self.observed[:n] = arrays["risk.observed"]
+        self.expected[:n] = arrays["risk.expected"]
+        self.vocabulary = {}
+        self.names = [""] * n  # known again as features are seen
+        self._by_key = {int(key): index for index, key in enumerate(keys.tolist())}
 
     def features(self, text: str, author_id: str) -> IntArray:
         """Feature indices of a post; the author's feature comes first."""
@@ -93,7 +142,7 @@ class RiskModel:
         out = []
         for i in order:
             index = int(features[i])
-            name = self.names[index]
+            name = self.names[index] or f"feature #{index} (not seen since the run resumed)"
             if name.startswith(AUTHOR_PREFIX):
                 name = "author"
             out.append(

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +56,7 @@ from memoryhole.schedule.base import (
 )
 from memoryhole.schedule.hazard import RemovalHazard
 from memoryhole.schedule.risk import IntArray, RiskModel
+from memoryhole.schedule.snapshot import decode_strings
 from memoryhole.schedule.timelines import Author, AuthorIndex, TrackedPost
 
 WEEK = 7 * 86400.0
@@ -200,6 +201,11 @@ class Scheduler:
         self._updates = 0
         self._request_cache: tuple[int, float, ListingRequest] | None = None
         self.trace: list[tuple[float, float, float]] = []  # (time, threshold, requests/s)
+        # What ``snapshot`` has encoded of the append-only parts (features, author ids).
+        self._features_flat: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._feature_offsets: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
+        self._author_ids = bytearray()
+        self._author_count = 0
 
     # -- bookkeeping --------------------------------------------------------------------------
 
@@ -769,6 +775,232 @@ class Scheduler:
         record.rr = self.risk.risk(record.features)
         record.due = due
         self._mode(record)
+
+    # -- durable state ----------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """Everything the scheduler's decisions depend on, exactly (``restore`` takes it back):
+        the collector commits it with each batch of observations, so a run killed at any point
+        resumes with the plan that produced the last committed batch. It holds no text: the
+        risk model's features are kept by their 64-bit keys."""
+        records = list(self.posts.values())
+        n = len(records)
+        if n != self._slots:
+            raise RuntimeError("the scheduler's posts and plan slots disagree")
+        known = len(self._feature_offsets) - 1
+        if n > known:
+            new = [record.features for record in records[known:]]
+            ends = self._feature_offsets[-1] + np.cumsum([len(f) for f in new], dtype=np.int64)
+            self._features_flat = np.concatenate([self._features_flat, *new]).astype(np.int64)
+            self._feature_offsets = np.concatenate([self._feature_offsets, ends])
+        floats = np.array(
+            [
+                (
+                    r.rr,
+                    r.first_age,
+                    r.alive_age,
+                    r.credited,
+                    math.nan if r.due is None else r.due,
+                )
+                for r in records
+            ],
+            dtype=np.float64,
+        ).reshape(n, 5)
+        ints = np.array(
+            [
+                (
+                    r.pk,
+                    r.confirmations,
+                    r.removed
+                    | r.floored << 1
+                    | r.parked << 2
+                    | r.confirming << 3
+                    | r.tracked.live << 4,
+                )
+                for r in records
+            ],
+            dtype=np.int64,
+        ).reshape(n, 3)
+        authors = list(self.index.authors.values())
+        for author in authors[self._author_count :]:
+            self._author_ids += (json.dumps(author.author_id) + "\n").encode("utf-8")
+        self._author_count = len(authors)
+        author_floats = np.array(
+            [
+                (
+                    math.nan if a.poll_at is None else a.poll_at,
+                    math.nan if a.last_poll is None else a.last_poll,
+                )
+                for a in authors
+            ],
+            dtype=np.float64,
+        ).reshape(len(authors), 2)
+        slots = self._author_slots
+        author_ints = np.array(
+            [
+                (
+                    -1 if a.target_pk is None else a.target_pk,
+                    a.suspended,
+                    slots.get(a.author_id, -1),
+                )
+                for a in authors
+            ],
+            dtype=np.int64,
+        ).reshape(len(authors), 3)
+        cache = self._request_cache
+        meta: dict[str, Any] = {
+            "version": 1,
+            "threshold": self.threshold,
+            "requests": self.requests,
+            "wide_view": self.wide_view,
+            "pending": [[pk, when] for pk, when in self._pending.items()],
+            "dirty": list(self._dirty),
+            "by_target": [[pk, a.author_id] for pk, a in self.index.by_target.items()],
+            "backlog": self.backlog,
+            "other_rate": self._other_rate,
+            "other": self._other,
+            "period_start": self._period_start,
+            "spent": self._spent,
+            "late": self._late,
+            "late_checks": self._late_checks,
+            "planned": self._planned,
+            "floored": self._floored,
+            "updates": self._updates,
+            "request_cache": None
+            if cache is None
+            else [cache[0], cache[1], cache[2].cursor, cache[2].postpone_until],
+            "hazard": self.hazard.snapshot(),
+            "capacity": {"slots": len(self._published), "risk": len(self.risk.observed)},
+            "settings": asdict(self.settings),
+        }
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "posts.floats": floats,
+            "posts.ints": ints,
+            "posts.features": self._features_flat,
+            "posts.offsets": self._feature_offsets,
+            "slots.published": self._published[:n],
+            "slots.risks": self._risks[:n],
+            "slots.modes": self._modes[:n],
+            "slots.author_of": self._author_of[:n],
+            "slots.alive_ages": self._alive_ages[:n],
+            "authors.ids": np.frombuffer(bytes(self._author_ids), dtype=np.uint8),
+            "authors.floats": author_floats,
+            "authors.ints": author_ints,
+            "trace": np.array(self.trace, dtype=np.float64).reshape(len(self.trace), 3),
+            **self.risk.snapshot(),
+        }
+        return meta, arrays
+
+    def restore(
+        self,
+        meta: dict[str, Any],
+        arrays: dict[str, npt.NDArray[Any]],
+        posts: Mapping[int, PostView],
+    ) -> None:
+        """Take back a ``snapshot`` (``posts``: the collector's posts, by pk, for their ids)."""
+        if meta.get("version") != 1:
+            raise ValueError(f"unknown scheduler state version {meta.get('version')!r}")
+        ints, floats = arrays["posts.ints"], arrays["posts.floats"]
+        n = len(ints)
+        # Check first, so that a state that does not fit leaves this scheduler as it was.
+        bins = len(self.hazard.widths)
+        if any(len(meta["hazard"][name]) != bins for name in ("events", "exposure", "hazard")):
+            raise ValueError("its removal hazard has other age bins (was the horizon changed?)")
+        unknown = [int(pk) for pk in ints[:, 0] if int(pk) not in posts]
+        if unknown:
+            raise ValueError(f"{len(unknown)} of its posts are not in the store")
+        capacity = max(int(meta["capacity"]["slots"]), n, 1)
+
+        def sized(name: str, dtype: Any, fill: float) -> npt.NDArray[Any]:
+            out = np.full(capacity, fill, dtype=dtype)
+            out[:n] = arrays[name]
+            return out
+
+        self._published = sized("slots.published", np.float64, 0.0)
+        self._risks = sized("slots.risks", np.float64, 1.0)
+        self._modes = sized("slots.modes", np.int8, 0)
+        self._author_of = sized("slots.author_of", np.int64, 0)
+        self._alive_ages = sized("slots.alive_ages", np.float64, 0.0)
+        self._slots = n
+        # Authors, in the order they were first met, then the posts in the order they came.
+        self.index = AuthorIndex()
+        by_slot: dict[int, str] = {}
+        author_ids = decode_strings(arrays["authors.ids"])
+        author_floats, author_ints = arrays["authors.floats"], arrays["authors.ints"]
+        for i, author_id in enumerate(author_ids):
+            author = self.index.author(author_id)
+            poll_at, last_poll = (float(x) for x in author_floats[i])
+            target_pk, suspended, slot = (int(x) for x in author_ints[i])
+            author.poll_at = None if math.isnan(poll_at) else poll_at
+            author.last_poll = None if math.isnan(last_poll) else last_poll
+            author.target_pk = None if target_pk < 0 else target_pk
+            author.suspended = bool(suspended)
+            if slot >= 0:
+                by_slot[slot] = author_id
+        for target_pk, author_id in meta["by_target"]:
+            self.index.by_target[int(target_pk)] = self.index.authors[author_id]
+        self._author_slots = {by_slot[slot]: slot for slot in sorted(by_slot)}
+        slot_authors = list(self._author_slots)
+        flat = arrays["posts.features"].astype(np.int64)
+        offsets = arrays["posts.offsets"].astype(np.int64)
+        self.posts, self._parked = {}, {}
+        for i in range(n):
+            pk, confirmations, flags = (int(x) for x in ints[i])
+            rr, first_age, alive_age, credited, due = (float(x) for x in floats[i])
+            published = float(self._published[i])
+            author_id = slot_authors[int(self._author_of[i])]
+            post_id = posts[pk].post_id
+            tracked = TrackedPost(pk, post_id, published, live=bool(flags & 16))
+            record = PostRecord(
+                pk,
+                post_id,
+                author_id,
+                published,
+                flat[int(offsets[i]) : int(offsets[i + 1])],
+                tracked,
+                rr=rr,
+                first_age=first_age,
+                alive_age=alive_age,
+                credited=credited,
+                due=None if math.isnan(due) else due,
+                removed=bool(flags & 1),
+                confirmations=confirmations,
+                floored=bool(flags & 2),
+                slot=i,
+                parked=bool(flags & 4),
+                confirming=bool(flags & 8),
+            )
+            self.posts[pk] = record
+            self.index.author(author_id).add(tracked)
+            if record.parked:
+                self._parked.setdefault(author_id, set()).add(pk)
+        self._features_flat, self._feature_offsets = flat, offsets
+        self._author_ids = bytearray(arrays["authors.ids"].tobytes())
+        self._author_count = len(author_ids)
+        self.risk.restore(arrays, int(meta["capacity"]["risk"]))
+        self.hazard.restore(meta["hazard"])
+        self.threshold = float(meta["threshold"])
+        self.requests = int(meta["requests"])
+        self.wide_view = bool(meta["wide_view"])
+        self._pending = {int(pk): when for pk, when in meta["pending"]}
+        self._dirty = dict.fromkeys(meta["dirty"])
+        self.backlog = float(meta["backlog"])
+        self._other_rate = float(meta["other_rate"])
+        self._other = int(meta["other"])
+        self._period_start = meta["period_start"]
+        self._spent = int(meta["spent"])
+        self._late = float(meta["late"])
+        self._late_checks = int(meta["late_checks"])
+        self._planned = int(meta["planned"])
+        self._floored = int(meta["floored"])
+        self._updates = int(meta["updates"])
+        cache = meta["request_cache"]
+        self._request_cache = (
+            None
+            if cache is None
+            else (int(cache[0]), float(cache[1]), ListingRequest(cache[2], cache[3]))
+        )
+        self.trace = [(float(a), float(b), float(c)) for a, b, c in arrays["trace"]]
 
     def save(self, directory: Path) -> Path:
         """What cannot be rebuilt from the store: the threshold, the hazard counts."""

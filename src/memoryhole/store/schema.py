@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -181,3 +181,15 @@ imports = Table(
     Column("rejected", Integer, nullable=False),
 )
 Index("ix_imports_source_sha256", imports.c.source_sha256)
+
+# The collector's working state and its schedule's (collect/durable.py, schedule/snapshot.py):
+# what a resumed run needs to continue exactly the plan of the last committed batch, written in
+# the same transaction as that batch. Rows: "collector/meta", "policy/meta", and chunks of named
+# arrays ("policy/posts.floats/0"). Derived: deleting it only makes the next run start its
+# schedule afresh (from the prior).
+scheduler_state = Table(
+    "scheduler_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
