@@ -74,7 +74,7 @@ def watch(
     from memoryhole.store.queries import add_targets
 
     opened = _open(study)
-    parsed = [parse_target(spec) for spec in targets]
+    parsed = [parse_target(spec, study_dir=opened.path) for spec in targets]
     if base_url:
         for platform in sorted({t.platform for t in parsed}):
             opened.set_base_url(platform, base_url)

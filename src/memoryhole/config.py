@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomlkit
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from memoryhole.errors import ConfigError
 
@@ -43,12 +52,66 @@ class CollectorSettings(BaseModel):
     max_interval: Duration = Field(6 * 3600.0, description="longest gap between two checks")
     clock: Literal["auto", "system"] = "auto"
     scheduler: Literal["age", "budget"] = "age"
+    media: Literal["refs", "download"] = Field(
+        "refs", description="refs: keep media references; download: fetch each once, capped"
+    )
+    media_max_bytes: int = Field(
+        10_000_000, gt=0, description="a media file larger than this is not kept ('too large')"
+    )
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def default_token_env(platform: str) -> str:
+    """``MEMORYHOLE_<PLATFORM>_TOKEN``: where a platform's token is looked for by default."""
+    return "MEMORYHOLE_" + re.sub(r"[^A-Za-z0-9]", "_", platform).upper() + "_TOKEN"
 
 
 class PlatformSettings(BaseModel):
+    """``[platforms.NAME]``: where the platform is, its own request budget, its token.
+
+    A token is never written in the study: ``token_env`` names the environment variable that
+    holds it (default ``MEMORYHOLE_<NAME>_TOKEN``), read when the collector starts.
+    """
+
     model_config = ConfigDict(extra="allow")
 
     base_url: str | None = None
+    budget_per_second: float | None = Field(
+        default=None, gt=0, description="requests per platform second for this platform"
+    )
+    token_env: str | None = Field(
+        default=None, description="environment variable holding the token"
+    )
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; name the variable that holds "
+                "the token (e.g. MEMORYHOLE_REDDIT_TOKEN), never the token itself"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> PlatformSettings:
+        for key in self.model_extra or {}:
+            if key.lower() in _SECRET_KEYS:
+                raise ValueError(
+                    f"{key}: a secret does not belong in memoryhole.toml; put it in an "
+                    'environment variable and name it with token_env = "VARIABLE"'
+                )
+        return self
+
+    def token(self, platform: str) -> str | None:
+        """The token from the environment (``token_env``, else the default name), or None."""
+        value = os.environ.get(self.token_env or default_token_env(platform), "")
+        return value or None
+
+
+_SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "authorization"})
 
 
 class StudyConfig(BaseModel):
@@ -74,9 +137,13 @@ first_check_after = "60s"   # first re-check after a post is discovered
 max_interval = "6h"         # longest gap between two checks of one post
 clock = "auto"              # auto: follow a simulator on loopback if one answers; else system
 scheduler = "age"           # "budget": learns removal times and risks (docs/scheduler.md)
+media = "refs"              # "download": fetch each image/video once (docs/adapters.md, Media)
+media_max_bytes = 10000000  # with media = "download": larger files are not kept
 
 [platforms.weibo]
 # base_url = "https://m.weibo.cn"
+# budget_per_second = 2.0   # this platform's own budget (default: the collector's)
+# token_env = "MEMORYHOLE_WEIBO_TOKEN"   # the variable holding a token (never the token)
 """
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from memoryhole.classify import first_verdict, fold
 from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
 from memoryhole.collect.durable import DurableState
-from memoryhole.collect.limiter import TokenBucket
+from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
 from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
@@ -96,6 +96,7 @@ class Collector:
         clock: Clock,
         *,
         budget_per_second: float | None = None,
+        platform_budgets: dict[str, float] | None = None,
         concurrency: int | None = None,
         policy: Policy | None = None,
         batch_size: int = 2000,
@@ -110,7 +111,16 @@ class Collector:
         self.clock = clock
         self.virtual = isinstance(clock, VirtualClock)
         self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
-        self.limiter = TokenBucket(clock, budget_per_second or settings.budget_per_second)
+        if platform_budgets is None:
+            platform_budgets = {
+                name: value.budget_per_second
+                for name, value in study.config.platforms.items()
+                if value.budget_per_second is not None
+            }
+        self.budgets = PlatformBudgets(
+            clock, budget_per_second or settings.budget_per_second, platform_budgets
+        )
+        self._park = len(adapters) > 1  # one platform: workers simply wait for its tokens
         self.policy: Policy = policy or configured_policy(settings)
         self.poll_interval = settings.poll_interval
         self.batch_size = batch_size
@@ -149,10 +159,12 @@ class Collector:
 
     @property
     def pending(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + self.budgets.parked
 
     def next_event_at(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        parked = self.budgets.earliest_parked()
+        times = [self._heap[0][0]] if self._heap else []
+        return min([*times, parked] if parked is not None else times, default=None)
 
     async def run(
         self,
@@ -180,19 +192,34 @@ class Collector:
     async def _run_virtual(
         self, stop: asyncio.Event, until: float | None, wall_deadline: float | None
     ) -> None:
-        while self._heap and not stop.is_set():
+        while (self._heap or self.budgets.parked) and not stop.is_set():
             if wall_deadline is not None and time.time() >= wall_deadline:
                 break
-            when, kind, key = self._heap[0]
-            if until is not None and when > until:
-                break
-            self.clock.advance_to(when)  # type: ignore[attr-defined]
-            heapq.heappop(self._heap)
-            if not self._is_current(when, kind, key):
-                continue
-            if kind == POLL and self._postponed(key):
-                continue
-            await self.limiter.acquire()
+            parked_at = self._parked_ready_at()
+            if parked_at is not None and (not self._heap or parked_at <= self._heap[0][0]):
+                # A platform whose events were parked has a token again (several platforms).
+                if until is not None and parked_at > until:
+                    break
+                self.clock.advance_to(parked_at)  # type: ignore[attr-defined]
+                event = self.budgets.take_ready()
+                if event is None or not self._is_current(*event):
+                    continue
+                _, kind, key = event
+            else:
+                when, kind, key = self._heap[0]
+                if until is not None and when > until:
+                    break
+                self.clock.advance_to(when)  # type: ignore[attr-defined]
+                heapq.heappop(self._heap)
+                if not self._is_current(when, kind, key):
+                    continue
+                if kind == POLL and self._postponed(key):
+                    continue
+                platform = self._platform_of(kind, key)
+                if self._park and self.budgets.bucket(platform).ready_in() > 0:
+                    self.budgets.park(platform, (when, kind, key))  # other platforms go on
+                    continue
+            await self._limiter(kind, key).acquire()
             await self._execute(kind, key)
             if len(self._batch) >= self.batch_size:
                 await self.flush()
@@ -232,16 +259,48 @@ class Collector:
 
     def _take_due(self, until: float | None) -> tuple[int, int] | float:
         """The next due event, or how long (wall seconds) to wait before looking again."""
+        while (parked := self.budgets.take_ready()) is not None:
+            if self._is_current(*parked):
+                return parked[1], parked[2]
         while self._heap:
             when, kind, key = self._heap[0]
             if until is not None and when > until:
-                return 0.25
+                return self._parked_delay(0.25)
             if when > self.clock.now():
-                return self._wall_delay(when)
+                return self._parked_delay(self._wall_delay(when))
             heapq.heappop(self._heap)
             if self._is_current(when, kind, key) and not (kind == POLL and self._postponed(key)):
+                platform = self._platform_of(kind, key)
+                if self._park and self.budgets.bucket(platform).ready_in() > 0:
+                    self.budgets.park(platform, (when, kind, key))  # other platforms go on
+                    continue
                 return kind, key
-        return 0.25
+        return self._parked_delay(0.25)
+
+    def _parked_ready_at(self) -> float | None:
+        """Platform time at which a parked event's platform has a token again (or None)."""
+        wait = self.budgets.next_ready_in()
+        if wait is None:
+            return None
+        now = self.clock.now()
+        ready = now + wait
+        return ready if ready > now or wait == 0 else math.nextafter(now, math.inf)
+
+    def _parked_delay(self, delay: float) -> float:
+        wait = self.budgets.next_ready_in()
+        if wait is None:
+            return delay
+        if isinstance(self.clock, AcceleratedClock):
+            wait /= self.clock.speed
+        return max(0.0, min(delay, wait, 0.25))
+
+    def _platform_of(self, kind: int, key: int) -> str:
+        if kind == CHECK:
+            return self.state.posts[key].platform
+        return self.state.targets[key].target.platform
+
+    def _limiter(self, kind: int, key: int) -> TokenBucket:
+        return self.budgets.bucket(self._platform_of(kind, key))
 
     async def _worker(self, halt: asyncio.Event, until: float | None) -> None:
         while not halt.is_set():
@@ -249,7 +308,7 @@ class Collector:
             if isinstance(due, float):
                 await self._idle(due, halt)
                 continue
-            await self.limiter.acquire()
+            await self._limiter(*due).acquire()
             if halt.is_set():
                 self._requeue(*due)
                 return
@@ -343,7 +402,7 @@ class Collector:
         else:
             await self._poll(self.state.targets[key])
 
-    async def _fetch(self, request: Request) -> Capture:
+    async def _fetch(self, request: Request, platform: str) -> Capture:
         sent_at = self.clock.now()
         wall_start = time.time()
         try:
@@ -366,7 +425,7 @@ class Collector:
         )
         if status == 429:
             wait = retry_after_seconds(capture) or 1.0
-            self.limiter.pause_until(
+            self.budgets.bucket(platform).pause_until(
                 capture.fetched_at + wall_to_platform_seconds(self.clock, wait)
             )
         return capture
@@ -448,7 +507,7 @@ class Collector:
         self._log_sighting(post)
         adapter = self.adapters[post.platform]
         ref = PostRef(post.platform, post.post_id, post.author_id)
-        capture = await self._fetch(adapter.check_request(ref))
+        capture = await self._fetch(adapter.check_request(ref), post.platform)
         observation = adapter.parse_check(ref, capture)
         post.checks += 1
         self.stats.checks += 1
@@ -488,7 +547,9 @@ class Collector:
         wide = wide_view(self.policy)
         request = wide.listing_request(target, self.clock.now()) if wide is not None else None
         cursor = request.cursor if request is not None else target.cursor
-        capture = await self._fetch(adapter.discover_request(target.target, cursor))
+        capture = await self._fetch(
+            adapter.discover_request(target.target, cursor), target.target.platform
+        )
         discovery = adapter.parse_discover(target.target, capture)
         self.stats.polls += 1
         observation_id = self._record(

@@ -6,7 +6,9 @@ the limiter and the back-off to wait on the same clock as everything else.)
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Mapping
 
 from memoryhole.clock import Clock
 
@@ -47,3 +49,72 @@ class TokenBucket:
             wake = now + (1.0 - self.tokens) / self.rate
             # A deficit too small to move a clock at ~1.7e9 s would never refill: wake later.
             await self.clock.sleep_until(wake if wake > now else math.nextafter(now, math.inf))
+
+    def ready_in(self) -> float:
+        """Platform seconds until ``acquire`` would return at once (0.0: a token is there)."""
+        now = self.clock.now()
+        if now < self.paused_until:
+            return self.paused_until - now
+        self._refill(now)
+        if self.tokens >= 1.0 - 1e-9:
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+
+class PlatformBudgets:
+    """One token bucket per platform: ``[platforms.NAME] budget_per_second`` where the study
+    sets one, else the collector-wide ``[collector] budget_per_second``.
+
+    With several platforms the collector *parks* an event whose platform has no token yet
+    instead of letting a worker wait for it, so a slow platform's backlog never holds up the
+    others (``park`` / ``take_ready``). Parked events are kept in time order per platform; an
+    event that was rescheduled meanwhile is dropped by the collector when it comes out.
+    """
+
+    def __init__(self, clock: Clock, default_rate: float, rates: Mapping[str, float]) -> None:
+        self.clock = clock
+        self.default_rate = default_rate
+        self.rates = dict(rates)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._parked: dict[str, list[tuple[float, int, int]]] = {}
+
+    def rate(self, platform: str) -> float:
+        return self.rates.get(platform, self.default_rate)
+
+    def bucket(self, platform: str) -> TokenBucket:
+        bucket = self._buckets.get(platform)
+        if bucket is None:
+            bucket = self._buckets[platform] = TokenBucket(self.clock, self.rate(platform))
+        return bucket
+
+    def park(self, platform: str, event: tuple[float, int, int]) -> None:
+        heapq.heappush(self._parked.setdefault(platform, []), event)
+
+    @property
+    def parked(self) -> int:
+        return sum(len(events) for events in self._parked.values())
+
+    def earliest_parked(self) -> float | None:
+        heads = [events[0][0] for events in self._parked.values() if events]
+        return min(heads) if heads else None
+
+    def take_ready(self) -> tuple[float, int, int] | None:
+        """The earliest parked event whose platform has a token now, or None."""
+        best: tuple[float, int, int] | None = None
+        best_platform = ""
+        for platform, events in self._parked.items():
+            if (
+                events
+                and (best is None or events[0] < best)
+                and not self.bucket(platform).ready_in()
+            ):
+                best, best_platform = events[0], platform
+        if best is None:
+            return None
+        heapq.heappop(self._parked[best_platform])
+        return best
+
+    def next_ready_in(self) -> float | None:
+        """Platform seconds until some parked event's platform has a token (None: none parked)."""
+        waits = [self.bucket(p).ready_in() for p, events in self._parked.items() if events]
+        return min(waits) if waits else None

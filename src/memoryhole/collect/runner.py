@@ -15,7 +15,8 @@ import aiohttp
 
 from memoryhole.clock import AcceleratedClock, Clock, SystemClock
 from memoryhole.collect.collector import Collector, CollectorStats
-from memoryhole.collect.transport import AiohttpTransport, Transport
+from memoryhole.collect.transport import AiohttpTransport, RedactingTransport, Transport
+from memoryhole.config import PlatformSettings
 from memoryhole.errors import ConfigError, StudyLockedError
 from memoryhole.platforms import registry
 from memoryhole.platforms.base import Platform
@@ -46,11 +47,41 @@ def collector_lock(study: Study) -> Iterator[None]:
         handle.close()
 
 
+def build_adapter(study: Study, name: str) -> Platform:
+    """The adapter for one platform of the study: its base URL, its token and the study's own
+    platform descriptions (``STUDY/platforms/*.toml``).
+
+    The token is read from the environment variable ``[platforms.NAME] token_env`` names
+    (default ``MEMORYHOLE_<NAME>_TOKEN``) and handed to the adapter only: it is never written
+    in the study, and the collector redacts it from anything a platform echoes back.
+    """
+    settings = study.config.platforms.get(name) or PlatformSettings()
+    token = settings.token(name)
+    if token is not None and settings.token_env is None:
+        factory = registry.available(study.path).get(name)
+        if factory is not None and not registry.takes_token(factory):
+            token = None  # a default-named variable is only a hint; token_env is an order
+    if settings.token_env is not None and token is None:
+        raise ConfigError(
+            f"[platforms.{name}] token_env = {settings.token_env!r}, but that environment "
+            f"variable is not set; export it before `memoryhole run`, or remove token_env"
+        )
+    return registry.get(name, study.base_url(name), token=token, study_dir=study.path)
+
+
 def build_adapters(study: Study) -> dict[str, Platform]:
-    adapters: dict[str, Platform] = {}
-    for name in watched_platforms(study.engine):
-        adapters[name] = registry.get(name, study.base_url(name))
-    return adapters
+    return {name: build_adapter(study, name) for name in watched_platforms(study.engine)}
+
+
+def adapter_secrets(study: Study, adapters: dict[str, Platform]) -> list[str]:
+    """The tokens the adapters were given (to redact from answers); never logged."""
+    found = []
+    for name in adapters:
+        settings = study.config.platforms.get(name) or PlatformSettings()
+        token = settings.token(name)
+        if token:
+            found.append(token)
+    return found
 
 
 def is_loopback(url: str) -> bool:
@@ -126,6 +157,9 @@ async def run_study(
         transport = transport or AiohttpTransport(
             timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
         )
+        secrets = adapter_secrets(study, adapters)
+        if secrets:
+            transport = RedactingTransport(transport, secrets)
         collector = Collector(study, adapters, transport, clock, policy=study_policy(study))
         if on_start is not None:
             on_start(collector)

@@ -78,6 +78,46 @@ class AiohttpTransport:
             self._session = None
 
 
+REDACTED = b"[REDACTED]"
+
+
+class RedactingTransport:
+    """Wraps a transport: the study's tokens never come back in what it returns.
+
+    Credentials go out in request headers only (never in URLs, which are logged). A platform
+    that echoes one (an error page quoting the header, a debug header) would otherwise put it
+    in a stored body or header; this replaces every occurrence with ``[REDACTED]`` before the
+    collector sees the answer, and in transport error messages too.
+    """
+
+    def __init__(self, inner: Transport, secrets: list[str]) -> None:
+        self.inner = inner
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._raw = [s.encode() for s in self._secrets]
+
+    def redact_text(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED.decode())
+        return text
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        for secret in self._raw:
+            if secret in data:
+                data = data.replace(secret, REDACTED)
+        return data
+
+    async def send(self, request: Request) -> RawResponse:
+        try:
+            raw = await self.inner.send(request)
+        except TransportError as exc:
+            raise TransportError(self.redact_text(str(exc))) from None
+        headers = tuple((k, self.redact_text(v)) for k, v in raw.headers)
+        return RawResponse(raw.status, headers, self.redact_bytes(raw.body))
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 class MockTransport:
     """Answers every request with ``handler(request)``; the handler may raise TransportError."""
 

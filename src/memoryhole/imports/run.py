@@ -98,7 +98,8 @@ def make_parser(
         from memoryhole.platforms import registry
 
         name = platform or "weibo"
-        return JsonlParser(registry.get(name, study.base_url(name)), name, zone, now)
+        adapter = registry.get(name, study.base_url(name), study_dir=study.path)
+        return JsonlParser(adapter, name, zone, now)
     raise MemoryholeError(f"unknown import kind {kind!r}; use one of {', '.join(KINDS)}")
 
 

@@ -403,15 +403,26 @@ def _scalar(value: Any) -> str | None:
 class GenericJsonPlatform:
     """The adapter for one description (``DEFAULT_CONFIG`` unless given)."""
 
-    def __init__(self, base_url: str | None = None, *, description: Description | None = None):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        description: Description | None = None,
+        token: str | None = None,
+    ) -> None:
+        """``token`` (the study's ``[platforms.NAME] token_env``) wins over the description's
+        ``[auth] value_env``; it goes in ``[auth]``'s header (default ``Authorization: Bearer``)."""
         self.description = description or default_description()
         self.name = self.description.name
         self.base_url = (base_url or self.description.base_url).rstrip("/")
         headers = [("User-Agent", self.description.user_agent), ("Accept", "application/json")]
         auth = self.description.auth
-        secret = os.environ.get(auth.value_env) if auth is not None else None
-        if auth is not None and secret:
-            headers.append((auth.header, f"{auth.prefix}{secret}"))
+        secret = token if token is not None else None
+        if secret is None and auth is not None:
+            secret = os.environ.get(auth.value_env)
+        if secret:
+            header, prefix = (auth.header, auth.prefix) if auth else ("Authorization", "Bearer ")
+            headers.append((header, f"{prefix}{secret}"))
         self._headers = tuple(headers)
 
     # -- targets and listings -------------------------------------------------------------
@@ -532,6 +543,8 @@ class GenericJsonPlatform:
 # -- declared platforms ---------------------------------------------------------------------
 
 PLATFORMS_ENV = "MEMORYHOLE_PLATFORMS"
+#: A study's own descriptions: ``STUDY/platforms/*.toml``.
+STUDY_PLATFORMS_DIR = "platforms"
 
 
 def description_files() -> Iterator[Path]:
@@ -546,6 +559,29 @@ def description_files() -> Iterator[Path]:
             yield place
 
 
+def study_platforms(study_dir: Path) -> dict[str, tuple[Path, Callable[..., GenericJsonPlatform]]]:
+    """The platforms a study declares in ``STUDY/platforms/*.toml``: name → (file, factory).
+
+    A bad file, or two files declaring one name, is a ConfigError naming the file(s)."""
+    found: dict[str, tuple[Path, Callable[..., GenericJsonPlatform]]] = {}
+    folder = study_dir / STUDY_PLATFORMS_DIR
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read platform description ({exc})") from None
+        ((name, factory),) = _declared(((str(path), stamp),))
+        if name in found:
+            raise ConfigError(
+                f"{path}: name = {name!r} is already declared by {found[name][0]}; "
+                "one file per platform (rename or remove one)"
+            )
+        found[name] = (path, factory)
+    return found
+
+
 def declared_platforms() -> dict[str, Callable[..., GenericJsonPlatform]]:
     """Platforms declared by description files, by name (a bad file is a ConfigError)."""
     stamps = []
@@ -557,7 +593,7 @@ def declared_platforms() -> dict[str, Callable[..., GenericJsonPlatform]]:
     return dict(_declared(tuple(stamps)))
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
 def _declared(
     stamps: tuple[tuple[str, int], ...],
 ) -> tuple[tuple[str, Callable[..., GenericJsonPlatform]], ...]:
@@ -573,7 +609,7 @@ def _declared(
 
 
 def _factory(description: Description) -> Callable[..., GenericJsonPlatform]:
-    def make(base_url: str | None = None) -> GenericJsonPlatform:
-        return GenericJsonPlatform(base_url, description=description)
+    def make(base_url: str | None = None, *, token: str | None = None) -> GenericJsonPlatform:
+        return GenericJsonPlatform(base_url, description=description, token=token)
 
     return make

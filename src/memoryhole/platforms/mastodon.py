@@ -24,7 +24,6 @@ UNREACHABLE.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import replace
 from typing import Any
@@ -119,7 +118,6 @@ class MastodonPlatform:
         self, base_url: str = "https://mastodon.social", *, token: str | None = None
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        token = token if token is not None else os.environ.get("MEMORYHOLE_MASTODON_TOKEN")
         self._headers: tuple[tuple[str, str], ...] = (
             (("Authorization", f"Bearer {token}"),) if token else ()
         )

@@ -33,7 +33,6 @@ such as Reddit's "whoa there" block page, malformed JSON) is UNREACHABLE: never 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from typing import Any
@@ -144,7 +143,6 @@ class RedditPlatform:
         self, base_url: str = "https://www.reddit.com", *, token: str | None = None
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        token = token if token is not None else os.environ.get("MEMORYHOLE_REDDIT_TOKEN")
         headers = [("User-Agent", USER_AGENT)]
         if token:
             headers.append(("Authorization", f"bearer {token}"))

@@ -360,7 +360,7 @@ def _snapshot_text(study: Study, row: dict[str, Any], platform: str, post_id: st
     try:
         from memoryhole.platforms import registry
 
-        adapter = registry.get(platform, study.base_url(platform))
+        adapter = registry.get(platform, study.base_url(platform), study_dir=study.path)
         capture = Capture(
             request=Request(str(row["method"]), str(row["url"])),
             status=row["http_status"],
