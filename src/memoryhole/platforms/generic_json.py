@@ -309,7 +309,8 @@ def load_description(text: str, source: str) -> Description:
         return Description.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: {error['msg']}"
+            f"{'.'.join(str(p) for p in error['loc']) or '(top)'}: "
+            + str(error["msg"]).removeprefix("Value error, ")
             for error in exc.errors()
         )
         raise ConfigError(f"{source}: {problems}") from None
