@@ -1,5 +1,7 @@
 """kill -9 at random points: nothing committed is lost or duplicated, and the verdicts (and the
-whole observation log) equal an uninterrupted run's."""
+whole observation log) equal an uninterrupted run's, on either schedule: the age-proportional
+one (a function of the store) and the budget-aware scheduler (whose learnt state is committed
+with each batch)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from memoryhole.config import update_config
 from memoryhole.evidence.verify import verify_study
-from memoryhole.sim.scenario import write_scenario
-from memoryhole.store.queries import iter_verdicts
-from memoryhole.store.schema import observations
+from memoryhole.model import Target
+from memoryhole.sim.scenario import ScenarioPost, write_scenario
+from memoryhole.store.queries import add_targets, iter_verdicts
+from memoryhole.store.schema import observations, scheduler_state
 from memoryhole.study import Study
 from tests.scenarios import known_removals
 
@@ -41,6 +45,15 @@ def observation_log(study: Path) -> list[tuple[object, ...]]:
     return [tuple(row) for row in rows]
 
 
+def observation_kinds(study: Path) -> list[str]:
+    """ "listed" for a sighting in a timeline or feed logged as an observation of the post."""
+    opened = Study.open(study)
+    with opened.engine.connect() as connection:
+        details = connection.execute(select(observations.c.detail)).scalars().all()
+    opened.close()
+    return ["listed" if str(d).startswith("listed by") else "other" for d in details]
+
+
 def verdicts(study: Path) -> list[dict[str, object]]:
     opened = Study.open(study)
     # Raw ids: each study pseudonymises with its own secret key, so pseudonyms differ by design.
@@ -49,16 +62,34 @@ def verdicts(study: Path) -> list[dict[str, object]]:
     return result
 
 
+def make_study(path: Path, scheduler: str, posts: list[ScenarioPost]) -> None:
+    """A study on the given schedule; the budget-aware one on 20 requests per post (over the
+    two days replayed) and with every author's timeline watched, so that its wide view, its
+    learnt hazard and risks and its planned polls all decide what is checked when."""
+    study = Study.init(path)
+    update_config(study.config_path, ("collector",), "scheduler", scheduler)
+    if scheduler == "budget":
+        update_config(study.config_path, ("collector",), "horizon", "2d")
+        rate = 20.0 * len(posts) / (2 * 86400.0)
+        update_config(study.config_path, ("collector",), "budget_per_second", rate)
+        authors = sorted({post.author_id for post in posts})
+        add_targets(study.engine, [Target("weibo", "user", a) for a in authors], 0.0)
+    study.close()
+
+
 @pytest.mark.slow
-def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheduler", ["age", "budget"])
+def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(
+    tmp_path: Path, scheduler: str
+) -> None:
     posts = known_removals(1_700_000_000.0, posts=1500)
     scenario = tmp_path / "scenario.jsonl"
     write_scenario(posts, scenario)
 
-    Study.init(tmp_path / "clean").close()
+    make_study(tmp_path / "clean", scheduler, posts)
     subprocess.run(replay_command(tmp_path / "clean", scenario), check=True, timeout=600)
 
-    Study.init(tmp_path / "killed").close()
+    make_study(tmp_path / "killed", scheduler, posts)
     rng = random.Random(20261124)
     kills = 0
     for attempt in range(40):
@@ -93,3 +124,10 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(tmp_pat
     killed.close()
     assert report.success, report.failures
     assert any(v["verdict"] == "censored" for v in verdicts(tmp_path / "clean"))
+    if scheduler == "budget":  # the resumed runs did take the scheduler's state back
+        opened = Study.open(tmp_path / "killed")
+        with opened.engine.connect() as connection:
+            names = set(connection.execute(select(scheduler_state.c.name)).scalars())
+        opened.close()
+        assert {"collector/meta", "policy/meta"} <= names
+        assert any(kind == "listed" for kind in observation_kinds(tmp_path / "clean"))
