@@ -33,8 +33,10 @@ from memoryhole.analysis.cache import (
 )
 from memoryhole.analysis.terms import PostTerms, TermIndex
 from memoryhole.errors import MemoryholeError
+from memoryhole.imports.wechatscope import PUBLISHED_WITHIN as WECHATSCOPE_WITHIN
 from memoryhole.store.schema import (
     authors,
+    imports,
     observations,
     post_terms,
     posts,
@@ -60,7 +62,14 @@ POST_COLUMNS: Final = (
     "verdict",
     "edited",
     "checks",
+    "published_within",
 )
+
+#: Import kinds whose removals are dated but whose publication time is known only to a window:
+#: kind -> the window's width in seconds after ``published_at``. Their time to removal is
+#: ``T in [R - width, R]`` (``R = first_seen_removed_at - published_at``), see
+#: :meth:`~memoryhole.analysis.survival.Timings.intervals`.
+PUBLICATION_WINDOWS: Final[dict[str, float]] = {"wechatscope": WECHATSCOPE_WITHIN}
 
 _TERM = re.compile(r"^(w|c[1-9]):.")
 
@@ -120,7 +129,9 @@ def load_posts(
     text: bool = False,
 ) -> pd.DataFrame:
     """One row per post with a verdict (columns :data:`POST_COLUMNS`, then ``text`` if asked),
-    ordered by ``post_pk``. ``verdict`` is the export value (an edited post is ``live``)."""
+    ordered by ``post_pk``. ``verdict`` is the export value (an edited post is ``live``);
+    ``published_within`` the seconds after ``published_at`` the post may have been published
+    (0: exact; see :data:`PUBLICATION_WINDOWS`)."""
     import pandas as pd
 
     filters = filters or Filters()
@@ -137,6 +148,7 @@ def load_posts(
         verdicts.c.status,
         verdicts.c.edited,
         verdicts.c.checks,
+        imports.c.kind,
     ]
     names = list(POST_COLUMNS)
     if text:
@@ -146,6 +158,7 @@ def load_posts(
         select(*columns)
         .join(verdicts, verdicts.c.post_pk == posts.c.id)
         .join(authors, authors.c.id == posts.c.author_pk)
+        .outerjoin(imports, imports.c.id == posts.c.imported_from)
         .where(*filters.conditions())
         .order_by(posts.c.id)
     )
@@ -158,6 +171,9 @@ def load_posts(
         frame[name] = frame[name].astype("float64")
     frame["post_pk"] = frame["post_pk"].astype("int64")
     frame["checks"] = frame["checks"].astype("int64")
+    frame["published_within"] = (
+        frame["published_within"].map(PUBLICATION_WINDOWS).fillna(0.0).astype("float64")
+    )
     return frame
 
 

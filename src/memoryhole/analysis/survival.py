@@ -24,6 +24,13 @@ Confidence intervals for the Turnbull curve and median are bootstrap percentile 
 (resampling posts; Efron 1981), for Kaplan–Meier Greenwood-type intervals, and for its median
 the Brookmeyer & Crowley (1982) interval read off the pointwise band.
 
+A post whose publication time is known only to a window (``published_within`` seconds after
+``published_at``; an imported log that names the day of publication and dates the removal, as
+WeChatscope does) has ``T in [R - published_within, R]``: the removal is at the dated time, the
+publication anywhere in the window. Without that, such a post's interval would run down to 0,
+and the NPMLE of data whose every interval starts at 0 puts all the mass before the smallest
+right end (the quickest removal): a degenerate, confidently wrong curve.
+
 Assumptions: the check times are independent of the removal time given the past
 ("non-informative inspection": a schedule that reacts to the post's earlier state is fine, one
 that peeks at the removal is not); posts are independent; survival does not depend on when a
@@ -106,6 +113,7 @@ class Timings:
     removed: FloatArray
     kind: npt.NDArray[np.object_]
     group: npt.NDArray[np.object_]
+    within: FloatArray | None = None  # publication window (seconds after published); 0: exact
 
     @classmethod
     def from_rows(
@@ -113,8 +121,9 @@ class Timings:
     ) -> Timings:
         """Rows: :class:`RemovalTiming`, mappings, objects with those attributes, tuples
         ``(published_at, last_seen_alive_at, first_seen_removed_at, kind[, group])``, or a
-        DataFrame with those columns. ``group``: a column/attribute name or a function of the
-        row giving the row's group (default: the ``group`` field, if any)."""
+        DataFrame with those columns (and optionally ``published_within``, seconds). ``group``:
+        a column/attribute name or a function of the row giving the row's group (default: the
+        ``group`` field, if any)."""
         if hasattr(rows, "columns") and hasattr(rows, "itertuples"):
             return cls._from_frame(rows, group)
         items = list(rows)
@@ -152,6 +161,7 @@ class Timings:
             floats("first_seen_removed_at"),
             frame["kind"].to_numpy(dtype=object),
             groups,
+            floats("published_within") if "published_within" in frame.columns else None,
         )
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> Timings:
@@ -161,13 +171,16 @@ class Timings:
             self.removed[mask],
             self.kind[mask],
             self.group[mask],
+            None if self.within is None else self.within[mask],
         )
 
     def intervals(
         self, kind: str | Collection[str] | None = "censored"
     ) -> tuple[FloatArray, FloatArray]:
         """``(left, right)`` seconds since publication: ``T in (left, right]``, ``right = inf``
-        for right-censored posts (still live, or removed by another kind than ``kind``)."""
+        for right-censored posts (still live, or removed by another kind than ``kind``).
+        A removal with a publication window ``w`` (:attr:`within`) has
+        ``left = max(left, right - w)``."""
         kinds = _kinds(kind)
         removal = ~np.isnan(self.removed)
         is_kind = (
@@ -177,8 +190,12 @@ class Timings:
         if np.any(np.isnan(self.published)):
             raise ValueError("every row needs published_at")
         alive = np.where(np.isnan(self.alive), self.published, self.alive)
-        left = np.maximum(alive - self.published, 0.0)
+        window = np.zeros(alive.size) if self.within is None else np.nan_to_num(self.within)
+        # Published in [published, published + window]: T > alive - (published + window).
+        left = np.maximum(alive - self.published - window, 0.0)
         right = np.where(event, self.removed - self.published, np.inf)
+        dated = event & (window > 0)  # a dated removal: T >= R - window
+        left = np.where(dated, np.maximum(left, right - window), left)
         if np.any(event & (right < left)):
             bad = int(np.flatnonzero(event & (right < left))[0])
             raise ValueError(

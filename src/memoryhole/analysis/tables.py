@@ -208,7 +208,10 @@ def survival_table(
     import pandas as pd
 
     kinds = tuple(REMOVAL_OUTCOMES) if kind is None else _kinds(kind)
-    frame = data.posts[["published_at", "last_seen_alive_at", "first_seen_removed_at"]].copy()
+    columns = ["published_at", "last_seen_alive_at", "first_seen_removed_at"]
+    if "published_within" in data.posts.columns:
+        columns.append("published_within")
+    frame = data.posts[columns].copy()
     frame["kind"] = data.posts["verdict"].to_numpy()
     if population == "removed":
         keep = data.posts["verdict"].isin(kinds).to_numpy() & ~np.isnan(
