@@ -51,7 +51,7 @@ class CollectorSettings(BaseModel):
     first_check_after: Duration = Field(60.0, description="first re-check after discovery")
     max_interval: Duration = Field(6 * 3600.0, description="longest gap between two checks")
     clock: Literal["auto", "system"] = "auto"
-    scheduler: Literal["age", "budget"] = "age"
+    scheduler: Literal["age", "budget"] = "budget"
     media: Literal["refs", "download"] = Field(
         "refs", description="refs: keep media references; download: fetch each once, capped"
     )
@@ -136,7 +136,9 @@ horizon = "7d"              # re-check each post for this long after publication
 first_check_after = "60s"   # first re-check after a post is discovered
 max_interval = "6h"         # longest gap between two checks of one post
 clock = "auto"              # auto: follow a simulator on loopback if one answers; else system
-scheduler = "age"           # "budget": learns removal times and risks (docs/scheduler.md)
+scheduler = "budget"        # spends the budget where it catches removals soonest, learning
+                            # removal times and risks (docs/scheduler.md); "age": every post
+                            # at gaps of half its age, whatever the budget
 media = "refs"              # "download": fetch each image/video once (docs/adapters.md, Media)
 media_max_bytes = 10000000  # with media = "download": larger files are not kept
 

@@ -241,14 +241,21 @@ def test_a_suspension_makes_the_authors_other_posts_due_at_once() -> None:
     assert scheduler._pending == {1: 600.0, 2: 600.0}
 
 
-def test_a_study_opts_in_to_the_scheduler_in_its_configuration(tmp_path: Path) -> None:
+def test_the_scheduler_is_the_default_and_age_proportional_is_still_there(
+    tmp_path: Path,
+) -> None:
     from memoryhole.collect.runner import study_policy
     from memoryhole.config import update_config
+    from memoryhole.schedule.configured import configured_policy
+    from memoryhole.schedule.policy import AgeProportional
     from memoryhole.study import Study
 
     study = Study.init(tmp_path / "study")
-    assert study_policy(study) is None  # the default: AgeProportional, exact on resume
-    update_config(study.config_path, ("collector",), "scheduler", "budget")
-    chosen = study_policy(Study.open(study.path))
+    chosen = study_policy(study)  # the default, in a fresh study's config.toml too
     assert isinstance(chosen, Scheduler)
+    assert isinstance(configured_policy(study.config.collector), Scheduler)
     assert chosen.settings.budget_per_second == study.config.collector.budget_per_second
+    assert chosen.settings.horizon == study.config.collector.horizon
+    update_config(study.config_path, ("collector",), "scheduler", "age")
+    settings = Study.open(study.path).config.collector
+    assert isinstance(configured_policy(settings), AgeProportional)

@@ -2,15 +2,16 @@
 
 The scheduler is rebuilt from the study, as of its last observation: every post's features
 (text, author) with what was seen of it (alive until, removed when) give the relative risks;
-the hazard by age and the threshold come from ``scheduler.json``, which a run of the
-scheduler leaves in the study folder (without it the hazard is re-learnt from the verdicts and
-the threshold is the one the post's scheduled check implies). The next check is the one the
-store holds.
+the hazard by age and the threshold are the last run's (committed with each batch; or the
+``scheduler.json`` that ``bench detect`` leaves; without either the hazard is re-learnt from
+the verdicts and the threshold is the one the post's scheduled check implies). The next check
+is the one the store holds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -34,9 +35,23 @@ class _Post:
     failures: int = 0
 
 
+def saved_state(study: Study) -> dict[str, Any] | None:
+    """The threshold and hazard of the study's last run: from the state the collector commits
+    with each batch (``collect/durable.py``), else from a ``scheduler.json`` (``bench detect``
+    leaves one)."""
+    from memoryhole.collect.state import load_scheduler_state
+    from memoryhole.schedule import snapshot
+
+    decoded = snapshot.decode("policy", load_scheduler_state(study.engine))
+    if decoded is not None and "hazard" in decoded[0]:
+        meta = decoded[0]
+        return {"settings": meta["settings"], "threshold": meta["threshold"], "store": meta}
+    return Scheduler.load_state(study.path)
+
+
 def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
     """The scheduler as of the study's last observation; also that time and post ids → pks."""
-    saved = Scheduler.load_state(study.path)
+    saved = saved_state(study)
     if saved is not None:
         settings = SchedulerSettings(**saved["settings"])
     else:
@@ -46,7 +61,10 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
         )
     scheduler = Scheduler(settings)
     if saved is not None:
-        scheduler.hazard.load(saved["hazard"])
+        if "store" in saved:
+            scheduler.hazard.restore(saved["store"]["hazard"])
+        else:
+            scheduler.hazard.load(saved["hazard"])
         scheduler.threshold = float(saved["threshold"])
     query = (
         select(
@@ -104,7 +122,8 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
                 seen_alive_at=listed if listed and listed > row["published_at"] else None,
             )
             keys[row["post_id"]] = row["id"]
-    scheduler.hazard.refresh()
+    if saved is None:
+        scheduler.hazard.refresh()
     for record in scheduler.posts.values():  # with everything learnt
         record.rr = scheduler.risk.risk(record.features)
     return scheduler, float(now), keys
@@ -116,7 +135,7 @@ def explain_post(study: Study, post_id: str) -> Explanation:
     if pk is None:
         raise MemoryholeError(f"no post {post_id!r} in {study.path}")
     record = scheduler.posts[pk]
-    if Scheduler.load_state(study.path) is None and record.due is not None:
+    if saved_state(study) is None and record.due is not None:
         # No saved threshold: the one at which this post's scheduled check falls due.
         weight = scheduler.hazard.weight(
             record.alive_age, record.due - record.published_at, record.rr

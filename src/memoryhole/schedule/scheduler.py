@@ -288,7 +288,13 @@ class Scheduler:
         """The threshold from the plan: where the demand meets the budget left after the
         requests the plan does not cover (feed polls, confirmations: measured). While checks
         run late (a backlog in the token bucket) it is raised in proportion to the lateness,
-        which sheds load at once and returns to the plan as soon as the backlog is gone."""
+        which sheds load at once and returns to the plan as soon as the backlog is gone.
+
+        When checks run late although fewer requests went out than the budget allows, the
+        budget is not what limits: the machine or the platform answers more slowly (a real
+        clock; ``concurrency`` requests in flight at most). The plan then takes 90% of what
+        was achieved, so the backlog drains and feed polls, which wait behind overdue checks,
+        keep discovering posts in time; it returns to the budget once checks are on time."""
         assert self._period_start is not None
         settings = self.settings
         elapsed = now - self._period_start
@@ -298,6 +304,10 @@ class Scheduler:
         late = self._late / self._late_checks if self._late_checks else 0.0
         self.backlog = 1.0 + late / settings.lateness_scale
         available = max(target - self._other_rate, 0.2 * target)
+        overdue = max(settings.min_gap, 20.0 / settings.budget_per_second)
+        if late > overdue and rate < 0.9 * target:
+            achieved = 0.9 * rate
+            available = min(available, max(achieved - self._other_rate, 0.2 * achieved))
         planned = self.plan_threshold(now, available)
         self.threshold = min(max(planned * self.backlog, 1e-12), 1e12)
         self.trace.append((now, self.threshold, rate))
