@@ -71,6 +71,7 @@ def test_two_platforms_each_get_their_own_budget(tmp_path: Path) -> None:
         first_check_after="10s",
         max_interval="10s",
         poll_interval="30s",
+        scheduler="age",  # checks every 10 s: demand far above both budgets
     )
     configure(study, ("platforms", "reddit"), base_url="http://reddit.sim", budget_per_second=2.0)
     configure(study, ("platforms", "json"), base_url="http://json.sim", budget_per_second=0.5)
@@ -114,7 +115,7 @@ def test_two_platforms_each_get_their_own_budget(tmp_path: Path) -> None:
 
 def test_a_platform_without_its_own_budget_gets_the_collectors(tmp_path: Path) -> None:
     study = Study.init(tmp_path / "study")
-    configure(study, ("collector",), first_check_after="10s", max_interval="10s")
+    configure(study, ("collector",), first_check_after="10s", max_interval="10s", scheduler="age")
     configure(study, ("platforms", "json"), base_url="http://json.sim")
     study.close()
     study = Study.open(tmp_path / "study")
@@ -206,7 +207,8 @@ def test_a_token_reaches_the_platform_and_no_stored_byte(
     assert set(platform.authorizations) == {f"bearer {TOKEN}"}
     assert stats.transient >= platform.count // 9
     export_warc(study, tmp_path / "study" / "captures.warc.gz")
-    assert verify_study(study).ok
+    report = verify_study(study)
+    assert report.success, report.failures
     study.close()
     files = stored_bytes(tmp_path / "study")
     assert any(path.name == "store.sqlite" for path, _ in files)

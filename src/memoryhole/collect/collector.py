@@ -27,6 +27,7 @@ from memoryhole.classify import first_verdict, fold
 from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
 from memoryhole.collect.durable import DurableState
 from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
+from memoryhole.collect.media import MEDIA_KIND, media_fetcher
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
 from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
@@ -121,6 +122,7 @@ class Collector:
             clock, budget_per_second or settings.budget_per_second, platform_budgets
         )
         self._park = len(adapters) > 1  # one platform: workers simply wait for its tokens
+        self.media = media_fetcher(study, adapters)  # None unless [collector] media = "download"
         self.policy: Policy = policy or configured_policy(settings)
         self.poll_interval = settings.poll_interval
         self.batch_size = batch_size
@@ -452,7 +454,7 @@ class Collector:
             "kind": kind,
             "post_pk": post.pk if post else None,
             "target_pk": target_pk,
-            "seq": post.checks if post else None,
+            "seq": post.checks if post and kind == "check" else None,
             "status": status.value,
             "sent_at": capture.alive_at,
             "observed_at": capture.fetched_at,
@@ -541,6 +543,31 @@ class Collector:
             )
         self._stage_verdict(post, now)
         self._schedule_check(post, next_at)
+        if self.media is not None and observation.status.is_visible:
+            await self._fetch_media(post, observation.detail)
+
+    async def _fetch_media(self, post: PostState, detail: str) -> None:
+        """Each media reference of a visible post not fetched yet, once, on the platform's
+        budget; logged as a ``media`` observation, never folded into the verdict (media.py)."""
+        assert self.media is not None
+        bucket = self.budgets.bucket(post.platform)
+        label = f"{post.platform} post {post.post_id}"
+        for kind, url in self.media.wanted(post.pk, post.platform, detail):
+            await bucket.acquire()
+            result = await self.media.fetch(self.transport, self.clock, post.pk, kind, url, label)
+            capture = result.capture
+            if capture.status == 429 and self.media.same_host(post.platform, url):
+                wait = retry_after_seconds(capture) or 1.0
+                bucket.pause_until(capture.fetched_at + wall_to_platform_seconds(self.clock, wait))
+            self._record(
+                capture,
+                kind=MEDIA_KIND,
+                status=result.status,
+                platform=post.platform,
+                post=post,
+                code=result.code,
+                detail=result.detail,
+            )
 
     async def _poll(self, target: TargetState) -> None:
         adapter = self.adapters[target.target.platform]

@@ -37,6 +37,38 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+class BodyTooLarge(Exception):
+    """An answer's body is larger than the caller's cap: it was not (all) read.
+
+    ``declared`` is its Content-Length when it gave one; ``read`` how many bytes were read
+    before giving up (0 when the Content-Length alone said so)."""
+
+    def __init__(
+        self, status: int, headers: tuple[tuple[str, str], ...], declared: int | None, read: int
+    ) -> None:
+        super().__init__(f"body larger than the cap (Content-Length {declared}, read {read})")
+        self.status = status
+        self.headers = headers
+        self.declared = declared
+        self.read = read
+
+
+async def send_capped(transport: Transport, request: Request, max_bytes: int) -> RawResponse:
+    """``transport.send``, but an answer over ``max_bytes`` raises ``BodyTooLarge``.
+
+    A transport with its own ``send_capped`` (``AiohttpTransport``) stops reading at the cap
+    (or before, from Content-Length); others hold the body in memory already and are checked
+    after the fact."""
+    capped = getattr(transport, "send_capped", None)
+    if capped is not None:
+        raw: RawResponse = await capped(request, max_bytes)
+        return raw
+    raw = await transport.send(request)
+    if len(raw.body) > max_bytes:
+        raise BodyTooLarge(raw.status, raw.headers, None, len(raw.body))
+    return raw
+
+
 def strip_secrets(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
     return tuple((k, v) for k, v in headers if k.lower() not in SECRET_HEADERS)
 
@@ -65,6 +97,34 @@ class AiohttpTransport:
             ) as response:
                 body = await response.read()
                 return RawResponse(response.status, tuple(response.headers.items()), body)
+        except TimeoutError:
+            raise TransportError("timeout") from None
+        except aiohttp.ClientPayloadError as exc:
+            raise TransportError(f"truncated response ({exc.__class__.__name__})") from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"connection error ({exc.__class__.__name__}: {exc})") from None
+
+    async def send_capped(self, request: Request, max_bytes: int) -> RawResponse:
+        """Stream the body; stop (and drop the connection) once it passes ``max_bytes``."""
+        session = self._get_session()
+        try:
+            async with session.request(
+                request.method, request.url, params=request.params, headers=request.headers
+            ) as response:
+                headers = tuple(response.headers.items())
+                declared = response.content_length
+                if declared is not None and declared > max_bytes:
+                    response.close()
+                    raise BodyTooLarge(response.status, headers, declared, 0)
+                chunks: list[bytes] = []
+                total = 0
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        response.close()
+                        raise BodyTooLarge(response.status, headers, declared, total)
+                    chunks.append(chunk)
+                return RawResponse(response.status, headers, b"".join(chunks))
         except TimeoutError:
             raise TransportError("timeout") from None
         except aiohttp.ClientPayloadError as exc:
@@ -111,6 +171,19 @@ class RedactingTransport:
             raw = await self.inner.send(request)
         except TransportError as exc:
             raise TransportError(self.redact_text(str(exc))) from None
+        return self._redact(raw)
+
+    async def send_capped(self, request: Request, max_bytes: int) -> RawResponse:
+        try:
+            raw = await send_capped(self.inner, request, max_bytes)
+        except TransportError as exc:
+            raise TransportError(self.redact_text(str(exc))) from None
+        except BodyTooLarge as exc:
+            headers = tuple((k, self.redact_text(v)) for k, v in exc.headers)
+            raise BodyTooLarge(exc.status, headers, exc.declared, exc.read) from None
+        return self._redact(raw)
+
+    def _redact(self, raw: RawResponse) -> RawResponse:
         headers = tuple((k, self.redact_text(v)) for k, v in raw.headers)
         return RawResponse(raw.status, headers, self.redact_bytes(raw.body))
 

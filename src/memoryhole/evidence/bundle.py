@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from memoryhole import __version__
 from memoryhole.errors import EvidenceError, MemoryholeError
-from memoryhole.evidence.leaf import canonical_bytes, leaf_record
+from memoryhole.evidence.leaf import POST_LEAF_KINDS, canonical_bytes, leaf_record
 from memoryhole.evidence.log import ensure_checkpoint, log_tree
 from memoryhole.evidence.warc import write_captures
 from memoryhole.store.blobs import BlobCorruptError
@@ -126,13 +126,13 @@ def build_bundle(
     records = []
     for row in rows:
         record = leaf_record(
-            dict(row), post["platform"], post_id if row["kind"] == "check" else None
+            dict(row), post["platform"], post_id if row["kind"] in POST_LEAF_KINDS else None
         )
         records.append(record)
         leaf = canonical_bytes(record)
         response: str | None = None
         withheld: str | None = None
-        if row["kind"] != "check":
+        if row["kind"] not in POST_LEAF_KINDS:
             withheld = "listing: holds other people's posts"
         elif redacted:
             withheld = "taken down at the author's request"

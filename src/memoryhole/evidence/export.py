@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from memoryhole.evidence.leaf import leaf_record
+from memoryhole.evidence.leaf import POST_LEAF_KINDS, leaf_record
 from memoryhole.evidence.warc import write_captures
 from memoryhole.store.schema import observations, posts, redactions, targets
 from memoryhole.study import Study
@@ -29,7 +29,7 @@ def _records(study: Study) -> Iterator[dict[str, Any]]:
     )
     with study.engine.connect() as conn:
         for row in conn.execution_options(yield_per=2000).execute(query).mappings():
-            if row["kind"] == "check":
+            if row["kind"] in POST_LEAF_KINDS:
                 yield leaf_record(dict(row), row["platform"], row["the_post_id"])
             else:
                 yield leaf_record(dict(row), row["target_platform"], None)

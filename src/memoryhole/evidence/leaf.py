@@ -26,6 +26,11 @@ from memoryhole.evidence.merkle import leaf_hash
 
 LEAF_FORMAT_VERSION = 1
 
+#: Kinds whose record names its post (``platform``, ``post_id``): a check of the post, and a
+#: fetch of one of its media files (``collect/media.py``). Other kinds (a listing poll, an
+#: import) name the platform of their target and no post.
+POST_LEAF_KINDS = frozenset({"check", "media"})
+
 #: Observation columns copied into the record as they are.
 ROW_FIELDS = (
     "id",

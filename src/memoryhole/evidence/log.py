@@ -154,7 +154,7 @@ def ensure_checkpoint(study: Study) -> StoredCheckpoint:
 
 def observation_proof(study: Study, observation_id: int) -> dict[str, object]:
     """Inclusion proof of one observation to the latest checkpoint (JSON-ready)."""
-    from memoryhole.evidence.leaf import canonical_bytes, leaf_record
+    from memoryhole.evidence.leaf import POST_LEAF_KINDS, canonical_bytes, leaf_record
     from memoryhole.store.schema import posts, targets
 
     checkpoint = ensure_checkpoint(study)
@@ -176,7 +176,7 @@ def observation_proof(study: Study, observation_id: int) -> dict[str, object]:
     )
     with study.engine.connect() as conn:
         row = conn.execute(query).mappings().one()
-    is_check = row["kind"] == "check"
+    is_check = row["kind"] in POST_LEAF_KINDS
     record = leaf_record(
         dict(row),
         row["platform"] if is_check else row["target_platform"],

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.bundle import BUNDLE_FORMAT, canonical_zip, read_members
 from memoryhole.evidence.checkpoint import VerifierKey, verify_note
-from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.leaf import POST_LEAF_KINDS, row_leaf_hash
 from memoryhole.evidence.log import stored_checkpoints
 from memoryhole.evidence.merkle import (
     MerkleLog,
@@ -272,7 +272,7 @@ def _observation_rows(study: Study) -> Iterator[tuple[Any, str, str | None]]:
     )
     with study.engine.connect() as conn:
         for row in conn.execute(query).mappings():
-            if row["kind"] == "check":
+            if row["kind"] in POST_LEAF_KINDS:
                 yield row, row["platform"], row["the_post_id"]
             else:
                 yield row, row["target_platform"], None

@@ -66,6 +66,20 @@ def media_detail(refs: Iterable[tuple[str, str]]) -> str:
     return "media: " + ", ".join(items[:MAX_MEDIA]) + extra
 
 
+def media_refs(detail: str) -> list[tuple[str, str]]:
+    """The references ``media_detail`` wrote into an observation's detail: ``[(kind, url)]``
+    (the inverse; at most ``MAX_MEDIA``, the ``+N more`` are not named)."""
+    for part in detail.split("; "):
+        if part.startswith("media: "):
+            refs = []
+            for item in part[len("media: ") :].split(", "):
+                kind, _, url = item.partition(" ")
+                if url and not kind.startswith("+"):
+                    refs.append((kind, url))
+            return refs
+    return []
+
+
 def join_detail(*parts: str) -> str:
     return "; ".join(part for part in parts if part)
 

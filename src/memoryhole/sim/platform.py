@@ -12,6 +12,7 @@ process on a virtual clock (``sim.inprocess``). Shapes modelled (docs/simulator.
   first after cursor ``C``; ``containerid=107603{uid}``: one user's timeline, the same way; a
   suspended user's timeline answers ``errno 20003``. Removed posts are missing from listings.
 - ``GET /__sim__/clock``: the simulator's clock, so a collector on this machine can share it.
+- ``GET /media/{post_id}.jpg|.mp4``: the media the other shapes link (``sim/shapes/media.py``).
 
 With ``platform`` other than ``"weibo"`` the same scenario is rendered in that platform's shapes
 instead (``sim/shapes/``: reddit, mastodon, rss, json); ``/__sim__/clock`` stays the same.
@@ -28,7 +29,8 @@ from datetime import datetime, timedelta, timezone
 
 from memoryhole.clock import Clock
 from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
-from memoryhole.sim.shapes import get_shape
+from memoryhole.sim.shapes import MEDIA_BASE, get_shape
+from memoryhole.sim.shapes.media import is_media_path, media_answer
 
 PUBLIC_FEED = "102803"
 USER_TIMELINE_PREFIX = "107603"
@@ -64,6 +66,8 @@ class SimPlatform:
         self.clock = clock
         self.platform = platform
         self.shape = get_shape(platform)
+        #: Where media links point: ``sim serve`` sets its own address (``sim/shapes/media.py``).
+        self.media_base = MEDIA_BASE
         self.posts = sorted(posts, key=lambda p: (p.published_at, p.post_id))
         self.by_id = {post.post_id: post for post in self.posts}
         self.position = {post.post_id: index for index, post in enumerate(self.posts)}
@@ -134,6 +138,8 @@ class SimPlatform:
 
     def handle(self, method: str, path: str, query: Mapping[str, str]) -> Answer:
         now = self.clock.now()
+        if is_media_path(path):
+            return media_answer(self, path, now)
         if self.shape is not None and path != "/__sim__/clock":
             return self.shape.handle(self, method, path, query, now)
         if method != "GET":

@@ -147,6 +147,7 @@ def serve(
     app = SimApp.from_posts(
         posts, speed=speed, faults=faults, rate_limit=rate_limit, seed=seed, platform=platform
     )
+    app.platform.media_base = f"http://{host}:{port}"  # media links point here
     # The injected connection drops are deliberate; uvicorn would log each one as a crash.
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: (

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from memoryhole.errors import EvidenceError, MemoryholeError
 from memoryhole.evidence.checkpoint import verify_note
-from memoryhole.evidence.leaf import leaf_record, record_leaf_hash
+from memoryhole.evidence.leaf import POST_LEAF_KINDS, leaf_record, record_leaf_hash
 from memoryhole.evidence.log import latest_checkpoint, log_tree
 from memoryhole.evidence.merkle import MerkleTree, verify_inclusion
 from memoryhole.evidence.rederive import is_post_check, rederive_verdict, verdict_mismatches
@@ -108,7 +108,7 @@ def verify_post_in_log(study: Study, trees: TreeCache, post_pk: int) -> PostVeri
     checks: list[dict[str, Any]] = []
     first_seen: float | None = None
     for row in covered:
-        is_check = row["kind"] == "check"
+        is_check = row["kind"] in POST_LEAF_KINDS
         record = leaf_record(row, post["platform"], post["post_id"] if is_check else None)
         digest = record_leaf_hash(record)
         where = f"observation {row['id']}"

@@ -84,14 +84,19 @@ def iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def media_of(post: ScenarioPost) -> list[tuple[str, str]]:
+#: Where media links point unless the simulator knows its own address (``sim serve`` does).
+MEDIA_BASE = "https://media.sim.invalid"
+
+
+def media_of(post: ScenarioPost, base: str = MEDIA_BASE) -> list[tuple[str, str]]:
     """Deterministic media for some posts (one in five has an image, one in twenty a video):
-    scenarios have no media, and adapters must keep the references of those that do."""
+    scenarios have no media, and adapters must keep the references of those that do. The
+    simulator serves them at ``{base}/media/{post_id}.jpg|.mp4`` (``sim.media``)."""
     draw = zlib.crc32(post.post_id.encode()) % 20
     if draw == 0:
-        return [("video", f"https://media.sim.invalid/{post.post_id}.mp4")]
+        return [("video", f"{base}/media/{post.post_id}.mp4")]
     if draw % 5 == 0:
-        return [("image", f"https://media.sim.invalid/{post.post_id}.jpg")]
+        return [("image", f"{base}/media/{post.post_id}.jpg")]
     return []
 
 

@@ -46,7 +46,7 @@ def record(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[str, Any]:
         "text": text,
         "created_at": iso(post.published_at),
         "edited_at": iso(post.edits[version - 1][0]) if version else None,
-        "media": [{"type": kind, "url": url} for kind, url in media_of(post)],
+        "media": [{"type": kind, "url": url} for kind, url in media_of(post, sim.media_base)],
     }
 
 

@@ -68,7 +68,7 @@ def account(sim: SimPlatform, author: str, now: float) -> dict[str, Any]:
     return record
 
 
-def attachments(post: ScenarioPost) -> list[dict[str, Any]]:
+def attachments(sim: SimPlatform, post: ScenarioPost) -> list[dict[str, Any]]:
     return [
         {
             "id": f"{post.post_id}{index}",
@@ -79,7 +79,7 @@ def attachments(post: ScenarioPost) -> list[dict[str, Any]]:
             "description": None,
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
         }
-        for index, (kind, url) in enumerate(media_of(post))
+        for index, (kind, url) in enumerate(media_of(post, sim.media_base))
     ]
 
 
@@ -105,7 +105,7 @@ def status(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[str, Any]:
         "reblog": None,
         "application": None,
         "account": account(sim, post.author_id, now),
-        "media_attachments": attachments(post),
+        "media_attachments": attachments(sim, post),
         "mentions": [],
         "tags": [],
         "emojis": [],
@@ -178,7 +178,7 @@ class MastodonShape:
                 "sensitive": False,
                 "created_at": iso(at),
                 "account": who,
-                "media_attachments": attachments(post),
+                "media_attachments": attachments(sim, post),
                 "emojis": [],
             }
             for at, text in versions

@@ -70,7 +70,7 @@ def link(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[str, Any]:
         "over_18": False,
         "stickied": False,
     }
-    media = media_of(post)
+    media = media_of(post, sim.media_base)
     if media:
         kind, url = media[0]
         data["media_metadata"] = {

@@ -51,7 +51,7 @@ def title_of(text: str) -> str:
     return first[:40]
 
 
-def rss(items: list[tuple[ScenarioPost, str]], title: str) -> bytes:
+def rss(items: list[tuple[ScenarioPost, str]], title: str, media_base: str) -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>',
@@ -61,7 +61,7 @@ def rss(items: list[tuple[ScenarioPost, str]], title: str) -> bytes:
     for post, text in items:
         enclosures = "".join(
             f'<enclosure url={quoteattr(url)} type={quoteattr(_mime(kind))} length="0"/>'
-            for kind, url in media_of(post)
+            for kind, url in media_of(post, media_base)
         )
         parts.append(
             f"<item><title>{escape(title_of(text))}</title><link>/posts/{escape(post.post_id)}</link>"
@@ -74,7 +74,7 @@ def rss(items: list[tuple[ScenarioPost, str]], title: str) -> bytes:
     return "".join(parts).encode()
 
 
-def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float) -> bytes:
+def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float, media_base: str) -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom">',
@@ -84,7 +84,7 @@ def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float) -> bytes
     for post, text in items:
         media = "".join(
             f'<link rel="enclosure" href={quoteattr(url)} type={quoteattr(_mime(kind))}/>'
-            for kind, url in media_of(post)
+            for kind, url in media_of(post, media_base)
         )
         parts.append(
             f"<entry><title>{escape(title_of(text))}</title>"
@@ -99,11 +99,11 @@ def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float) -> bytes
     return "".join(parts).encode()
 
 
-def page(post: ScenarioPost, text: str) -> bytes:
+def page(post: ScenarioPost, text: str, media_base: str) -> bytes:
     url = f"/posts/{post.post_id}"
     meta = "".join(
         f"<meta property={quoteattr('og:' + kind)} content={quoteattr(media)}>"
-        for kind, media in media_of(post)
+        for kind, media in media_of(post, media_base)
     )
     body = "".join(f"<p>{escape(line)}</p>" for line in text.split("\n"))
     return (
@@ -137,8 +137,8 @@ class RssShape:
             items = [(post, sim.text_at(post, now)[1]) for post in chosen]
             title = f"memoryhole simulator: {author or 'all posts'}"
             if kind == "rss":
-                return 200, RSS_HEADERS, rss(items, title)
-            return 200, ATOM_HEADERS, atom(items, title, now)
+                return 200, RSS_HEADERS, rss(items, title, sim.media_base)
+            return 200, ATOM_HEADERS, atom(items, title, now, sim.media_base)
         if match := _POST.match(path):
             post = sim.by_id.get(match.group(1))
             if post is None or post.published_at > now:
@@ -148,5 +148,5 @@ class RssShape:
                 return 410, HTML_HEADERS, GONE_PAGE.encode()
             if removal is not None:
                 return 404, HTML_HEADERS, NOT_FOUND_PAGE.encode()
-            return 200, HTML_HEADERS, page(post, sim.text_at(post, now)[1])
+            return 200, HTML_HEADERS, page(post, sim.text_at(post, now)[1], sim.media_base)
         return 404, HTML_HEADERS, NOT_FOUND_PAGE.encode()
