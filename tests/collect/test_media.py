@@ -316,3 +316,60 @@ def test_http_transport_stops_at_the_cap() -> None:
 
     asyncio.run(scenario_())
     assert written["chunked"] < len(big)  # the server stopped sending: the reader hung up
+
+
+@pytest.mark.slow
+def test_media_over_http_from_sim_serve(tmp_path: Path) -> None:
+    """``sim serve --platform reddit`` links media at its own address; ``memoryhole run`` with
+    downloads on fetches them over loopback, video cut at the cap by the streaming transport."""
+    import subprocess
+    import sys
+    import time
+
+    from memoryhole.sim.process import free_port
+    from memoryhole.sim.scenario import write_scenario
+
+    posts_ = known_removals(time.time(), posts=120)
+    path = tmp_path / "scenario.jsonl"
+    write_scenario(posts_, path)
+    study = make_study(tmp_path / "study", "download")
+    study.close()
+    port = free_port()
+    command = [sys.executable, "-m", "memoryhole"]
+    server = subprocess.Popen(
+        [
+            *(*command, "sim", "serve", "--scenario", str(path), "--port", str(port)),
+            *("--platform", "reddit", "--speed", "300"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        folder = str(tmp_path / "study")
+        subprocess.run(
+            [*command, "watch", "reddit:all", "--base-url", base, "--study", folder],
+            check=True,
+            timeout=60,
+        )
+        subprocess.run(
+            [*command, "run", "--for", "12s", "--quiet", "--study", folder], check=True, timeout=90
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    study = Study.open(tmp_path / "study")
+    media = rows(study, "media")
+    assert len(media) >= 5
+    assert {urlsplit(r["url"]).netloc for r in media} == {f"127.0.0.1:{port}"}
+    codes = Counter(r["code"] for r in media)
+    assert codes["media_stored"] >= 3
+    for row in media:
+        extension = row["url"].rsplit(".", 1)[-1]
+        truth = media_bytes(str(row["the_post_id"]), extension)
+        if row["code"] == "media_stored":
+            assert study.blobs.get(row["body_sha256"]) == truth
+        elif row["code"] == "media_too_large":
+            assert extension == "mp4" and row["body_size"] == 0
+    report = verify_study(study)
+    assert report.success, report.failures
