@@ -113,6 +113,49 @@ def test_two_platforms_each_get_their_own_budget(tmp_path: Path) -> None:
     assert collector.budgets.rate("weibo") == 100.0
 
 
+@pytest.mark.slow
+def test_in_real_time_a_slow_platform_does_not_hold_workers(tmp_path: Path) -> None:
+    """The worker pool (a real, accelerated clock): with the JSON API at 0.5/s always behind,
+    Reddit still gets its 2/s; without parking, the workers would all wait on the JSON API."""
+    import time
+
+    from memoryhole.clock import AcceleratedClock
+
+    study = Study.init(tmp_path / "study")
+    configure(
+        study,
+        ("collector",),
+        budget_per_second=100.0,
+        first_check_after="10s",
+        max_interval="10s",
+        poll_interval="30s",
+        scheduler="age",
+        concurrency=8,
+    )
+    configure(study, ("platforms", "reddit"), base_url="http://reddit.sim", budget_per_second=2.0)
+    configure(study, ("platforms", "json"), base_url="http://json.sim", budget_per_second=0.5)
+    study.close()
+    study = Study.open(tmp_path / "study")
+    add_targets(study.engine, [WATCH["reddit"], WATCH["json"]], T0)
+    speed = 100.0
+    clock = AcceleratedClock(T0, time.time(), speed)
+    scenario = busy_scenario()
+    transport = ByHost(
+        {
+            "reddit.sim": InProcessTransport(SimPlatform(scenario, clock, "reddit")),
+            "json.sim": InProcessTransport(SimPlatform(scenario, clock, "json")),
+        }
+    )
+    collector = Collector(study, build_adapters(study), transport, clock, flush_interval=0.05)
+    asyncio.run(collector.run(wall_deadline=time.time() + 12.0))  # 1,200 platform seconds
+    with study.engine.connect() as connection:
+        rows = connection.execute(select(observations.c.url, observations.c.sent_at)).all()
+    start, end = T0 + 300, T0 + 1100
+    counts = Counter(urlsplit(url).hostname for url, sent_at in rows if start <= sent_at < end)
+    assert counts["reddit.sim"] / (end - start) == pytest.approx(2.0, rel=0.1)
+    assert counts["json.sim"] / (end - start) == pytest.approx(0.5, rel=0.1)
+
+
 def test_a_platform_without_its_own_budget_gets_the_collectors(tmp_path: Path) -> None:
     study = Study.init(tmp_path / "study")
     configure(study, ("collector",), first_check_after="10s", max_interval="10s", scheduler="age")
