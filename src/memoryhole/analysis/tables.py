@@ -142,7 +142,7 @@ def terms_table(
     if pairs and matched:
         raise MemoryholeError("--pairs and --matched are separate analyses: choose one")
     kinds = _kinds(kind)
-    index = data.term_index()
+    index = data.term_index() if pairs or matched else data.term_counts()
     common: dict[str, Any] = {
         "kind": kinds,
         "min_posts": min_posts,

@@ -205,6 +205,107 @@ class TermIndex:
             _term_ids=term_ids,
         )
 
+    @classmethod
+    def from_stored(
+        cls,
+        chunks: Iterable[Sequence[str]],
+        outcomes: Sequence[str],
+        authors: Sequence[str | None] | None = None,
+        keep_incidence: bool = True,
+    ) -> TermIndex:
+        """The same index as :meth:`build`, from the posts' terms as stored in the cache
+        (``analysis.cache.encode_terms``: a post's distinct terms, space-separated), in
+        chunks of posts, with their ``outcomes`` and ``authors`` aligned. Vectorised with
+        pyarrow (split, dictionary-encode, ``bincount``): no Python work per term, so it is
+        the path for large studies. Term ids follow first appearance in the chunks, so they
+        may differ from :meth:`build`'s; every count is the same. Needs pyarrow."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
+        for name in pd.unique(pd.Series(list(outcomes), dtype=object)):
+            outcome_ids.setdefault(str(name), len(outcome_ids))
+        post_outcome = np.fromiter(
+            (outcome_ids[str(o)] for o in outcomes), dtype=np.int16, count=len(outcomes)
+        )
+        if authors is None:
+            post_author = np.full(len(outcomes), -1, dtype=np.int32)
+            author_names: list[str] = []
+        else:
+            codes, uniques = pd.factorize(pd.Series(list(authors), dtype=object))
+            post_author = codes.astype(np.int32)
+            author_names = [str(a) for a in uniques]
+        n_out = len(outcome_ids)
+        if not keep_incidence and _has_duckdb():
+            vocab, counts = _count_with_duckdb(chunks, post_outcome, n_out)
+            return cls(
+                vocab=vocab,
+                outcomes=list(outcome_ids),
+                counts=counts,
+                post_outcome=post_outcome,
+                post_author=post_author,
+                authors=author_names,
+            )
+        term_ids: dict[str, int] = {}
+        counts = np.zeros((n_out, 0), dtype=np.int64)
+        pieces: list[npt.NDArray[np.int32]] = []
+        lengths: list[npt.NDArray[np.int64]] = []
+        done = 0
+        for chunk in chunks:
+            m = len(chunk)
+            if m == 0:
+                continue
+            strings = pa.array(chunk, type=pa.string())
+            split = pc.split_pattern(strings, " ")  # stored: one space between terms
+            per_post = pc.list_value_length(split).to_numpy(zero_copy_only=False)
+            per_post = np.where(pc.equal(strings, "").to_numpy(zero_copy_only=False), 0, per_post)
+            encoded = pc.dictionary_encode(pc.list_flatten(split))
+            local = encoded.dictionary.to_pylist()
+            to_global = np.fromiter(
+                (term_ids.setdefault(t, len(term_ids)) if t else -1 for t in local),
+                dtype=np.int64,
+                count=len(local),
+            )
+            ids = to_global[encoded.indices.to_numpy(zero_copy_only=False)]
+            if "" in local:  # a post with no terms is stored as "": one empty token, dropped
+                ids = ids[ids >= 0]
+            n_terms = len(term_ids)
+            if counts.shape[1] != n_terms:
+                grown = np.zeros((n_out, n_terms), dtype=np.int64)
+                grown[:, : counts.shape[1]] = counts
+                counts = grown
+            code = np.repeat(post_outcome[done : done + m].astype(np.int64), per_post)
+            counts += np.bincount(code * n_terms + ids, minlength=n_out * n_terms).reshape(
+                n_out, n_terms
+            )
+            if keep_incidence:
+                pieces.append(ids.astype(np.int32))
+                lengths.append(per_post.astype(np.int64))
+            done += m
+        if done != len(outcomes):
+            raise ValueError(f"{done} posts' terms for {len(outcomes)} outcomes")
+        indptr: IntArray | None = None
+        indices: npt.NDArray[np.int32] | None = None
+        if keep_incidence:
+            indptr = np.zeros(done + 1, dtype=np.int64)
+            if lengths:
+                np.cumsum(np.concatenate(lengths), out=indptr[1:])
+            indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+        if counts.shape[1] != len(term_ids):
+            counts = np.zeros((n_out, len(term_ids)), dtype=np.int64)
+        return cls(
+            vocab=list(term_ids),
+            outcomes=list(outcome_ids),
+            counts=counts,
+            post_outcome=post_outcome,
+            post_author=post_author,
+            authors=author_names,
+            indptr=indptr,
+            indices=indices,
+            _term_ids=term_ids,
+        )
+
     @property
     def n_posts(self) -> int:
         return int(self.post_outcome.size)
@@ -226,6 +327,58 @@ class TermIndex:
         """A per-post array repeated for each of the post's terms (parallel to ``indices``)."""
         indptr, _ = self._require_incidence()
         return np.repeat(per_post, np.diff(indptr))
+
+
+def _has_duckdb() -> bool:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _count_with_duckdb(
+    chunks: Iterable[Sequence[str]], post_outcome: npt.NDArray[np.int16], n_out: int
+) -> tuple[list[str], IntArray]:
+    """Per-term counts by outcome from stored terms, by one DuckDB ``GROUP BY`` over the
+    chunks streamed as Arrow batches (split and hashed in C on every core). Returns the
+    vocabulary (sorted) and ``counts[outcome, term]``."""
+    import duckdb
+    import pyarrow as pa
+
+    schema = pa.schema([("terms", pa.string()), ("outcome", pa.int16())])
+    seen = [0]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for chunk in chunks:
+            m = len(chunk)
+            if m:
+                codes = post_outcome[seen[0] : seen[0] + m]
+                yield pa.record_batch(
+                    [pa.array(chunk, type=pa.string()), pa.array(codes)], schema=schema
+                )
+                seen[0] += m
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    connection = duckdb.connect()
+    try:
+        connection.register("stored_terms", reader)
+        table = connection.sql(
+            "SELECT term, outcome, count(*)::BIGINT AS n FROM ("
+            "SELECT unnest(string_split(terms, ' ')) AS term, outcome FROM stored_terms"
+            ") WHERE term <> '' GROUP BY term, outcome ORDER BY term, outcome"
+        ).to_arrow_table()
+    finally:
+        connection.close()
+    if seen[0] != post_outcome.size:
+        raise ValueError(f"{seen[0]} posts' terms for {post_outcome.size} outcomes")
+    encoded = table.column("term").combine_chunks().dictionary_encode()
+    vocab = [str(t) for t in encoded.dictionary.to_pylist()]
+    counts = np.zeros((n_out, len(vocab)), dtype=np.int64)
+    term = encoded.indices.to_numpy(zero_copy_only=False)
+    outcome = table.column("outcome").to_numpy().astype(np.int64)
+    counts[outcome, term] = table.column("n").to_numpy()
+    return vocab, counts
 
 
 def _kind_set(kind: str | Collection[str]) -> tuple[str, ...]:
