@@ -82,8 +82,16 @@ class SchedulerSettings:
     seed: int = 0
 
 
+#: The fields of a post's record that its row of the snapshot holds (``Scheduler.snapshot``).
+_SNAPSHOT_FIELDS = frozenset(
+    {"rr", "first_age", "alive_age", "credited", "due", "removed", "confirmations", "floored"}
+    | {"parked", "confirming", "tracked", "slot", "pk"}
+)
+
+
 @dataclass(slots=True)
 class PostRecord:
+    touched: set[int]  # the scheduler's: records changed since its last snapshot
     pk: int
     post_id: str
     author_id: str
@@ -101,6 +109,11 @@ class PostRecord:
     slot: int = 0
     parked: bool = False  # covered by its author's timeline polls
     confirming: bool = False  # missing from a listing: a single-post check is due
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        if name in _SNAPSHOT_FIELDS:  # (its tracked post's ``live`` changes with ``removed``)
+            self.touched.add(self.pk)
 
 
 @dataclass
@@ -206,6 +219,14 @@ class Scheduler:
         self._feature_offsets: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
         self._author_ids = bytearray()
         self._author_count = 0
+        # Rows of the snapshot as last taken, and what changed since (only that is redone).
+        self._touched: set[int] = set()
+        self._touched_authors: set[str] = set()
+        self._post_floats = np.zeros((0, 5))
+        self._post_ints = np.zeros((0, 3), dtype=np.int64)
+        self._author_floats = np.zeros((0, 2))
+        self._author_ints = np.zeros((0, 3), dtype=np.int64)
+        self._author_rows: dict[str, int] = {}
 
     # -- bookkeeping --------------------------------------------------------------------------
 
@@ -325,6 +346,8 @@ class Scheduler:
             self._alive_ages = np.concatenate([self._alive_ages, np.zeros(grow)])
         record.slot = self._slots
         self._slots += 1
+        if record.author_id not in self._author_slots:
+            self._touched_authors.add(record.author_id)
         author = self._author_slots.setdefault(record.author_id, len(self._author_slots))
         self._published[record.slot] = record.published_at
         self._risks[record.slot] = record.rr
@@ -342,6 +365,7 @@ class Scheduler:
         tracked = TrackedPost(post.pk, post.post_id, post.published_at)
         age = max(now - post.published_at, 0.0)
         record = PostRecord(
+            self._touched,
             post.pk,
             post.post_id,
             post.author_id,
@@ -404,6 +428,7 @@ class Scheduler:
         if verdict.status is Status.ACCOUNT_SUSPENDED:
             author = self.index.author(record.author_id)
             author.suspended = True
+            self._touched_authors.add(author.author_id)
             for other in author.live_since(now - self.horizon):
                 self._pending[other.pk] = now
                 self.posts[other.pk].due = now
@@ -586,6 +611,7 @@ class Scheduler:
             poll = self._refresh_author(author, now)
             if poll is not None and (author.poll_at is None or poll < author.poll_at - 1.0):
                 author.poll_at = poll
+                self._touched_authors.add(author_id)
                 plan.polls[author.target_pk] = poll
         self._dirty.clear()
         for pk, when in self._pending.items():  # unparked by the refreshes just made
@@ -607,6 +633,7 @@ class Scheduler:
         if target.target.kind != "user" or not self.wide_view:
             return ListingRequest(target.cursor)  # the listing discovers posts: its own rhythm
         author = self.index.bind_target(target.target.key, target.pk)
+        self._touched_authors.add(author.author_id)
         if author.poll_at is not None:  # planned when it was last polled, or woken since
             if author.poll_at > now + 1e-6:
                 return ListingRequest(None, postpone_until=author.poll_at)
@@ -640,6 +667,7 @@ class Scheduler:
             self._deliver(plan, now)
             return plan
         author = self.index.bind_target(target.target.key, target.pk)
+        self._touched_authors.add(author.author_id)
         author.last_poll = now
         if discovery.status.is_removal:  # the account is gone: confirm each of its posts
             author.suspended = True
@@ -788,7 +816,7 @@ class Scheduler:
 
     # -- durable state ----------------------------------------------------------------------
 
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    def snapshot(self, *, full: bool = False) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
         """Everything the scheduler's decisions depend on, exactly (``restore`` takes it back):
         the collector commits it with each batch of observations, so a run killed at any point
         resumes with the plan that produced the last committed batch. It holds no text: the
@@ -803,60 +831,14 @@ class Scheduler:
             ends = self._feature_offsets[-1] + np.cumsum([len(f) for f in new], dtype=np.int64)
             self._features_flat = np.concatenate([self._features_flat, *new]).astype(np.int64)
             self._feature_offsets = np.concatenate([self._feature_offsets, ends])
-        floats = np.array(
-            [
-                (
-                    r.rr,
-                    r.first_age,
-                    r.alive_age,
-                    r.credited,
-                    math.nan if r.due is None else r.due,
-                )
-                for r in records
-            ],
-            dtype=np.float64,
-        ).reshape(n, 5)
-        ints = np.array(
-            [
-                (
-                    r.pk,
-                    r.confirmations,
-                    r.removed
-                    | r.floored << 1
-                    | r.parked << 2
-                    | r.confirming << 3
-                    | r.tracked.live << 4,
-                )
-                for r in records
-            ],
-            dtype=np.int64,
-        ).reshape(n, 3)
+        floats, ints = self._post_rows(records, full)
         authors = list(self.index.authors.values())
         for author in authors[self._author_count :]:
             self._author_ids += (json.dumps(author.author_id) + "\n").encode("utf-8")
+            self._author_rows[author.author_id] = len(self._author_rows)
+            self._touched_authors.add(author.author_id)
         self._author_count = len(authors)
-        author_floats = np.array(
-            [
-                (
-                    math.nan if a.poll_at is None else a.poll_at,
-                    math.nan if a.last_poll is None else a.last_poll,
-                )
-                for a in authors
-            ],
-            dtype=np.float64,
-        ).reshape(len(authors), 2)
-        slots = self._author_slots
-        author_ints = np.array(
-            [
-                (
-                    -1 if a.target_pk is None else a.target_pk,
-                    a.suspended,
-                    slots.get(a.author_id, -1),
-                )
-                for a in authors
-            ],
-            dtype=np.int64,
-        ).reshape(len(authors), 3)
+        author_floats, author_ints = self._author_table(authors, full)
         cache = self._request_cache
         meta: dict[str, Any] = {
             "version": 1,
@@ -900,6 +882,72 @@ class Scheduler:
             **self.risk.snapshot(),
         }
         return meta, arrays
+
+    def _post_rows(
+        self, records: list[PostRecord], full: bool
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Each post's row (floats: rr, first and last age seen alive, credit, next check;
+        ints: pk, confirmations, flags), redone only for the records changed since the last
+        snapshot (``PostRecord.__setattr__`` notes them) unless ``full``."""
+        n = len(records)
+        if len(self._post_floats) < n:
+            grow = max(n, 2 * len(self._post_floats), 1024)
+            floats = np.zeros((grow, 5))
+            ints = np.zeros((grow, 3), dtype=np.int64)
+            floats[: len(self._post_floats)] = self._post_floats
+            ints[: len(self._post_ints)] = self._post_ints
+            self._post_floats, self._post_ints = floats, ints
+        changed = records if full else [self.posts[pk] for pk in sorted(self._touched)]
+        for r in changed:
+            self._post_floats[r.slot] = (
+                r.rr,
+                r.first_age,
+                r.alive_age,
+                r.credited,
+                math.nan if r.due is None else r.due,
+            )
+            self._post_ints[r.slot] = (
+                r.pk,
+                r.confirmations,
+                r.removed
+                | r.floored << 1
+                | r.parked << 2
+                | r.confirming << 3
+                | r.tracked.live << 4,
+            )
+        self._touched.clear()
+        return self._post_floats[:n].copy(), self._post_ints[:n].copy()
+
+    def _author_table(
+        self, authors: list[Author], full: bool
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Each author's row (floats: planned and last timeline poll; ints: its timeline's
+        target, suspended, its plan slot), redone only for the authors changed since."""
+        m = len(authors)
+        if len(self._author_floats) < m:
+            grow = max(m, 2 * len(self._author_floats), 1024)
+            floats = np.zeros((grow, 2))
+            ints = np.zeros((grow, 3), dtype=np.int64)
+            floats[: len(self._author_floats)] = self._author_floats
+            ints[: len(self._author_ints)] = self._author_ints
+            self._author_floats, self._author_ints = floats, ints
+        slots = self._author_slots
+        changed = (
+            authors if full else [self.index.authors[a] for a in sorted(self._touched_authors)]
+        )
+        for a in changed:
+            row = self._author_rows[a.author_id]
+            self._author_floats[row] = (
+                math.nan if a.poll_at is None else a.poll_at,
+                math.nan if a.last_poll is None else a.last_poll,
+            )
+            self._author_ints[row] = (
+                -1 if a.target_pk is None else a.target_pk,
+                a.suspended,
+                slots.get(a.author_id, -1),
+            )
+        self._touched_authors.clear()
+        return self._author_floats[:m].copy(), self._author_ints[:m].copy()
 
     def restore(
         self,
@@ -962,6 +1010,7 @@ class Scheduler:
             post_id = posts[pk].post_id
             tracked = TrackedPost(pk, post_id, published, live=bool(flags & 16))
             record = PostRecord(
+                self._touched,
                 pk,
                 post_id,
                 author_id,
@@ -987,6 +1036,12 @@ class Scheduler:
         self._features_flat, self._feature_offsets = flat, offsets
         self._author_ids = bytearray(arrays["authors.ids"].tobytes())
         self._author_count = len(author_ids)
+        self._author_rows = {author_id: row for row, author_id in enumerate(author_ids)}
+        self._post_floats, self._post_ints = floats.astype(np.float64), ints.astype(np.int64)
+        self._author_floats = author_floats.astype(np.float64).reshape(len(author_ids), 2)
+        self._author_ints = author_ints.astype(np.int64).reshape(len(author_ids), 3)
+        self._touched.clear()
+        self._touched_authors.clear()
         self.risk.restore(arrays, int(meta["capacity"]["risk"]))
         self.hazard.restore(meta["hazard"])
         self.threshold = float(meta["threshold"])
