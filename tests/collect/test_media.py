@@ -80,6 +80,24 @@ def verdicts(study: Study) -> list[dict[str, Any]]:
     return sorted(iter_verdicts(study.engine, raw_author_ids=True), key=lambda v: v["post_id"])
 
 
+def test_weibo_keeps_its_pictures_and_video_as_references() -> None:
+    from memoryhole.model import Capture, PostRef, Status
+    from memoryhole.platforms.weibo import WeiboPlatform
+
+    adapter = WeiboPlatform("http://127.0.0.1:9")
+    post = PostRef("weibo", "4900000000000002", "1234567")
+    body = (Path(__file__).parents[1] / "data" / "weibo_status_with_media.json").read_bytes()
+    headers = (("Content-Type", "application/json"),)
+    capture = Capture(adapter.check_request(post), 200, headers, body, 100.0, 100.0)
+    observation = adapter.parse_check(post, capture)
+    assert observation.status is Status.LIVE
+    assert media_refs(observation.detail) == [
+        ("image", "https://wx1.sinaimg.example/large/a1b2c3.jpg"),  # the large version
+        ("image", "https://wx2.sinaimg.example/orj360/d4e5f6.jpg"),
+        ("video", "https://f.video.example/hd/777.mp4"),
+    ]
+
+
 def test_media_refs_reads_back_what_media_detail_wrote() -> None:
     refs = [("image", f"https://cdn.example/{i}.jpg") for i in range(10)]
     detail = f"visible; {media_detail(refs)}; edited at 3"
@@ -90,7 +108,7 @@ def test_media_refs_reads_back_what_media_detail_wrote() -> None:
     ]
 
 
-@pytest.mark.parametrize("platform", ["json", "reddit", "mastodon", "rss"])
+@pytest.mark.parametrize("platform", ["weibo", "json", "reddit", "mastodon", "rss"])
 def test_each_media_file_is_fetched_once_stored_within_the_cap(
     tmp_path: Path, platform: str
 ) -> None:

@@ -6,7 +6,9 @@ Modelled shapes (see docs/adapters.md for sources and what is simplified):
   ``containerid=102803`` (a public feed, used for ``weibo:all``), with ``since_id`` to page
   forward. Answer: ``{"ok": 1, "data": {"cardlistInfo": {"since_id": ..}, "cards": [{"card_type":
   9, "mblog": {...}}]}}``.
-- One post: ``GET /statuses/show?id={mid}``. Visible: ``{"ok": 1, "data": {mblog}}``.
+- One post: ``GET /statuses/show?id={mid}``. Visible: ``{"ok": 1, "data": {mblog}}``; its
+  images are ``pics: [{"url", "large": {"url"}}]`` and a video is ``page_info: {"type":
+  "video", "media_info": {"mp4_hd_url" | "mp4_sd_url" | "stream_url"}}``, kept as references.
   Removed: ``{"ok": 0, "errno": CODE, "msg": ...}`` where the codes are those of Weibo's
   documented API error table: 20112 permission denied (removed by the platform: censorship),
   20101 target weibo does not exist (deleted by its author), 20003 user does not exist (the
@@ -36,6 +38,7 @@ from memoryhole.model import (
     Target,
     content_hash,
 )
+from memoryhole.platforms._shared import join_detail, media_detail
 from memoryhole.platforms.base import json_body, transient
 
 USER_TIMELINE_PREFIX = "107603"
@@ -76,6 +79,28 @@ def _parse_created_at_text(value: str) -> float | None:
         return datetime.strptime(value, _CREATED_AT_FORMAT).timestamp()
     except ValueError:
         return None
+
+
+def mblog_media(mblog: dict[str, Any]) -> list[tuple[str, str]]:
+    """An mblog's images (the large version when given) and video, as (kind, url)."""
+    refs: list[tuple[str, str]] = []
+    for pic in mblog.get("pics") or ():
+        if isinstance(pic, dict):
+            large = pic.get("large")
+            url = large.get("url") if isinstance(large, dict) else None
+            url = url or pic.get("url")
+            if isinstance(url, str) and url:
+                refs.append(("image", url))
+    page = mblog.get("page_info")
+    if isinstance(page, dict) and page.get("type") == "video":
+        info = page.get("media_info")
+        if isinstance(info, dict):
+            for key in ("mp4_hd_url", "mp4_sd_url", "stream_url"):
+                url = info.get(key)
+                if isinstance(url, str) and url:
+                    refs.append(("video", url))
+                    break
+    return refs
 
 
 def _seen_post(mblog: Any) -> SeenPost | None:
@@ -155,8 +180,13 @@ class WeiboPlatform:
             seen = _seen_post(body.get("data"))
             if seen is None or seen.post_id != post.post_id:
                 return transient("ok answer without the requested post")
+            data = body["data"]
+            media = media_detail(mblog_media(data)) if "pics" in data or "page_info" in data else ""
             return Observation(
-                Status.LIVE, content_hash=content_hash(seen.text), text=seen.text, detail="visible"
+                Status.LIVE,
+                content_hash=content_hash(seen.text),
+                text=seen.text,
+                detail=join_detail("visible", media),
             )
         errno = str(body.get("errno", ""))
         removal = REMOVAL_BY_ERRNO.get(errno)

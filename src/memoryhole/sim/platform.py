@@ -29,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from memoryhole.clock import Clock
 from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
-from memoryhole.sim.shapes import MEDIA_BASE, get_shape
+from memoryhole.sim.shapes import MEDIA_BASE, get_shape, media_of
 from memoryhole.sim.shapes.media import is_media_path, media_answer
 
 PUBLIC_FEED = "102803"
@@ -130,6 +130,14 @@ class SimPlatform:
             }
             if version:
                 record["edit_at"] = created_at(post.edits[version - 1][0])
+            for kind, url in media_of(post, self.media_base):
+                if kind == "video":
+                    record["page_info"] = {
+                        "type": "video",
+                        "media_info": {"stream_url": url, "mp4_hd_url": url, "duration": 15},
+                    }
+                else:
+                    record["pics"] = [{"pid": post.post_id, "url": url, "large": {"url": url}}]
             cached = json.dumps(record, ensure_ascii=False).encode()
             self._mblog_cache[key] = cached
         return cached
