@@ -200,6 +200,12 @@ def main() -> int:
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="make the study here (reused if it exists)")
     parser.add_argument("--profile", type=Path, help="cProfile the analysis phases into FILE")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also time the term counts post by post (TermIndex.build) and with pyarrow, "
+        "and check that all three agree",
+    )
     args = parser.parse_args()
 
     from memoryhole.analysis.study_data import StudyData
@@ -241,6 +247,27 @@ def main() -> int:
         "survival", results, lambda: survival_table(data, bootstrap=args.bootstrap)
     )
     timeline = phase("timeline", results, lambda: timeline_table(data, bin="day"))
+    if args.reference:
+        from memoryhole.analysis.terms import TermIndex
+
+        def check(index: TermIndex) -> dict[str, list[int]]:
+            return {t: index.counts[:, i].tolist() for i, t in enumerate(index.vocab)}
+
+        fast = check(data.term_counts())
+        arrow = phase(
+            "arrow",
+            results,
+            lambda: TermIndex.from_stored(
+                data.iter_stored_terms(), data.posts["verdict"].tolist(), keep_incidence=True
+            ),
+        )
+        slow = phase(
+            "reference", results, lambda: TermIndex.build(data.records(), keep_incidence=False)
+        )
+        same = check(arrow) == fast == check(slow)
+        print(f"  term counts: DuckDB, pyarrow (with incidence) and post by post agree: {same}")
+        if not same:
+            return 1
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(args.profile))

@@ -435,12 +435,19 @@ def _term_rows(engine: Engine) -> Iterator[tuple[str, str, str]]:
 def build_term_index(
     engine: Engine, views: Sequence[str] = ("word", "char2", "char3"), segmenter: str = "auto"
 ) -> TermIndex:
-    """Tokenise every shown post once (``analysis.tokens``) and count terms by verdict.
+    """Count terms by verdict over every shown post, from the per-post term cache
+    (``analysis.cache``): only posts never tokenised with these views and segmenter are
+    tokenised (and cached), then the stored terms are counted without Python work per term
+    (:meth:`StudyData.term_counts`). A store that cannot be written (read-only) is tokenised
+    in memory instead, post by post, with the same counts.
 
     ``segmenter``: ``"jieba"``, ``"rjieba"`` or ``"auto"`` (rjieba when installed: ~4x faster).
     """
+    from sqlalchemy.exc import OperationalError
+
+    from memoryhole.analysis.cache import LazyTokenizer
+    from memoryhole.analysis.study_data import StudyData
     from memoryhole.analysis.terms import PostTerms, TermIndex
-    from memoryhole.analysis.tokens import Tokenizer
 
     if segmenter == "auto":
         try:
@@ -449,7 +456,14 @@ def build_term_index(
             segmenter = "rjieba"
         except ImportError:
             segmenter = "jieba"
-    tokenizer = Tokenizer(views=tuple(views), engine="rjieba" if segmenter == "rjieba" else "jieba")
+    tokenizer = LazyTokenizer(
+        views=tuple(views), engine="rjieba" if segmenter == "rjieba" else "jieba"
+    )
+    try:
+        return StudyData.load(engine, tokenizer=tokenizer).term_counts()
+    except OperationalError as exc:
+        if "readonly" not in str(exc).replace("-", "").replace(" ", "").lower():
+            raise
     records = (
         PostTerms(tokenizer(text), outcome, author) for text, outcome, author in _term_rows(engine)
     )
