@@ -391,3 +391,19 @@ def test_media_over_http_from_sim_serve(tmp_path: Path) -> None:
             assert extension == "mp4" and row["body_size"] == 0
     report = verify_study(study)
     assert report.success, report.failures
+
+
+def test_the_post_page_lists_media_downloads_apart_from_checks(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from memoryhole.web.app import ServeOptions, create_app, post_path
+
+    study = make_study(tmp_path / "study", "download")
+    replay(study, scenario(), until=T0 + 3 * 3600, platform="json")
+    row = next(r for r in rows(study, "media") if r["code"] == "media_stored")
+    options = ServeOptions(public=False, token="t" * 24, background=False, check_host=False)
+    with TestClient(create_app(study, options)) as client:
+        page = client.get(post_path("json", str(row["the_post_id"])))
+    assert page.status_code == 200
+    assert "<td>media</td>" in page.text and "media_stored" in page.text
+    assert "check None" not in page.text and "<td>None</td>" not in page.text
