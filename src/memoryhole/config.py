@@ -96,13 +96,15 @@ class PlatformSettings(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _no_secrets(self) -> PlatformSettings:
+    def _known_keys(self) -> PlatformSettings:
         for key in self.model_extra or {}:
             if key.lower() in _SECRET_KEYS:
                 raise ValueError(
                     f"{key}: a secret does not belong in memoryhole.toml; put it in an "
                     'environment variable and name it with token_env = "VARIABLE"'
                 )
+            known = ", ".join(type(self).model_fields)
+            raise ValueError(f"unknown setting {key!r} (is it misspelt?); use {known}")
         return self
 
     def token(self, platform: str) -> str | None:

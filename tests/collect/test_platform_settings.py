@@ -311,3 +311,11 @@ def test_token_settings_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         update_config(study.config_path, ("platforms", "reddit"), "token", TOKEN)
     with pytest.raises(ConfigError, match="not an environment variable name"):
         update_config(study.config_path, ("platforms", "reddit"), "token_env", "abc def")
+
+
+def test_a_misspelt_platform_setting_is_an_error(tmp_path: Path) -> None:
+    study = Study.init(tmp_path / "study")
+    with pytest.raises(ConfigError, match=r"unknown setting 'budget_per_secnd'.*budget_per_second"):
+        update_config(study.config_path, ("platforms", "reddit"), "budget_per_secnd", 2.0)
+    with pytest.raises(ConfigError, match="greater than 0"):
+        update_config(study.config_path, ("platforms", "json"), "budget_per_second", 0)
