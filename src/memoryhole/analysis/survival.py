@@ -270,8 +270,10 @@ def _design(left: FloatArray, right: FloatArray) -> _Design:
 
 def _em_step(
     mass: FloatArray, first: IntArray, last: IntArray, weight: FloatArray, total: float
-) -> tuple[FloatArray, FloatArray, float]:
-    """One self-consistency update. Returns (new mass, gradient d_j, log-likelihood of mass)."""
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One self-consistency update. Returns (new mass, gradient d_j, each observation
+    pattern's probability under ``mass``: ``dot(weight, log(prob))`` is its log-likelihood,
+    left to the caller, which needs it only once)."""
     cumulative = np.concatenate(([0.0], np.cumsum(mass)))
     prob = cumulative[last + 1] - cumulative[first]
     prob = np.maximum(prob, 1e-300)
@@ -283,8 +285,7 @@ def _em_step(
     gradient = np.cumsum(diff)[: mass.size] / total
     new = mass * gradient
     new /= new.sum()
-    loglik = float(np.dot(weight, np.log(prob)))
-    return new, gradient, loglik
+    return new, gradient, prob
 
 
 def _loglik(mass: FloatArray, first: IntArray, last: IntArray, weight: FloatArray) -> float:
@@ -294,20 +295,27 @@ def _loglik(mass: FloatArray, first: IntArray, last: IntArray, weight: FloatArra
 
 
 def _icm_step(
-    mass: FloatArray, first: IntArray, last: IntArray, weight: FloatArray, loglik: float
+    mass: FloatArray,
+    first: IntArray,
+    last: IntArray,
+    weight: FloatArray,
+    loglik: float | None = None,
 ) -> tuple[FloatArray, float]:
     """One iterative-convex-minorant step (Groeneboom & Wellner 1992; Jongbloed 1998).
 
     In the cumulative parametrisation ``F_j = mass_0 + ... + mass_j`` (``F`` of the last
     interval fixed at 1) a Newton step with the diagonal of the Hessian is projected onto the
     monotone sequences by weighted isotonic regression (scipy's PAVA), then halved until the
-    log-likelihood does not decrease.
+    log-likelihood does not decrease. ``loglik``: that of ``mass``, computed here when None
+    (from the same probabilities the step needs: no second pass).
     """
     from scipy.optimize import isotonic_regression
 
     size = mass.size
     cumulative = np.concatenate(([0.0], np.cumsum(mass)))
     prob = cumulative[last + 1] - cumulative[first]
+    if loglik is None:
+        loglik = float(np.dot(weight, np.log(np.maximum(prob, 1e-300))))
     if np.any(prob <= 0):
         return mass, loglik
     c1 = weight / prob
@@ -315,11 +323,13 @@ def _icm_step(
     # d loglik / d F_j: +c1 where F_j is an observation's upper cumulative (j = last), -c1
     # where it is the lower one (j = first - 1).
     upper, lower = last, first - 1
+    has_lower = lower >= 0
+    below = lower[has_lower]
     grad = np.bincount(upper, weights=c1, minlength=size) - np.bincount(
-        lower[lower >= 0], weights=c1[lower >= 0], minlength=size
+        below, weights=c1[has_lower], minlength=size
     )
     hess = np.bincount(upper, weights=c2, minlength=size) + np.bincount(
-        lower[lower >= 0], weights=c2[lower >= 0], minlength=size
+        below, weights=c2[has_lower], minlength=size
     )
     free = size - 1  # F at the last interval is 1
     if free <= 0:
@@ -363,7 +373,7 @@ def _npmle(
     converged = False
     iterations = 0
     while True:
-        em, gradient, loglik = _em_step(mass, first, last, weight, total)
+        em, gradient, prob = _em_step(mass, first, last, weight, total)
         if float(gradient.max()) <= 1.0 + tol:
             converged = True
             break
@@ -371,7 +381,8 @@ def _npmle(
             break
         iterations += 1
         mass = em
-        mass, _ = _icm_step(mass, first, last, weight, _loglik(mass, first, last, weight))
+        mass, _ = _icm_step(mass, first, last, weight)
+    loglik = float(np.dot(weight, np.log(prob)))
     return mass, iterations, converged, loglik, float(gradient.max())
 
 
