@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -118,6 +118,7 @@ tables_strategy = st.lists(
 
 
 @given(tables_strategy, st.booleans())
+@example(tables=[(0, 0, 0, 0), (0, 1, 1, 0)], correction=False)  # an empty stratum: was NaN
 @settings(max_examples=150, deadline=None)
 def test_cmh_equals_textbook_loop(
     tables: list[tuple[int, int, int, int]], correction: bool

@@ -152,14 +152,15 @@ def cmh_greater(
     n0 = n_ - n1_
     m0 = n_ - m1_
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = n1_ * m1_ / n_
+        # An empty stratum (n = 0) contributes nothing (not 0/0).
+        expected = np.where(n_ > 0, n1_ * m1_ / n_, 0.0)
         var = np.where(n_ > 1, n1_ * n0 * m1_ * m0 / (n_ * n_ * (n_ - 1)), 0.0)
         # Mantel–Haenszel common odds ratio: sum(a d / n) / sum(b c / n).
         b = n1_ - a_
         c = m1_ - a_
         d = n_ - n1_ - m1_ + a_
-        ad = a_ * d / n_
-        bc = b * c / n_
+        ad = np.where(n_ > 0, a_ * d / n_, 0.0)
+        bc = np.where(n_ > 0, b * c / n_, 0.0)
     diff = np.bincount(g, weights=a_ - expected, minlength=n_groups)
     total_var = np.bincount(g, weights=var, minlength=n_groups)
     sum_ad = np.bincount(g, weights=ad, minlength=n_groups)
