@@ -29,7 +29,25 @@ from tests.scenarios import known_removals
 WALL_CLOCK_COLUMNS = {"received_at", "elapsed", "leaf_hash"}
 
 
-def replay_command(study: Path, scenario: Path) -> list[str]:
+#: ``sim replay`` with the study's configured schedule (``runner.study_policy``, what
+#: ``memoryhole run`` uses), for the budget-aware scheduler.
+CONFIGURED_REPLAY = """
+import sys
+from pathlib import Path
+from memoryhole.collect.runner import study_policy
+from memoryhole.sim.replay import replay
+from memoryhole.sim.scenario import load_scenario
+from memoryhole.study import Study
+study, posts = Study.open(Path(sys.argv[1])), load_scenario(Path(sys.argv[2]))
+policy = study_policy(study)
+assert policy is not None
+replay(study, posts, until=min(p.published_at for p in posts) + 2 * 86400.0, policy=policy)
+"""
+
+
+def replay_command(study: Path, scenario: Path, scheduler: str = "age") -> list[str]:
+    if scheduler == "budget":
+        return [sys.executable, "-c", CONFIGURED_REPLAY, str(study), str(scenario)]
     return [
         sys.executable, "-m", "memoryhole", "sim", "replay",
         "--scenario", str(scenario), "--until", "2d", "--study", str(study),
@@ -87,14 +105,14 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(
     write_scenario(posts, scenario)
 
     make_study(tmp_path / "clean", scheduler, posts)
-    subprocess.run(replay_command(tmp_path / "clean", scenario), check=True, timeout=600)
+    subprocess.run(replay_command(tmp_path / "clean", scenario, scheduler), check=True, timeout=600)
 
     make_study(tmp_path / "killed", scheduler, posts)
     rng = random.Random(20261124)
     kills = 0
     for attempt in range(40):
         process = subprocess.Popen(
-            replay_command(tmp_path / "killed", scenario),
+            replay_command(tmp_path / "killed", scenario, scheduler),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -46,7 +46,7 @@ from memoryhole.model import (
 )
 from memoryhole.platforms.base import Platform
 from memoryhole.schedule.base import ListingRequest, Policy, WideView, wide_view
-from memoryhole.schedule.configured import configured_policy
+from memoryhole.schedule.policy import AgeProportional
 from memoryhole.study import Study
 
 POLL, CHECK = 0, 1  # event kinds; polls first at equal times, so new posts exist before checks
@@ -123,7 +123,13 @@ class Collector:
         )
         self._park = len(adapters) > 1  # one platform: workers simply wait for its tokens
         self.media = media_fetcher(study, adapters)  # None unless [collector] media = "download"
-        self.policy: Policy = policy or configured_policy(settings)
+        # The study's configured schedule comes from the caller (``runner.study_policy``: the
+        # budget-aware scheduler by default); without one, the age-proportional schedule.
+        self.policy: Policy = policy or AgeProportional(
+            first_check_after=settings.first_check_after,
+            max_interval=settings.max_interval,
+            horizon=settings.horizon,
+        )
         self.poll_interval = settings.poll_interval
         self.batch_size = batch_size
         self.flush_interval = flush_interval
