@@ -32,8 +32,10 @@ WALL_CLOCK_COLUMNS = {"received_at", "elapsed", "leaf_hash"}
 #: ``sim replay`` with the study's configured schedule (``runner.study_policy``, what
 #: ``memoryhole run`` uses), for the budget-aware scheduler.
 CONFIGURED_REPLAY = """
+import functools
 import sys
 from pathlib import Path
+from memoryhole.collect.collector import Collector
 from memoryhole.collect.runner import study_policy
 from memoryhole.sim.replay import replay
 from memoryhole.sim.scenario import load_scenario
@@ -41,7 +43,10 @@ from memoryhole.study import Study
 study, posts = Study.open(Path(sys.argv[1])), load_scenario(Path(sys.argv[2]))
 policy = study_policy(study)
 assert policy is not None
-replay(study, posts, until=min(p.published_at for p in posts) + 2 * 86400.0, policy=policy)
+end = min(p.published_at for p in posts) + 2 * 86400.0
+# Batches of 500: more commits to be killed between, and progress on a slow machine.
+small = functools.partial(Collector, batch_size=500)
+replay(study, posts, until=end, policy=policy, collector_class=small)
 """
 
 
