@@ -114,7 +114,11 @@ TABLES: Final = (
         (
             Field("observation_id", "integer", "index in the study's evidence log (1-based)"),
             Field("platform", "string", "platform name"),
-            Field("kind", "string", "check or discover (a listing poll)"),
+            Field(
+                "kind",
+                "string",
+                "check, discover (a listing poll), media (a media file fetched) or import",
+            ),
             Field("post_pk", "integer", "posts.post_pk for a check; empty for a listing"),
             Field("seq", "integer", "n-th check of the post"),
             Field("status", "string", "live, edited, censored, …, or unreachable (transient)"),

@@ -72,7 +72,7 @@ observations = Table(
     "observations",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # "check" | "discover" | "import"
+    Column("kind", String(16), nullable=False),  # "check" | "discover" | "media" | "import"
     Column("post_pk", Integer, ForeignKey("posts.id")),
     Column("target_pk", Integer, ForeignKey("targets.id")),
     Column("seq", Integer),  # n-th check of this post (1-based); null for listings
