@@ -230,27 +230,9 @@ class StudyData:
 
     def iter_terms(self) -> Iterator[frozenset[str]]:
         """Each post's terms, in the order of :attr:`posts` (one SQL pass)."""
-        key = tokenizer_key(self.tokenizer)
-        wanted = self.posts["post_pk"].to_numpy()
-        query = (
-            select(post_terms.c.post_pk, post_terms.c.terms)
-            .join(posts, posts.c.id == post_terms.c.post_pk)
-            .join(authors, authors.c.id == posts.c.author_pk)
-            .where(post_terms.c.tokenizer == key, *self.filters.conditions())
-            .order_by(post_terms.c.post_pk)
-        )
-        position = 0
-        with self.engine.connect() as connection:
-            for pk, stored in connection.execute(query):
-                while position < wanted.size and wanted[position] < pk:
-                    yield self._tokenize_now(int(wanted[position]))  # cached after we looked
-                    position += 1
-                if position < wanted.size and wanted[position] == pk:
-                    yield decode_terms(stored)
-                    position += 1
-        while position < wanted.size:
-            yield self._tokenize_now(int(wanted[position]))
-            position += 1
+        for part in self.iter_stored_terms():
+            for stored in part:
+                yield decode_terms(stored)
 
     def iter_stored_terms(self, chunk: int = _TERM_CHUNK) -> Iterator[list[str]]:
         """Each post's terms as stored (``encode_terms``), in the order of :attr:`posts`, in
