@@ -29,7 +29,7 @@ from memoryhole.collect.durable import DurableState
 from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
 from memoryhole.collect.media import MEDIA_KIND, media_fetcher
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
-from memoryhole.collect.transport import Transport, strip_secrets
+from memoryhole.collect.transport import Timer, Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError, TransportError
 from memoryhole.evidence.leaf import row_leaf_hash
@@ -411,26 +411,14 @@ class Collector:
             await self._poll(self.state.targets[key])
 
     async def _fetch(self, request: Request, platform: str) -> Capture:
-        sent_at = self.clock.now()
-        wall_start = time.time()
+        timer = Timer.start(self.clock)
         try:
             raw = await self.transport.send(request)
             status: int | None = raw.status
             headers, body, error = strip_secrets(raw.headers), raw.body, None
         except TransportError as exc:
             status, headers, body, error = None, (), b"", str(exc)
-        received = time.time()
-        capture = Capture(
-            request=request,
-            status=status,
-            headers=headers,
-            body=body,
-            fetched_at=self.clock.now(),
-            received_at=received,
-            elapsed=received - wall_start,
-            error=error,
-            sent_at=sent_at,
-        )
+        capture = timer.capture(request, status, headers, body, error)
         if status == 429:
             wait = retry_after_seconds(capture) or 1.0
             self.budgets.bucket(platform).pause_until(

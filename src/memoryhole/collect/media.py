@@ -26,7 +26,6 @@ point the collector at internal services. No credentials are sent with media req
 from __future__ import annotations
 
 import ipaddress
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +34,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, select
 
 from memoryhole.clock import Clock
-from memoryhole.collect.transport import BodyTooLarge, Transport, send_capped, strip_secrets
+from memoryhole.collect.transport import (
+    BodyTooLarge,
+    Timer,
+    Transport,
+    send_capped,
+    strip_secrets,
+)
 from memoryhole.errors import TransportError
 from memoryhole.model import Capture, Request, Status
 from memoryhole.platforms._shared import MAX_MEDIA, media_refs
@@ -127,7 +132,7 @@ class MediaFetcher:
     ) -> MediaResult:
         """Fetch one media URL (``label`` names the post in the detail)."""
         request = Request("GET", url, (), (("User-Agent", USER_AGENT),))
-        sent_at, wall_start = clock.now(), time.time()
+        timer = Timer.start(clock)
         status: int | None = None
         headers: tuple[tuple[str, str], ...] = ()
         body, error = b"", None
@@ -139,18 +144,7 @@ class MediaFetcher:
             status, headers, too_large = exc.status, strip_secrets(exc.headers), exc
         except TransportError as exc:
             error = str(exc)
-        received = time.time()
-        capture = Capture(
-            request=request,
-            status=status,
-            headers=headers,
-            body=body,
-            fetched_at=clock.now(),
-            received_at=received,
-            elapsed=received - wall_start,
-            error=error,
-            sent_at=sent_at,
-        )
+        capture = timer.capture(request, status, headers, body, error)
         self._attempts[(post_pk, url)] += 1
         self.fetched += 1
         where = f"{kind} of {label}"

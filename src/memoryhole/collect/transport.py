@@ -9,14 +9,16 @@ for tests. A transport never raises for an HTTP answer, whatever its status; it 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 
+from memoryhole.clock import Clock
 from memoryhole.errors import TransportError
-from memoryhole.model import Request
+from memoryhole.model import Capture, Request
 
 #: Headers never kept in captures: they carry the collector's credentials.
 SECRET_HEADERS = frozenset(
@@ -203,3 +205,38 @@ class MockTransport:
 
     async def close(self) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class Timer:
+    """When a request went out, on the platform's clock and on the wall."""
+
+    clock: Clock
+    sent_at: float
+    wall_start: float
+
+    @classmethod
+    def start(cls, clock: Clock) -> Timer:
+        return cls(clock, clock.now(), time.time())
+
+    def capture(
+        self,
+        request: Request,
+        status: int | None,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        error: str | None,
+    ) -> Capture:
+        """The answer (or its absence) as captured now."""
+        received = time.time()
+        return Capture(
+            request=request,
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=self.clock.now(),
+            received_at=received,
+            elapsed=received - self.wall_start,
+            error=error,
+            sent_at=self.sent_at,
+        )
