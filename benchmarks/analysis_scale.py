@@ -119,17 +119,31 @@ def make_pool(size: int, seed: int) -> tuple[list[str], list[bool]]:
     return texts, flagged
 
 
-def tokenise(texts: list[str]) -> tuple[list[str], str]:
-    from memoryhole.analysis.cache import encode_terms, tokenizer_key
+def tokenise(texts: list[str]) -> tuple[list[tuple[str, bytes]], list[str], str]:
+    """Each text's cached terms as ``refresh_terms`` stores them (text and ids), the
+    vocabulary (by id) and the tokenizer's key."""
+    from memoryhole.analysis.cache import encode_ids, encode_terms, tokenizer_key
     from memoryhole.analysis.tokens import Tokenizer
 
     tokenizer = Tokenizer()
     tokenizer("预热")  # load the dictionary outside the count
-    return [encode_terms(tokenizer(t)) for t in texts], tokenizer_key(tokenizer)
+    vocab: dict[str, int] = {}
+    out = []
+    for text in texts:
+        terms = tokenizer(text)
+        ids = [vocab.setdefault(t, len(vocab)) for t in sorted(terms)]
+        out.append((encode_terms(terms), encode_ids(ids)))
+    return out, list(vocab), tokenizer_key(tokenizer)
 
 
 def ingest(
-    store: Path, n: int, texts: list[str], flagged: list[bool], terms: list[str], key: str
+    store: Path,
+    n: int,
+    texts: list[str],
+    flagged: list[bool],
+    terms: list[tuple[str, bytes]],
+    vocab: list[str],
+    key: str,
 ) -> None:
     rng = np.random.default_rng(1)
     conn = sqlite3.connect(store)
@@ -142,6 +156,10 @@ def ingest(
             (a + 1, f"u{a}", hashlib.sha256(f"a{a}".encode()).hexdigest()[:16])
             for a in range(n_authors)
         ),
+    )
+    conn.executemany(
+        "INSERT INTO term_vocab (tokenizer, term_id, term) VALUES (?, ?, ?)",
+        ((key, i, term) for i, term in enumerate(vocab)),
     )
     sha = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
     hot = np.asarray(flagged)
@@ -181,8 +199,9 @@ def ingest(
             ),
         )
         conn.executemany(
-            "INSERT INTO post_terms (post_pk, tokenizer, text_sha256, terms) VALUES (?, ?, ?, ?)",
-            ((int(i), key, sha[j], terms[j]) for i, j in zip(ids, pick, strict=True)),
+            "INSERT INTO post_terms (post_pk, tokenizer, text_sha256, terms, term_ids) "
+            "VALUES (?, ?, ?, ?, ?)",
+            ((int(i), key, sha[j], *terms[j]) for i, j in zip(ids, pick, strict=True)),
         )
         conn.commit()
     conn.execute("INSERT INTO observations (id, kind, status, sent_at, observed_at, received_at, "
@@ -220,8 +239,8 @@ def main() -> int:
     if not (study_path / "store.sqlite").exists():
         texts, flagged = make_pool(args.pool, seed=3)
         chars = sum(map(len, texts)) / len(texts)
-        terms, key = phase("tokenise", results, lambda: tokenise(texts))
-        per_post = sum(t.count(" ") + 1 for t in terms) / len(terms)
+        terms, vocab, key = phase("tokenise", results, lambda: tokenise(texts))
+        per_post = sum(len(ids) / 4 for _, ids in terms) / len(terms)
         rate = len(texts) / results[-1][1]
         minutes = args.posts / rate / 60
         print(f"    {rate:,.0f} posts/s ({chars:.0f} chars, {per_post:.0f} terms a post): "
@@ -229,9 +248,13 @@ def main() -> int:
         study = Study.init(study_path)
         study.close()
         store = study_path / "store.sqlite"
-        phase("ingest", results, lambda: ingest(store, args.posts, texts, flagged, terms, key))
+        phase(
+            "ingest",
+            results,
+            lambda: ingest(store, args.posts, texts, flagged, terms, vocab, key),
+        )
         print(f"    store {store.stat().st_size / 1e9:.1f} GB", flush=True)
-        del texts, terms
+        del texts, terms, vocab
     else:
         print(f"  reusing {study_path}")
     study = Study.open(study_path)

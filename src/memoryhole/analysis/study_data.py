@@ -29,6 +29,7 @@ from memoryhole.analysis.cache import (
     TokenizerLike,
     decode_terms,
     encode_terms,
+    load_vocabulary,
     refresh_terms,
     tokenizer_key,
 )
@@ -165,19 +166,75 @@ def load_posts(
         .where(*filters.conditions())
         .order_by(posts.c.id)
     )
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    columns_out: dict[str, list[Any]] = {name: [] for name in names}
+    interned: dict[str, str] = {}  # one string object per platform, author and verdict
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    frame = pd.DataFrame.from_records(rows, columns=names)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(_LOAD_CHUNK):
+                for position, name in enumerate(names):
+                    values = [row[position] for row in rows]
+                    if name in _REPEATED:
+                        values = [v if v is None else interned.setdefault(v, v) for v in values]
+                    columns_out[name].append(_column(name, values))
+        finally:
+            cursor.close()
+    frame = pd.DataFrame(
+        {name: _concatenate(name, parts) for name, parts in columns_out.items()}, columns=names
+    )
     frame["verdict"] = frame["verdict"].replace({"edited": "live"})
-    frame["edited"] = frame["edited"].astype(bool)
-    for name in ("published_at", "first_seen_at", "last_seen_alive_at", "first_seen_removed_at"):
-        frame[name] = frame[name].astype("float64")
-    frame["post_pk"] = frame["post_pk"].astype("int64")
-    frame["checks"] = frame["checks"].astype("int64")
     frame["published_within"] = (
         frame["published_within"].map(PUBLICATION_WINDOWS).fillna(0.0).astype("float64")
     )
     return frame
+
+
+_LOAD_CHUNK: Final = 200_000  # rows read at a time: the Python objects of one chunk at most
+_REPEATED: Final = frozenset({"platform", "author", "verdict", "published_within"})
+_FLOATS: Final = frozenset(
+    {"published_at", "first_seen_at", "last_seen_alive_at", "first_seen_removed_at"}
+)
+
+
+def _column(name: str, values: list[Any]) -> Any:
+    """One chunk of a column as the frame keeps it: numbers as numpy arrays (None: NaN),
+    ``post_id`` as an Arrow string array when pyarrow is there (about 20 bytes a post
+    instead of 60), the repeated strings as interned Python strings."""
+    if name in _FLOATS:
+        return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+    if name in ("post_pk", "checks"):
+        return np.array(values, dtype=np.int64)
+    if name == "edited":
+        return np.array(values, dtype=bool)
+    if name == "post_id" and _has_pyarrow():
+        import pyarrow as pa
+
+        return pa.array(values, type=pa.large_string())
+    return values
+
+
+def _concatenate(name: str, parts: list[Any]) -> Any:
+    import pandas as pd
+
+    if name in _FLOATS or name in ("post_pk", "checks", "edited"):
+        dtype = {"post_pk": np.int64, "checks": np.int64, "edited": bool}.get(name, np.float64)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    if name == "post_id" and _has_pyarrow():
+        import pyarrow as pa
+
+        chunked = pa.chunked_array(parts, type=pa.large_string())
+        return pd.Series(pd.arrays.ArrowStringArray(chunked.cast(pa.large_string())))
+    return [v for part in parts for v in part]
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def observed_until(engine: Engine) -> float | None:
@@ -267,6 +324,51 @@ class StudyData:
         if out:
             yield out
 
+    def iter_term_ids(
+        self, chunk: int = 200_000
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]]:
+        """Each post's cached term ids (``post_terms.term_ids``), in the order of
+        :attr:`posts`, as chunks of ``(terms per post, ids)``: one pass over the cache by
+        primary key, through the database driver (no row objects), keeping the posts
+        analysed. Raises :class:`LookupError` if a post has no ids (not cached, or cached
+        after :meth:`load`): the caller then reads the stored text instead."""
+        key = tokenizer_key(self.tokenizer)
+        wanted = self.posts["post_pk"].to_numpy(dtype=np.int64)
+        query = (
+            select(post_terms.c.post_pk, post_terms.c.term_ids)
+            .where(post_terms.c.tokenizer == key)
+            .order_by(post_terms.c.post_pk)
+        )
+        sql = str(
+            query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
+        )
+        position = 0
+        with self.engine.connect() as connection:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql)
+                while position < wanted.size:
+                    rows = cursor.fetchmany(chunk)
+                    if not rows:
+                        break
+                    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                    keep = np.flatnonzero(np.isin(pks, wanted[position : position + len(rows)]))
+                    if keep.size == 0:
+                        continue
+                    blobs = [rows[int(i)][1] for i in keep]
+                    expected = wanted[position : position + keep.size]
+                    if not np.array_equal(pks[keep], expected) or any(b is None for b in blobs):
+                        raise LookupError("a post's terms are not cached as ids")
+                    per_post = np.fromiter(
+                        (len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs)
+                    )
+                    yield per_post, np.frombuffer(b"".join(blobs), dtype="<u4")
+                    position += keep.size
+            finally:
+                cursor.close()
+        if position != wanted.size:
+            raise LookupError("a post's terms are not cached as ids")
+
     def _tokenize_now(self, pk: int) -> frozenset[str]:
         with self.engine.connect() as connection:
             text = connection.execute(select(posts.c.text).where(posts.c.id == pk)).scalar()
@@ -298,6 +400,16 @@ class StudyData:
     def _build_index(self, keep_incidence: bool) -> TermIndex:
         """Vectorised from the stored terms (:meth:`TermIndex.from_stored`) when pyarrow is
         installed, else post by post (:meth:`TermIndex.build`); the counts are the same."""
+        try:
+            return TermIndex.from_ids(
+                self.iter_term_ids(),
+                load_vocabulary(self.engine, tokenizer_key(self.tokenizer)),
+                self.posts["verdict"].tolist(),
+                self.posts["author"].tolist(),
+                keep_incidence=keep_incidence,
+            )
+        except LookupError:
+            pass
         try:
             import pyarrow  # noqa: F401
         except ImportError:

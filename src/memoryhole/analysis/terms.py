@@ -306,6 +306,75 @@ class TermIndex:
             _term_ids=term_ids,
         )
 
+    @classmethod
+    def from_ids(
+        cls,
+        chunks: Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]],
+        vocab: Sequence[str],
+        outcomes: Sequence[str],
+        authors: Sequence[str | None] | None = None,
+        keep_incidence: bool = True,
+    ) -> TermIndex:
+        """The same index as :meth:`build`, from the posts' cached term ids
+        (``post_terms.term_ids`` into ``vocab``): chunks of ``(terms per post, ids)`` in the
+        order of ``outcomes``. Per chunk one ``bincount`` per outcome, nothing per term in
+        Python: the path for large studies. Terms no post here contains are left out."""
+        import pandas as pd
+
+        outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
+        for name in pd.unique(pd.Series(list(outcomes), dtype=object)):
+            outcome_ids.setdefault(str(name), len(outcome_ids))
+        post_outcome = np.fromiter(
+            (outcome_ids[str(o)] for o in outcomes), dtype=np.int16, count=len(outcomes)
+        )
+        if authors is None:
+            post_author = np.full(len(outcomes), -1, dtype=np.int32)
+            author_names: list[str] = []
+        else:
+            codes, uniques = pd.factorize(pd.Series(list(authors), dtype=object))
+            post_author = codes.astype(np.int32)
+            author_names = [str(a) for a in uniques]
+        n_out, n_vocab = len(outcome_ids), len(vocab)
+        counts = np.zeros((n_out, n_vocab), dtype=np.int64)
+        pieces: list[npt.NDArray[np.uint32]] = []
+        lengths: list[npt.NDArray[np.int64]] = []
+        done = 0
+        for per_post, ids in chunks:
+            m = per_post.size
+            code = np.repeat(post_outcome[done : done + m], per_post)
+            for o in np.unique(post_outcome[done : done + m]):
+                counts[o] += np.bincount(ids[code == o], minlength=n_vocab)
+            if keep_incidence:
+                pieces.append(ids)
+                lengths.append(per_post)
+            done += m
+        if done != len(outcomes):
+            raise ValueError(f"{done} posts' terms for {len(outcomes)} outcomes")
+        present = np.flatnonzero(counts.sum(axis=0))
+        new_id = np.full(n_vocab, -1, dtype=np.int64)
+        new_id[present] = np.arange(present.size)
+        indptr: IntArray | None = None
+        indices: npt.NDArray[np.int32] | None = None
+        if keep_incidence:
+            indptr = np.zeros(done + 1, dtype=np.int64)
+            if lengths:
+                np.cumsum(np.concatenate(lengths), out=indptr[1:])
+            indices = (
+                new_id[np.concatenate(pieces)].astype(np.int32)
+                if pieces
+                else np.zeros(0, dtype=np.int32)
+            )
+        return cls(
+            vocab=[vocab[int(i)] for i in present],
+            outcomes=list(outcome_ids),
+            counts=np.ascontiguousarray(counts[:, present]),
+            post_outcome=post_outcome,
+            post_author=post_author,
+            authors=author_names,
+            indptr=indptr,
+            indices=indices,
+        )
+
     @property
     def n_posts(self) -> int:
         return int(self.post_outcome.size)

@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -154,6 +154,25 @@ post_terms = Table(
     Column("tokenizer", String(64), primary_key=True),  # analysis.cache.tokenizer_key
     Column("text_sha256", String(64), nullable=False),  # of the text the terms came from
     Column("terms", Text, nullable=False),  # the terms, space-separated, sorted
+    # The same terms as ids of term_vocab (uint32 little-endian, ascending): what the counts
+    # read at scale. NULL only on rows written before migration 0006 (filled in on next use).
+    Column("term_ids", LargeBinary, nullable=True),
+)
+Index(
+    "ix_post_terms_without_ids",
+    post_terms.c.tokenizer,
+    sqlite_where=post_terms.c.term_ids.is_(None),
+    postgresql_where=post_terms.c.term_ids.is_(None),
+)
+
+# The vocabulary of each tokenizer's cached terms: term_id is dense from 0 per tokenizer.
+term_vocab = Table(
+    "term_vocab",
+    metadata,
+    Column("tokenizer", String(64), primary_key=True),
+    Column("term_id", Integer, primary_key=True, autoincrement=False),
+    Column("term", Text, nullable=False),
+    UniqueConstraint("tokenizer", "term", name="uq_term_vocab_term"),
 )
 
 # Imports of past datasets (memoryhole.imports): one row per imported file. Its observations

@@ -1,0 +1,151 @@
+"""The term cache as integer ids: the same counts as the stored text, filled in for rows from
+before the ids existed, and one vocabulary however many refreshes write at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Connection, func, select, update
+
+from memoryhole.analysis import cache
+from memoryhole.analysis.cache import (
+    Vocabulary,
+    decode_ids,
+    decode_terms,
+    load_vocabulary,
+    refresh_terms,
+    tokenizer_key,
+)
+from memoryhole.analysis.study_data import load_study_data
+from memoryhole.analysis.terms import TermIndex
+from memoryhole.analysis.tokens import Tokenizer
+from memoryhole.store.schema import post_terms, term_vocab
+from memoryhole.study import Study
+
+
+def _counts(index: TermIndex) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, term in enumerate(index.vocab):
+        column = index.counts[:, i]
+        out[term] = [int(column[index.outcomes.index(o)]) if o in index.outcomes else 0
+                     for o in ("live", "censored", "author_deleted")]  # fmt: skip
+    return out
+
+
+def _stored_ids_match_text(study: Study) -> int:
+    key = tokenizer_key(Tokenizer())
+    vocab = load_vocabulary(study.engine, key)
+    assert len(set(vocab)) == len(vocab), "one id per term"
+    with study.engine.connect() as connection:
+        rows = connection.execute(
+            select(post_terms.c.terms, post_terms.c.term_ids).where(post_terms.c.tokenizer == key)
+        ).all()
+    for stored, ids in rows:
+        assert ids is not None
+        assert {vocab[i] for i in decode_ids(ids)} == decode_terms(stored)
+        assert np.all(np.diff(decode_ids(ids).astype(np.int64)) > 0), "ids ascending, distinct"
+    return len(rows)
+
+
+def test_counts_from_ids_equal_counts_from_the_stored_text(small_study: Path) -> None:
+    study = Study.open(small_study)
+    data = load_study_data(study)
+    assert _stored_ids_match_text(study) == 60
+    chunks = list(data.iter_term_ids(chunk=7))  # several chunks, and the ids path really runs
+    assert sum(int(p.size) for p, _ in chunks) == 60
+    from_ids = data.term_index()
+    from_text = TermIndex.build(data.records(), keep_incidence=True)
+    assert _counts(from_ids) == _counts(from_text)
+    assert from_ids.vocab and from_ids.indptr is not None and from_ids.indices is not None
+    for post in range(data.n_posts):  # the incidence: each post's own terms
+        a, b = from_ids.indptr[post], from_ids.indptr[post + 1]
+        c, d = from_text.indptr[post], from_text.indptr[post + 1]  # type: ignore[index]
+        assert {from_ids.vocab[i] for i in from_ids.indices[a:b]} == {
+            from_text.vocab[i]
+            for i in from_text.indices[c:d]  # type: ignore[index]
+        }
+
+
+def test_a_filtered_subset_reads_only_its_posts(small_study: Path) -> None:
+    study = Study.open(small_study)
+    everything = load_study_data(study)
+    middle = float(everything.posts["published_at"].median())
+    later = load_study_data(study, since=middle)
+    assert 0 < later.n_posts < everything.n_posts
+    assert _counts(later.term_counts()) == _counts(
+        TermIndex.build(later.records(), keep_incidence=False)
+    )
+
+
+def test_rows_from_before_the_ids_get_them_from_their_text(small_study: Path) -> None:
+    study = Study.open(small_study)
+    refresh_terms(study.engine)
+    key = tokenizer_key(Tokenizer())
+    with study.engine.begin() as connection:  # as migration 0006 leaves an older study
+        connection.execute(update(post_terms).values(term_ids=None))
+        connection.execute(term_vocab.delete())
+    stats = refresh_terms(study.engine)
+    assert stats.tokenized == 0, "filled from the stored terms, not re-segmented"
+    assert _stored_ids_match_text(study) == 60
+    with study.engine.connect() as connection:
+        left = connection.execute(
+            select(func.count())
+            .select_from(post_terms)
+            .where(post_terms.c.tokenizer == key, post_terms.c.term_ids.is_(None))
+        ).scalar()
+    assert left == 0
+
+
+def test_a_post_without_ids_falls_back_to_the_stored_text(small_study: Path) -> None:
+    study = Study.open(small_study)
+    data = load_study_data(study)
+    expected = _counts(data.term_counts())
+    with study.engine.begin() as connection:
+        connection.execute(
+            update(post_terms).where(post_terms.c.post_pk == 3).values(term_ids=None)
+        )
+    with pytest.raises(LookupError):
+        list(data.iter_term_ids())
+    fresh = load_study_data(study)  # the refresh fills it in again
+    list(fresh.iter_term_ids())
+    with study.engine.begin() as connection:
+        connection.execute(
+            update(post_terms).where(post_terms.c.post_pk == 3).values(term_ids=None)
+        )
+    assert _counts(fresh.term_counts()) == expected  # via the text, same counts
+
+
+def test_a_refresh_that_lost_a_race_for_new_ids_is_redone(
+    small_study: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = Study.open(small_study)
+    key = tokenizer_key(Tokenizer())
+    other = Vocabulary(key)
+    raced = []
+    real_add = Vocabulary.add
+
+    def add_after_another_writer(self: Vocabulary, connection: Connection, terms: object) -> None:
+        if not raced and self is not other:
+            raced.append(True)  # another refresh commits ids 0.. first, on its own connection
+            with study.engine.begin() as theirs:
+                other.sync(theirs)
+                real_add(other, theirs, {"w:另一个", "w:进程"})
+        real_add(self, connection, terms)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Vocabulary, "add", add_after_another_writer)
+    stats = refresh_terms(study.engine)
+    assert raced and stats.tokenized == 60
+    vocab = load_vocabulary(study.engine, key)
+    assert vocab[:2] == ["w:另一个", "w:进程"], "the other writer's ids stand"
+    assert _stored_ids_match_text(study) == 60
+
+
+def test_clear_terms_drops_the_vocabulary_too(small_study: Path) -> None:
+    study = Study.open(small_study)
+    refresh_terms(study.engine)
+    key = tokenizer_key(Tokenizer())
+    assert load_vocabulary(study.engine, key)
+    cache.clear_terms(study.engine, key)
+    assert load_vocabulary(study.engine, key) == []
