@@ -149,3 +149,33 @@ def test_clear_terms_drops_the_vocabulary_too(small_study: Path) -> None:
     assert load_vocabulary(study.engine, key)
     cache.clear_terms(study.engine, key)
     assert load_vocabulary(study.engine, key) == []
+
+
+def test_a_takedown_leaves_none_of_the_authors_own_terms_in_the_vocabulary(
+    small_study: Path,
+) -> None:
+    from memoryhole.evidence.takedown import takedown
+    from memoryhole.store.schema import authors, posts
+
+    study = Study.open(small_study)
+    refresh_terms(study.engine)
+    key = tokenizer_key(Tokenizer())
+    with study.engine.connect() as connection:
+        rows = connection.execute(
+            select(authors.c.raw_id, post_terms.c.terms)
+            .join(posts, posts.c.id == post_terms.c.post_pk)
+            .join(authors, authors.c.id == posts.c.author_pk)
+            .where(post_terms.c.tokenizer == key)
+        ).all()
+    theirs = {t for raw, stored in rows if raw == "1000001" for t in decode_terms(stored)}
+    others = {t for raw, stored in rows if raw != "1000001" for t in decode_terms(stored)}
+    own = theirs - others
+    assert own and theirs & others, "the fixture has both kinds of term"
+    before = load_vocabulary(study.engine, key)
+    takedown(study, "1000001", platform="weibo", reason="test")
+    after = load_vocabulary(study.engine, key)
+    assert len(after) == len(before), "ids are kept (as tombstones): no id is reused"
+    assert not own & set(after), "no term only they used is left"
+    assert theirs & others <= set(after), "terms others use stay"
+    refresh_terms(study.engine)  # a new post with one of their terms gets a fresh id
+    assert _stored_ids_match_text(study) == 60 - sum(1 for raw, _ in rows if raw == "1000001")

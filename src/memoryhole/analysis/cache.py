@@ -379,6 +379,54 @@ def _batches(engine: Engine, key: str, todo: int) -> Iterator[list[tuple[int, st
         yield [(int(pk), str(text)) for pk, text in rows]
 
 
+def forget_posts_terms(connection: Connection, post_pks: Sequence[int]) -> int:
+    """Delete the cached terms of these posts (a takedown: their terms are their words),
+    and blank every vocabulary entry that no other post's cached terms use any more, so no
+    string of theirs stays in ``term_vocab`` (the id is kept as a tombstone that no post
+    holds; a later post with that term gets a fresh id). Reads every remaining row's ids of
+    the tokenizers concerned: seconds per million posts, for a rare operation. Returns the
+    vocabulary entries blanked."""
+    if not post_pks:
+        return 0
+    theirs: dict[str, set[int]] = {}
+    for start in range(0, len(post_pks), 500):
+        part = list(post_pks[start : start + 500])
+        rows = connection.execute(
+            select(post_terms.c.tokenizer, post_terms.c.term_ids).where(
+                post_terms.c.post_pk.in_(part)
+            )
+        )
+        for key, stored in rows:
+            theirs.setdefault(str(key), set()).update(int(i) for i in decode_ids(stored))
+    doomed = set(post_pks)
+    for start in range(0, len(post_pks), 500):
+        part = list(post_pks[start : start + 500])
+        connection.execute(delete(post_terms).where(post_terms.c.post_pk.in_(part)))
+    blanked = 0
+    for key, ids in theirs.items():
+        if not ids:
+            continue
+        candidates = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        used = np.zeros(candidates.size, dtype=bool)
+        rows = connection.execution_options(stream_results=True).execute(
+            select(post_terms.c.post_pk, post_terms.c.term_ids).where(post_terms.c.tokenizer == key)
+        )
+        for part_rows in rows.partitions(50_000):
+            blobs = [stored or b"" for pk, stored in part_rows if pk not in doomed]
+            if blobs:
+                used |= np.isin(candidates, np.frombuffer(b"".join(blobs), dtype="<u4"))
+        unused = candidates[~used].tolist()
+        if unused:
+            connection.execute(
+                update(term_vocab)
+                .where(term_vocab.c.tokenizer == key, term_vocab.c.term_id == bindparam("id"))
+                .values(term=bindparam("tombstone")),
+                [{"id": i, "tombstone": f"(taken down {i})"} for i in unused],
+            )
+            blanked += len(unused)
+    return blanked
+
+
 def clear_terms(engine: Engine, key: str | None = None) -> int:
     """Delete cached terms and their vocabulary (of one tokenizer, or all); returns the rows
     of ``post_terms`` deleted."""

@@ -338,12 +338,22 @@ class TermIndex:
         counts = np.zeros((n_out, n_vocab), dtype=np.int64)
         pieces: list[npt.NDArray[np.uint32]] = []
         lengths: list[npt.NDArray[np.int64]] = []
+        # Most posts share one outcome (live): count every post's terms once, then only the
+        # other posts' terms by outcome, and take those from the common outcome's counts.
+        common = int(np.bincount(post_outcome).argmax()) if post_outcome.size else 0
         done = 0
         for per_post, ids in chunks:
             m = per_post.size
-            code = np.repeat(post_outcome[done : done + m], per_post)
-            for o in np.unique(post_outcome[done : done + m]):
-                counts[o] += np.bincount(ids[code == o], minlength=n_vocab)
+            outcome = post_outcome[done : done + m]
+            counts[common] += np.bincount(ids, minlength=n_vocab)
+            other = outcome != common
+            if other.any():
+                other_ids = ids[np.repeat(other, per_post)].astype(np.int64)
+                code = np.repeat(outcome[other].astype(np.int64), per_post[other])
+                by_outcome = np.bincount(code * n_vocab + other_ids, minlength=n_out * n_vocab)
+                by_outcome = by_outcome.reshape(n_out, n_vocab)
+                counts += by_outcome
+                counts[common] -= by_outcome.sum(axis=0)
             if keep_incidence:
                 pieces.append(ids)
                 lengths.append(per_post)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
+from memoryhole.analysis.cache import forget_posts_terms
 from memoryhole.errors import MemoryholeError
-from memoryhole.store.schema import authors, observations, post_terms, posts, redactions
+from memoryhole.store.schema import authors, observations, posts, redactions
 from memoryhole.study import Study
 
 
@@ -83,8 +84,8 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
                 ],
             )
         conn.execute(update(posts).where(posts.c.author_pk == author_pk).values(text=""))
-        # Their words, cached for the term statistics, go too.
-        conn.execute(delete(post_terms).where(post_terms.c.post_pk.in_(post_pks)))
+        # Their words, cached for the term statistics, go too (and from the vocabulary).
+        forget_posts_terms(conn, list(post_pks))
     for sha in doomed:
         study.blobs.delete(sha)
     return TakedownResult(pseudonym, len(post_pks), len(doomed), len(own & shared))
