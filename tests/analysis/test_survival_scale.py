@@ -110,6 +110,7 @@ def test_resample_refit_equals_full_grid_refit() -> None:
         )
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a fallback to serial fails
 def test_bootstrap_in_workers_equals_serial_bit_for_bit() -> None:
     """The parent draws every replicate's counts in order; the refit is a pure function of
     them: 1, 2 or 3 worker processes give identical curves, medians and summary."""
@@ -158,3 +159,22 @@ def test_small_inputs_stay_in_process() -> None:
     assert survival._auto_workers(1_000, 200) == 1
     assert survival._auto_workers(10**6, 2) == 1
     assert survival._auto_workers(10**6, 200) >= 1
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a fallback to serial fails
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_bootstrap_workers_started_without_fork(
+    monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """What a process running other threads uses (fork could copy their held locks): workers
+    that import the module afresh give the same result too."""
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} here")
+    left, right = _removals(2_000, 7)
+    fit = turnbull(left, right)
+    times = np.array([1.0, 3.0]) * HOUR
+    serial = _bootstrap_turnbull(left, right, fit, times, 4, 2, 1e-6, workers=1)
+    monkeypatch.setattr(survival, "_pool_context", lambda: multiprocessing.get_context(method))
+    parallel = _bootstrap_turnbull(left, right, fit, times, 4, 2, 1e-6, workers=2)
+    assert np.array_equal(serial[0], parallel[0])
+    assert np.array_equal(serial[1], parallel[1])
