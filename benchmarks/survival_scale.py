@@ -13,12 +13,13 @@ made directly (no study store): this times ``survival_curve`` (the survival phas
 curve), not loading.
 
 For each size it runs ``survival_curve(left, right, bootstrap=..., seed=0)`` with each
-``--workers`` count and prints the wall time, the load average (this machine may be shared),
-the median and its CI (hours), and how far each run's curve and bounds are from the first
-run's (0 when they agree bit for bit, as they must across worker counts). ``--before REV``
-also times ``src/memoryhole/analysis/survival.py`` as it was at git revision ``REV`` (run
-serially, as that code does), back to back in the same process, with ``--before-bootstrap``
-resamples (fewer to save time: its wall time is then also scaled to ``--bootstrap``).
+``--workers`` count (0: automatic, one per free core) and prints the wall time, the load
+average (this machine may be shared), the median and its CI (hours), and how far each run's
+curve and bounds are from the first run's (0 when they agree bit for bit, as they must
+across worker counts). ``--before REV`` also times ``src/memoryhole/analysis/survival.py``
+as it was at git revision ``REV`` (run serially, as that code does), back to back in the
+same process, with ``--before-bootstrap`` resamples (fewer to save time: its wall time is
+then also scaled to ``--bootstrap``).
 """
 
 from __future__ import annotations
@@ -133,14 +134,14 @@ def main() -> None:
                 reference = None  # other replicates: not comparable point by point
         for workers in args.workers:
             result = run(
-                f"workers={workers}",
+                f"workers={workers or 'auto'}",
                 partial(
                     survival.survival_curve,
                     left,
                     right,
                     bootstrap=args.bootstrap,
                     seed=args.seed,
-                    workers=workers,
+                    workers=workers or None,
                 ),
                 reference,
             )

@@ -155,10 +155,21 @@ def test_broken_workers_fall_back_to_the_same_serial_result(
     assert np.array_equal(serial[1], fallback[1])
 
 
-def test_small_inputs_stay_in_process() -> None:
-    assert survival._auto_workers(1_000, 200) == 1
-    assert survival._auto_workers(10**6, 2) == 1
-    assert survival._auto_workers(10**6, 200) >= 1
+def test_worker_count_follows_the_size_and_the_free_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(survival.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    load = [0.0, 0.0, 0.0]
+    monkeypatch.setattr(survival.os, "getloadavg", lambda: tuple(load))
+    assert survival._auto_workers(1_000, 200) == 1  # small: in process
+    assert survival._auto_workers(10**6, 2) == 1  # few replicates
+    assert survival._auto_workers(10**6, 200) == 2  # idle machine
+    load[0] = 1.0  # this process was busy: still both cores free
+    assert survival._auto_workers(10**6, 200) == 2
+    load[0] = 2.0  # another job holds a core
+    assert survival._auto_workers(10**6, 200) == 1
+    load[0] = 6.0
+    assert survival._auto_workers(10**6, 200) == 1
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # a fallback to serial fails
