@@ -186,8 +186,9 @@ def load_posts(
     ).order_by(verdicts.c.post_pk)
     # Two scans at once: the driver lets go of the GIL while SQLite steps through pages.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        posts_read = pool.submit(_read_columns, engine, post_query, len(post_columns))
-        verdict_parts = _read_columns(engine, verdict_query, 7)
+        kinds = "iUsiff" + ("o" if text else "")
+        posts_read = pool.submit(_read_columns, engine, post_query, kinds)
+        verdict_parts = _read_columns(engine, verdict_query, "ifffsfi")
         post_parts = posts_read.result()
 
     pk = _numbers(post_parts[0], np.int64)
@@ -239,15 +240,34 @@ def load_posts(
 _LOAD_CHUNK: Final = 200_000  # rows read at a time: the Python objects of one chunk at most
 
 
-def _read_columns(engine: Engine, query: Select[Any], width: int) -> list[list[tuple[Any, ...]]]:
-    """The query's result column by column, as the driver's tuples of each chunk of rows."""
+def _read_columns(engine: Engine, query: Select[Any], kinds: str) -> list[list[Any]]:
+    """The query's result column by column, each chunk of rows converted at once (so only
+    one chunk's Python objects exist at a time), by ``kinds``, one letter a column: ``i``
+    int64 and ``f`` float64 arrays (None: NaN), ``s`` a few distinct strings as
+    ``(codes, uniques)``, ``U`` unique strings as an Arrow array (Python strings without
+    pyarrow), ``o`` the driver's values."""
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    out: list[list[tuple[Any, ...]]] = [[] for _ in range(width)]
-    # Millions of tuples are kept until the end: the cyclic collector, run every few
-    # thousand allocations, would walk them all each time (a third of the load at 10M).
+    out: list[list[Any]] = [[] for _ in kinds]
     with _collector_paused:
-        _fetch_columns(engine, sql, out)
+        _fetch_columns(engine, sql, kinds, out)
     return out
+
+
+def _convert(kind: str, column: tuple[Any, ...]) -> Any:
+    import pandas as pd
+
+    if kind == "i":
+        return np.array(column, dtype=np.int64)
+    if kind == "f":
+        return np.array(column, dtype=np.float64)
+    if kind == "s":
+        codes, uniques = pd.factorize(np.array(column, dtype=object))
+        return codes, list(uniques)
+    if kind == "U" and _has_pyarrow():
+        import pyarrow as pa
+
+        return pa.array(column, type=pa.large_string())
+    return column
 
 
 class _CollectorPause:
@@ -275,35 +295,33 @@ class _CollectorPause:
 _collector_paused = _CollectorPause()
 
 
-def _fetch_columns(engine: Engine, sql: str, out: list[list[tuple[Any, ...]]]) -> None:
+def _fetch_columns(engine: Engine, sql: str, kinds: str, out: list[list[Any]]) -> None:
     with engine.connect() as connection:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(sql)
             while rows := cursor.fetchmany(_LOAD_CHUNK):
                 for position, column in enumerate(zip(*rows, strict=True)):
-                    out[position].append(column)
+                    out[position].append(_convert(kinds[position], column))
+                del rows
         finally:
             cursor.close()
 
 
-def _numbers(parts: list[tuple[Any, ...]], dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """Chunks of a numeric column as one array (None is NaN in a float column)."""
+def _numbers(parts: list[Any], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    """Chunks of a numeric column (kind ``i`` or ``f``) as one array."""
     if not parts:
         return np.zeros(0, dtype=dtype)
-    return np.concatenate([np.array(part, dtype=dtype) for part in parts])
+    return np.concatenate(parts).astype(dtype, copy=False)
 
 
-def _shared_strings(parts: list[tuple[Any, ...]]) -> npt.NDArray[np.object_]:
-    """A column of few distinct strings as an object array holding one object per value."""
-    import pandas as pd
-
+def _shared_strings(parts: list[tuple[npt.NDArray[np.intp], list[Any]]]) -> npt.NDArray[np.object_]:
+    """Chunks of kind ``s`` as one object array holding one object per distinct value."""
     if not parts:
         return np.zeros(0, dtype=object)
     codes = []
     uniques: dict[Any, int] = {}
-    for part in parts:
-        local_codes, local_uniques = pd.factorize(np.array(part, dtype=object))
+    for local_codes, local_uniques in parts:
         mapping = np.array([uniques.setdefault(u, len(uniques)) for u in local_uniques])
         codes.append(mapping[local_codes] if local_codes.size else local_codes)
     values = np.array(list(uniques), dtype=object)
@@ -311,19 +329,26 @@ def _shared_strings(parts: list[tuple[Any, ...]]) -> npt.NDArray[np.object_]:
     return shared
 
 
-def _post_ids(parts: list[tuple[Any, ...]], keep: npt.NDArray[np.intp]) -> Any:
-    """Post ids: an Arrow string array (about 20 bytes a post instead of 60) when pyarrow is
-    there, else Python strings."""
+def _post_ids(parts: list[Any], keep: npt.NDArray[np.intp]) -> Any:
+    """Post ids (kind ``U``): an Arrow string array (about 20 bytes a post instead of 60)
+    when pyarrow is there, else Python strings."""
     import pandas as pd
 
-    try:
-        import pyarrow as pa
-    except ImportError:
+    if not _has_pyarrow():
         return np.array([v for part in parts for v in part], dtype=object)[keep]
-    chunked = pa.chunked_array([pa.array(part, type=pa.large_string()) for part in parts],
-                               type=pa.large_string())  # fmt: skip
+    import pyarrow as pa
+
+    chunked = pa.chunked_array(parts, type=pa.large_string())
     taken = chunked.take(pa.array(keep)).combine_chunks()
     return pd.Series(pd.arrays.ArrowStringArray(taken))
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def observed_until(engine: Engine) -> float | None:
