@@ -199,9 +199,12 @@ def ingest(
             ),
         )
         conn.executemany(
-            "INSERT INTO post_terms (post_pk, tokenizer, text_sha256, terms, term_ids) "
-            "VALUES (?, ?, ?, ?, ?)",
-            ((int(i), key, sha[j], *terms[j]) for i, j in zip(ids, pick, strict=True)),
+            "INSERT INTO post_terms (post_pk, tokenizer, text_sha256, terms) VALUES (?, ?, ?, ?)",
+            ((int(i), key, sha[j], terms[j][0]) for i, j in zip(ids, pick, strict=True)),
+        )
+        conn.executemany(
+            "INSERT INTO post_term_ids (post_pk, tokenizer, term_ids) VALUES (?, ?, ?)",
+            ((int(i), key, terms[j][1]) for i, j in zip(ids, pick, strict=True)),
         )
         conn.commit()
     conn.execute("INSERT INTO observations (id, kind, status, sent_at, observed_at, received_at, "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from memoryhole.analysis import cache
 from memoryhole.analysis.cache import (
@@ -21,7 +21,7 @@ from memoryhole.analysis.cache import (
 from memoryhole.analysis.study_data import load_study_data
 from memoryhole.analysis.terms import TermIndex
 from memoryhole.analysis.tokens import Tokenizer
-from memoryhole.store.schema import post_terms, term_vocab
+from memoryhole.store.schema import post_term_ids, post_terms, term_vocab
 from memoryhole.study import Study
 
 
@@ -40,7 +40,13 @@ def _stored_ids_match_text(study: Study) -> int:
     assert len(set(vocab)) == len(vocab), "one id per term"
     with study.engine.connect() as connection:
         rows = connection.execute(
-            select(post_terms.c.terms, post_terms.c.term_ids).where(post_terms.c.tokenizer == key)
+            select(post_terms.c.terms, post_term_ids.c.term_ids)
+            .outerjoin(
+                post_term_ids,
+                (post_term_ids.c.post_pk == post_terms.c.post_pk)
+                & (post_term_ids.c.tokenizer == post_terms.c.tokenizer),
+            )
+            .where(post_terms.c.tokenizer == key)
         ).all()
     for stored, ids in rows:
         assert ids is not None
@@ -84,18 +90,16 @@ def test_rows_from_before_the_ids_get_them_from_their_text(small_study: Path) ->
     refresh_terms(study.engine)
     key = tokenizer_key(Tokenizer())
     with study.engine.begin() as connection:  # as migration 0006 leaves an older study
-        connection.execute(update(post_terms).values(term_ids=None))
+        connection.execute(post_term_ids.delete())
         connection.execute(term_vocab.delete())
     stats = refresh_terms(study.engine)
     assert stats.tokenized == 0, "filled from the stored terms, not re-segmented"
     assert _stored_ids_match_text(study) == 60
     with study.engine.connect() as connection:
-        left = connection.execute(
-            select(func.count())
-            .select_from(post_terms)
-            .where(post_terms.c.tokenizer == key, post_terms.c.term_ids.is_(None))
+        with_ids = connection.execute(
+            select(func.count()).select_from(post_term_ids).where(post_term_ids.c.tokenizer == key)
         ).scalar()
-    assert left == 0
+    assert with_ids == 60
 
 
 def test_a_post_without_ids_falls_back_to_the_stored_text(small_study: Path) -> None:
@@ -103,17 +107,13 @@ def test_a_post_without_ids_falls_back_to_the_stored_text(small_study: Path) -> 
     data = load_study_data(study)
     expected = _counts(data.term_counts())
     with study.engine.begin() as connection:
-        connection.execute(
-            update(post_terms).where(post_terms.c.post_pk == 3).values(term_ids=None)
-        )
+        connection.execute(post_term_ids.delete().where(post_term_ids.c.post_pk == 3))
     with pytest.raises(LookupError):
         list(data.iter_term_ids())
     fresh = load_study_data(study)  # the refresh fills it in again
     list(fresh.iter_term_ids())
     with study.engine.begin() as connection:
-        connection.execute(
-            update(post_terms).where(post_terms.c.post_pk == 3).values(term_ids=None)
-        )
+        connection.execute(post_term_ids.delete().where(post_term_ids.c.post_pk == 3))
     assert _counts(fresh.term_counts()) == expected  # via the text, same counts
 
 

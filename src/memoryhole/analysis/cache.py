@@ -8,8 +8,9 @@ change of any of them gives a new key and a fresh tokenisation, never a silent m
 with jieba, five times that with rjieba) and nothing else: an analysis never re-segments the
 corpus. ``text_sha256`` records which text the terms came from.
 
-Each row also holds the terms as integer ids (``term_ids``: uint32 little-endian, ascending)
-into ``term_vocab``, the tokenizer's vocabulary (ids dense from 0, assigned in the same
+Each row has its terms also as integer ids in ``post_term_ids`` (``term_ids``: uint32
+little-endian, ascending; a table of its own, so a scan reads only those) into
+``term_vocab``, the tokenizer's vocabulary (ids dense from 0, assigned in the same
 transaction as the rows that first use them, so concurrent refreshes cannot disagree). The
 counts of a large study read these ids (about 530 bytes a post, no string per term), not the
 text. Rows written before the ids existed (migration 0006) get them from their stored text on
@@ -53,7 +54,14 @@ from memoryhole.analysis.tokens import (
 from memoryhole.analysis.tokens import (
     Engine as Segmenter,
 )
-from memoryhole.store.schema import authors, post_terms, posts, redactions, term_vocab
+from memoryhole.store.schema import (
+    authors,
+    post_term_ids,
+    post_terms,
+    posts,
+    redactions,
+    term_vocab,
+)
 
 #: Bump when the stored representation or the tokenisation rules change.
 CACHE_FORMAT = 1
@@ -172,7 +180,7 @@ def _all_cached(connection: Connection, key: str, total_posts: int) -> bool:
 
 
 def encode_ids(ids: npt.ArrayLike) -> bytes:
-    """A post's term ids as stored in ``post_terms.term_ids``."""
+    """A post's term ids as stored in ``post_term_ids.term_ids``."""
     return np.unique(np.asarray(ids, dtype=np.int64)).astype("<u4").tobytes()
 
 
@@ -265,21 +273,40 @@ def load_vocabulary(engine: Engine, key: str) -> list[str]:
     return [str(term) for _, term in rows]
 
 
+def _without_ids(key: str) -> Select[Any]:
+    has_ids = exists().where(
+        and_(post_term_ids.c.post_pk == post_terms.c.post_pk, post_term_ids.c.tokenizer == key)
+    )
+    return select(post_terms.c.post_pk, post_terms.c.terms).where(
+        post_terms.c.tokenizer == key, ~has_ids
+    )
+
+
+def _count_rows(connection: Connection, table: Any, key: str) -> int:
+    query = select(func.count()).select_from(table).where(table.c.tokenizer == key)
+    return int(connection.execute(query).scalar() or 0)
+
+
 def fill_term_ids(engine: Engine, key: str) -> int:
     """Give the rows stored before migration 0006 their term ids, from their stored terms
     (no re-segmentation). Returns the rows filled."""
+    with engine.connect() as connection:
+        if _count_rows(connection, post_terms, key) == _count_rows(connection, post_term_ids, key):
+            return 0  # every row has its ids (both are counts of distinct posts)
     vocab = Vocabulary(key)
     filled = 0
+    last = -1
     while True:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(post_terms.c.post_pk, post_terms.c.terms)
-                .where(post_terms.c.tokenizer == key, post_terms.c.term_ids.is_(None))
+                _without_ids(key)
+                .where(post_terms.c.post_pk > last)
                 .order_by(post_terms.c.post_pk)
                 .limit(_BATCH)
             ).all()
         if not rows:
             return filled
+        last = int(rows[-1][0])
         decoded = [(int(pk), decode_terms(stored)) for pk, stored in rows]
 
         def write(
@@ -289,10 +316,11 @@ def fill_term_ids(engine: Engine, key: str) -> int:
         ) -> None:
             vocab.add(connection, {t for _, terms in decoded for t in terms})
             connection.execute(
-                update(post_terms)
-                .where(post_terms.c.post_pk == bindparam("pk"), post_terms.c.tokenizer == key)
-                .values(term_ids=bindparam("ids")),
-                [{"pk": pk, "ids": vocab.encode(terms)} for pk, terms in decoded],
+                insert(post_term_ids).prefix_with("OR IGNORE", dialect="sqlite"),
+                [
+                    {"post_pk": pk, "tokenizer": key, "term_ids": vocab.encode(terms)}
+                    for pk, terms in decoded
+                ],
             )
 
         _write_with_vocabulary(engine, vocab, write)
@@ -333,6 +361,7 @@ def refresh_terms(
                 ).rowcount
                 or 0
             )
+            connection.execute(delete(post_term_ids).where(post_term_ids.c.post_pk.in_(part)))
         every_post = int(connection.execute(select(func.count()).select_from(posts)).scalar() or 0)
         total_posts = every_post - len(hidden)
         complete = _all_cached(connection, key, total_posts)
@@ -355,11 +384,17 @@ def refresh_terms(
                     "tokenizer": key,
                     "text_sha256": sha,
                     "terms": encode_terms(terms),
-                    "term_ids": vocab.encode(terms),
                 }
                 for pk, sha, terms in tokenized
             ]
+            ids = [
+                {"post_pk": pk, "tokenizer": key, "term_ids": vocab.encode(terms)}
+                for pk, _, terms in tokenized
+            ]
             connection.execute(insert(post_terms).prefix_with("OR IGNORE", dialect="sqlite"), rows)
+            connection.execute(
+                insert(post_term_ids).prefix_with("OR IGNORE", dialect="sqlite"), ids
+            )
 
         _write_with_vocabulary(engine, vocab, write)
         done += len(batch)
@@ -398,8 +433,8 @@ def forget_posts_terms(connection: Connection, post_pks: Sequence[int]) -> int:
     for start in range(0, len(post_pks), 500):
         part = list(post_pks[start : start + 500])
         rows = connection.execute(
-            select(post_terms.c.tokenizer, post_terms.c.term_ids).where(
-                post_terms.c.post_pk.in_(part)
+            select(post_term_ids.c.tokenizer, post_term_ids.c.term_ids).where(
+                post_term_ids.c.post_pk.in_(part)
             )
         )
         for key, stored in rows:
@@ -408,6 +443,7 @@ def forget_posts_terms(connection: Connection, post_pks: Sequence[int]) -> int:
     for start in range(0, len(post_pks), 500):
         part = list(post_pks[start : start + 500])
         connection.execute(delete(post_terms).where(post_terms.c.post_pk.in_(part)))
+        connection.execute(delete(post_term_ids).where(post_term_ids.c.post_pk.in_(part)))
     blanked = 0
     for key, ids in theirs.items():
         if not ids:
@@ -415,7 +451,9 @@ def forget_posts_terms(connection: Connection, post_pks: Sequence[int]) -> int:
         candidates = np.fromiter(ids, dtype=np.int64, count=len(ids))
         used = np.zeros(candidates.size, dtype=bool)
         rows = connection.execution_options(stream_results=True).execute(
-            select(post_terms.c.post_pk, post_terms.c.term_ids).where(post_terms.c.tokenizer == key)
+            select(post_term_ids.c.post_pk, post_term_ids.c.term_ids).where(
+                post_term_ids.c.tokenizer == key
+            )
         )
         for part_rows in rows.partitions(50_000):
             blobs = [stored or b"" for pk, stored in part_rows if pk not in doomed]
@@ -434,14 +472,14 @@ def forget_posts_terms(connection: Connection, post_pks: Sequence[int]) -> int:
 
 
 def clear_terms(engine: Engine, key: str | None = None) -> int:
-    """Delete cached terms and their vocabulary (of one tokenizer, or all); returns the rows
-    of ``post_terms`` deleted."""
-    query = delete(post_terms)
-    words = delete(term_vocab)
-    if key is not None:
-        query = query.where(post_terms.c.tokenizer == key)
-        words = words.where(term_vocab.c.tokenizer == key)
+    """Delete cached terms, their ids and their vocabulary (of one tokenizer, or all);
+    returns the rows of ``post_terms`` deleted."""
     with engine.begin() as connection:
-        deleted = int(connection.execute(query).rowcount or 0)
-        connection.execute(words)
+        deleted = 0
+        for table in (post_terms, post_term_ids, term_vocab):
+            query = delete(table)
+            if key is not None:
+                query = query.where(table.c.tokenizer == key)
+            count = int(connection.execute(query).rowcount or 0)
+            deleted = count if table is post_terms else deleted
         return deleted

@@ -43,6 +43,7 @@ from memoryhole.store.schema import (
     authors,
     imports,
     observations,
+    post_term_ids,
     post_terms,
     posts,
     redactions,
@@ -201,40 +202,61 @@ def load_posts(
         has_verdict &= ~np.isin(author_pk, np.fromiter(hidden, dtype=np.int64))
     keep = np.flatnonzero(has_verdict)
     take = at[keep]
+    del at, has_verdict
+    # Every post kept and every verdict used, in order (the usual case): no copies.
+    posts_all = keep.size == pk.size
+    verdicts_all = take.size == v_pk.size
+    del v_pk
+
+    def of_posts(values: Any) -> Any:
+        return values if posts_all else values[keep]
+
+    def of_verdicts(values: Any) -> Any:
+        return values if verdicts_all else values[take]
+
+    def column(parts: list[list[Any]], position: int, make: Callable[[list[Any]], Any]) -> Any:
+        made = make(parts[position])
+        parts[position] = []  # the chunks go as soon as the column is made
+        return made
 
     author_ids = np.fromiter((a for a, _ in author_rows), dtype=np.int64, count=len(author_rows))
     order = np.argsort(author_ids)
     names = np.array([n for _, n in author_rows], dtype=object)[order]
-    author_at = np.searchsorted(author_ids[order], author_pk[keep])
+    author_at = np.searchsorted(author_ids[order], of_posts(author_pk))
+    del author_pk
 
-    imported = _numbers(post_parts[5], np.float64)[keep]  # NaN: not imported
-    window_of = {
-        float(i): PUBLICATION_WINDOWS.get(str(kind), 0.0) for i, kind in import_kinds.items()
-    }
+    imported = of_posts(column(post_parts, 5, _floats))
     within = np.zeros(keep.size, dtype=np.float64)
-    for import_id, width in window_of.items():
+    for import_id, kind in import_kinds.items():
+        width = PUBLICATION_WINDOWS.get(str(kind), 0.0)
         if width:
-            within[imported == import_id] = width
+            within[imported == float(import_id)] = width
+    del imported
 
-    status = _shared_strings(verdict_parts[4])[take]
+    status = of_verdicts(column(verdict_parts, 4, _shared_strings))
     status[status == "edited"] = "live"
-    columns: dict[str, Any] = {
-        "post_pk": pk[keep],
-        "post_id": _post_ids(post_parts[1], keep),
-        "platform": _shared_strings(post_parts[2])[keep],
-        "author": names[author_at] if keep.size else np.zeros(0, dtype=object),
-        "published_at": _numbers(post_parts[4], np.float64)[keep],
-        "first_seen_at": _numbers(verdict_parts[1], np.float64)[take],
-        "last_seen_alive_at": _numbers(verdict_parts[2], np.float64)[take],
-        "first_seen_removed_at": _numbers(verdict_parts[3], np.float64)[take],
-        "verdict": status,
-        "edited": _numbers(verdict_parts[5], np.float64)[take].astype(bool),
-        "checks": _numbers(verdict_parts[6], np.int64)[take],
-        "published_within": within,
-    }
+    frame = pd.DataFrame(index=pd.RangeIndex(keep.size))
+    frame["post_pk"] = of_posts(pk)
+    del pk
+    frame["post_id"] = column(post_parts, 1, lambda p: _post_ids(p, keep, posts_all))
+    frame["platform"] = of_posts(column(post_parts, 2, _shared_strings))
+    frame["author"] = names[author_at] if keep.size else np.zeros(0, dtype=object)
+    del author_at
+    frame["published_at"] = of_posts(column(post_parts, 4, _floats))
+    for position, name in enumerate(
+        ("first_seen_at", "last_seen_alive_at", "first_seen_removed_at"), start=1
+    ):
+        frame[name] = of_verdicts(column(verdict_parts, position, _floats))
+    frame["verdict"] = status
+    del status
+    frame["edited"] = of_verdicts(column(verdict_parts, 5, _floats)) != 0
+    frame["checks"] = of_verdicts(column(verdict_parts, 6, lambda p: _numbers(p, np.int64)))
+    frame["published_within"] = within
     if text:
-        columns["text"] = np.array([t for part in post_parts[6] for t in part], dtype=object)[keep]
-    return pd.DataFrame(columns, columns=[*POST_COLUMNS, *(["text"] if text else [])])
+        frame["text"] = of_posts(
+            np.array([t for part in post_parts[6] for t in part], dtype=object)
+        )
+    return frame
 
 
 _LOAD_CHUNK: Final = 200_000  # rows read at a time: the Python objects of one chunk at most
@@ -308,6 +330,10 @@ def _fetch_columns(engine: Engine, sql: str, kinds: str, out: list[list[Any]]) -
             cursor.close()
 
 
+def _floats(parts: list[Any]) -> npt.NDArray[np.float64]:
+    return _numbers(parts, np.float64)
+
+
 def _numbers(parts: list[Any], dtype: type[np.generic]) -> npt.NDArray[Any]:
     """Chunks of a numeric column (kind ``i`` or ``f``) as one array."""
     if not parts:
@@ -329,17 +355,18 @@ def _shared_strings(parts: list[tuple[npt.NDArray[np.intp], list[Any]]]) -> npt.
     return shared
 
 
-def _post_ids(parts: list[Any], keep: npt.NDArray[np.intp]) -> Any:
+def _post_ids(parts: list[Any], keep: npt.NDArray[np.intp], every: bool) -> Any:
     """Post ids (kind ``U``): an Arrow string array (about 20 bytes a post instead of 60)
     when pyarrow is there, else Python strings."""
     import pandas as pd
 
     if not _has_pyarrow():
-        return np.array([v for part in parts for v in part], dtype=object)[keep]
+        values = np.array([v for part in parts for v in part], dtype=object)
+        return values if every else values[keep]
     import pyarrow as pa
 
     chunked = pa.chunked_array(parts, type=pa.large_string())
-    taken = chunked.take(pa.array(keep)).combine_chunks()
+    taken = (chunked if every else chunked.take(pa.array(keep))).combine_chunks()
     return pd.Series(pd.arrays.ArrowStringArray(taken))
 
 
@@ -441,7 +468,7 @@ class StudyData:
     def iter_term_ids(
         self, chunk: int = 200_000
     ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]]:
-        """Each post's cached term ids (``post_terms.term_ids``), in the order of
+        """Each post's cached term ids (``post_term_ids.term_ids``), in the order of
         :attr:`posts`, as chunks of ``(terms per post, ids)``: one pass over the cache by
         primary key, through the database driver (no row objects), keeping the posts
         analysed. Raises :class:`LookupError` if a post has no ids (not cached, or cached
@@ -449,9 +476,9 @@ class StudyData:
         key = tokenizer_key(self.tokenizer)
         wanted = self.posts["post_pk"].to_numpy(dtype=np.int64)
         query = (
-            select(post_terms.c.post_pk, post_terms.c.term_ids)
-            .where(post_terms.c.tokenizer == key)
-            .order_by(post_terms.c.post_pk)
+            select(post_term_ids.c.post_pk, post_term_ids.c.term_ids)
+            .where(post_term_ids.c.tokenizer == key)
+            .order_by(post_term_ids.c.post_pk)
         )
         sql = str(
             query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
@@ -465,17 +492,19 @@ class StudyData:
                     rows = cursor.fetchmany(chunk)
                     if not rows:
                         break
-                    pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-                    keep = np.flatnonzero(np.isin(pks, wanted[position : position + len(rows)]))
+                    pk_column, blob_column = zip(*rows, strict=True)
+                    del rows
+                    pks = np.array(pk_column, dtype=np.int64)
+                    window = wanted[position : position + pks.size]
+                    every = pks.size == window.size and np.array_equal(pks, window)
+                    keep = np.arange(pks.size) if every else np.flatnonzero(np.isin(pks, window))
                     if keep.size == 0:
                         continue
-                    blobs = [rows[int(i)][1] for i in keep]
+                    blobs = blob_column if every else [blob_column[int(i)] for i in keep]
                     expected = wanted[position : position + keep.size]
-                    if not np.array_equal(pks[keep], expected) or any(b is None for b in blobs):
+                    if not np.array_equal(pks[keep], expected):
                         raise LookupError("a post's terms are not cached as ids")
-                    per_post = np.fromiter(
-                        (len(b) // 4 for b in blobs), dtype=np.int64, count=len(blobs)
-                    )
+                    per_post = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
                     yield per_post, np.frombuffer(b"".join(blobs), dtype="<u4")
                     position += keep.size
             finally:

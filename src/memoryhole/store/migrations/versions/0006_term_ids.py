@@ -1,4 +1,4 @@
-"""Analysis: the term cache as integer ids (post_terms.term_ids, term_vocab).
+"""Analysis: the term cache as integer ids (post_term_ids, term_vocab).
 
 Revision ID: 0006
 Revises: 0005
@@ -16,14 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # A plain ADD COLUMN (no table rebuild): existing rows get NULL, filled in on next use.
-    op.add_column("post_terms", sa.Column("term_ids", sa.LargeBinary, nullable=True))
-    op.create_index(
-        "ix_post_terms_without_ids",
-        "post_terms",
-        ["tokenizer"],
-        sqlite_where=sa.text("term_ids IS NULL"),
-        postgresql_where=sa.text("term_ids IS NULL"),
+    op.create_table(
+        "post_term_ids",
+        sa.Column("post_pk", sa.Integer, sa.ForeignKey("posts.id"), primary_key=True),
+        sa.Column("tokenizer", sa.String(64), primary_key=True),
+        sa.Column("term_ids", sa.LargeBinary, nullable=False),
     )
     op.create_table(
         "term_vocab",
@@ -36,6 +33,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("term_vocab")
-    op.drop_index("ix_post_terms_without_ids", table_name="post_terms")
-    with op.batch_alter_table("post_terms") as batch:
-        batch.drop_column("term_ids")
+    op.drop_table("post_term_ids")
