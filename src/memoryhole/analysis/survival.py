@@ -45,6 +45,7 @@ any removal as the event.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import warnings
@@ -772,14 +773,25 @@ def _bootstrap_in_pool(
     curves = np.empty((reps, resampler.times.size))
     medians = np.empty(reps)
     pending: deque[tuple[int, Future[tuple[FloatArray, float]]]] = deque()
-    with ProcessPoolExecutor(
-        workers, mp_context=_pool_context(), initializer=_init_worker, initargs=(resampler,)
-    ) as pool:
-        for b in range(reps):
-            pending.append((b, pool.submit(_resample_in_worker, _draw(rng, n, probs))))
-            while len(pending) > 2 * workers or (b == reps - 1 and pending):
-                done, future = pending.popleft()
-                curves[done], medians[done] = future.result()
+    context = _pool_context()
+    # A forked worker shares the parent's memory until it writes to it, and the cyclic
+    # collector in a child walking the parent's objects (a 10M-post study's frame) writes to
+    # every page it visits: frozen objects are left alone.
+    freeze = context.get_start_method() == "fork"
+    if freeze:
+        gc.freeze()
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(resampler,)
+        ) as pool:
+            for b in range(reps):
+                pending.append((b, pool.submit(_resample_in_worker, _draw(rng, n, probs))))
+                while len(pending) > 2 * workers or (b == reps - 1 and pending):
+                    done, future = pending.popleft()
+                    curves[done], medians[done] = future.result()
+    finally:
+        if freeze:
+            gc.unfreeze()
     return curves, medians
 
 
