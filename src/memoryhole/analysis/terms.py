@@ -219,23 +219,10 @@ class TermIndex:
         pyarrow (split, dictionary-encode, ``bincount``): no Python work per term, so it is
         the path for large studies. Term ids follow first appearance in the chunks, so they
         may differ from :meth:`build`'s; every count is the same. Needs pyarrow."""
-        import pandas as pd
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
-        for name in pd.unique(pd.Series(list(outcomes), dtype=object)):
-            outcome_ids.setdefault(str(name), len(outcome_ids))
-        post_outcome = np.fromiter(
-            (outcome_ids[str(o)] for o in outcomes), dtype=np.int16, count=len(outcomes)
-        )
-        if authors is None:
-            post_author = np.full(len(outcomes), -1, dtype=np.int32)
-            author_names: list[str] = []
-        else:
-            codes, uniques = pd.factorize(pd.Series(list(authors), dtype=object))
-            post_author = codes.astype(np.int32)
-            author_names = [str(a) for a in uniques]
+        outcome_ids, post_outcome, post_author, author_names = _post_codes(outcomes, authors)
         n_out = len(outcome_ids)
         if not keep_incidence and _has_duckdb():
             vocab, counts = _count_with_duckdb(chunks, post_outcome, n_out)
@@ -316,24 +303,10 @@ class TermIndex:
         keep_incidence: bool = True,
     ) -> TermIndex:
         """The same index as :meth:`build`, from the posts' cached term ids
-        (``post_terms.term_ids`` into ``vocab``): chunks of ``(terms per post, ids)`` in the
+        (``post_term_ids.term_ids`` into ``vocab``): chunks of ``(terms per post, ids)`` in the
         order of ``outcomes``. Per chunk one ``bincount`` per outcome, nothing per term in
         Python: the path for large studies. Terms no post here contains are left out."""
-        import pandas as pd
-
-        outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
-        for name in pd.unique(pd.Series(list(outcomes), dtype=object)):
-            outcome_ids.setdefault(str(name), len(outcome_ids))
-        post_outcome = np.fromiter(
-            (outcome_ids[str(o)] for o in outcomes), dtype=np.int16, count=len(outcomes)
-        )
-        if authors is None:
-            post_author = np.full(len(outcomes), -1, dtype=np.int32)
-            author_names: list[str] = []
-        else:
-            codes, uniques = pd.factorize(pd.Series(list(authors), dtype=object))
-            post_author = codes.astype(np.int32)
-            author_names = [str(a) for a in uniques]
+        outcome_ids, post_outcome, post_author, author_names = _post_codes(outcomes, authors)
         n_out, n_vocab = len(outcome_ids), len(vocab)
         counts = np.zeros((n_out, n_vocab), dtype=np.int64)
         pieces: list[npt.NDArray[np.uint32]] = []
@@ -406,6 +379,25 @@ class TermIndex:
         """A per-post array repeated for each of the post's terms (parallel to ``indices``)."""
         indptr, _ = self._require_incidence()
         return np.repeat(per_post, np.diff(indptr))
+
+
+def _post_codes(
+    outcomes: Sequence[str], authors: Sequence[str | None] | None
+) -> tuple[dict[str, int], npt.NDArray[np.int16], npt.NDArray[np.int32], list[str]]:
+    """Outcome ids (the verdict values first), each post's outcome and author code (-1
+    when no authors are given), and the authors by code."""
+    import pandas as pd
+
+    outcome_ids: dict[str, int] = {name: i for i, name in enumerate(VERDICT_VALUES)}
+    for name in pd.unique(pd.Series(list(outcomes), dtype=object)):
+        outcome_ids.setdefault(str(name), len(outcome_ids))
+    post_outcome = np.fromiter(
+        (outcome_ids[str(o)] for o in outcomes), dtype=np.int16, count=len(outcomes)
+    )
+    if authors is None:
+        return outcome_ids, post_outcome, np.full(len(outcomes), -1, dtype=np.int32), []
+    codes, uniques = pd.factorize(pd.Series(list(authors), dtype=object))
+    return outcome_ids, post_outcome, codes.astype(np.int32), [str(a) for a in uniques]
 
 
 def _has_duckdb() -> bool:
