@@ -54,6 +54,7 @@ from memoryhole.analysis.tokens import (
 from memoryhole.analysis.tokens import (
     Engine as Segmenter,
 )
+from memoryhole.store.bulk import driver_chunks
 from memoryhole.store.schema import (
     authors,
     post_term_ids,
@@ -173,10 +174,7 @@ def _all_cached(connection: Connection, key: str, total_posts: int) -> bool:
     """Whether every post counted in ``total_posts`` has a row: cached rows are of distinct
     posts, and taken-down authors' rows are purged first, so equal counts say so without the
     anti-join (which reads every post: seconds per million)."""
-    cached = connection.execute(
-        select(func.count()).select_from(post_terms).where(post_terms.c.tokenizer == key)
-    ).scalar()
-    return int(cached or 0) == total_posts
+    return _count_rows(connection, post_terms, key) == total_posts
 
 
 def encode_ids(ids: npt.ArrayLike) -> bytes:
@@ -260,14 +258,7 @@ def load_vocabulary(engine: Engine, key: str) -> list[str]:
         .where(term_vocab.c.tokenizer == key)
         .order_by(term_vocab.c.term_id)
     )
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as connection:
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+    rows = [row for chunk in driver_chunks(engine, query, 500_000) for row in chunk]
     if rows and int(rows[-1][0]) != len(rows) - 1:
         raise RuntimeError(f"term_vocab of {key} is not dense: ids up to {rows[-1][0]}")
     return [str(term) for _, term in rows]

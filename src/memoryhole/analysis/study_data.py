@@ -39,6 +39,7 @@ from memoryhole.analysis.cache import (
 from memoryhole.analysis.terms import PostTerms, TermIndex
 from memoryhole.errors import MemoryholeError
 from memoryhole.imports.wechatscope import PUBLISHED_WITHIN as WECHATSCOPE_WITHIN
+from memoryhole.store.bulk import driver_chunks
 from memoryhole.store.schema import (
     authors,
     imports,
@@ -268,10 +269,12 @@ def _read_columns(engine: Engine, query: Select[Any], kinds: str) -> list[list[A
     int64 and ``f`` float64 arrays (None: NaN), ``s`` a few distinct strings as
     ``(codes, uniques)``, ``U`` unique strings as an Arrow array (Python strings without
     pyarrow), ``o`` the driver's values."""
-    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     out: list[list[Any]] = [[] for _ in kinds]
     with _collector_paused:
-        _fetch_columns(engine, sql, kinds, out)
+        for rows in driver_chunks(engine, query, _LOAD_CHUNK):
+            for position, column in enumerate(zip(*rows, strict=True)):
+                out[position].append(_convert(kinds[position], column))
+            del rows
     return out
 
 
@@ -315,19 +318,6 @@ class _CollectorPause:
 
 
 _collector_paused = _CollectorPause()
-
-
-def _fetch_columns(engine: Engine, sql: str, kinds: str, out: list[list[Any]]) -> None:
-    with engine.connect() as connection:
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(_LOAD_CHUNK):
-                for position, column in enumerate(zip(*rows, strict=True)):
-                    out[position].append(_convert(kinds[position], column))
-                del rows
-        finally:
-            cursor.close()
 
 
 def _floats(parts: list[Any]) -> npt.NDArray[np.float64]:
@@ -480,35 +470,28 @@ class StudyData:
             .where(post_term_ids.c.tokenizer == key)
             .order_by(post_term_ids.c.post_pk)
         )
-        sql = str(
-            query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True})
-        )
         position = 0
-        with self.engine.connect() as connection:
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(sql)
-                while position < wanted.size:
-                    rows = cursor.fetchmany(chunk)
-                    if not rows:
-                        break
-                    pk_column, blob_column = zip(*rows, strict=True)
-                    del rows
-                    pks = np.array(pk_column, dtype=np.int64)
-                    window = wanted[position : position + pks.size]
-                    every = pks.size == window.size and np.array_equal(pks, window)
-                    keep = np.arange(pks.size) if every else np.flatnonzero(np.isin(pks, window))
-                    if keep.size == 0:
-                        continue
-                    blobs = blob_column if every else [blob_column[int(i)] for i in keep]
-                    expected = wanted[position : position + keep.size]
-                    if not np.array_equal(pks[keep], expected):
-                        raise LookupError("a post's terms are not cached as ids")
-                    per_post = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
-                    yield per_post, np.frombuffer(b"".join(blobs), dtype="<u4")
-                    position += keep.size
-            finally:
-                cursor.close()
+        chunks = driver_chunks(self.engine, query, chunk)
+        try:
+            for rows in chunks:
+                if position >= wanted.size:
+                    break
+                pk_column, blob_column = zip(*rows, strict=True)
+                del rows
+                pks = np.array(pk_column, dtype=np.int64)
+                window = wanted[position : position + pks.size]
+                every = pks.size == window.size and np.array_equal(pks, window)
+                keep = np.arange(pks.size) if every else np.flatnonzero(np.isin(pks, window))
+                if keep.size == 0:
+                    continue
+                blobs = blob_column if every else [blob_column[int(i)] for i in keep]
+                if not np.array_equal(pks[keep], wanted[position : position + keep.size]):
+                    raise LookupError("a post's terms are not cached as ids")
+                per_post = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // 4
+                yield per_post, np.frombuffer(b"".join(blobs), dtype="<u4")
+                position += keep.size
+        finally:
+            chunks.close()
         if position != wanted.size:
             raise LookupError("a post's terms are not cached as ids")
 
