@@ -179,3 +179,24 @@ def test_a_takedown_leaves_none_of_the_authors_own_terms_in_the_vocabulary(
     assert theirs & others <= set(after), "terms others use stay"
     refresh_terms(study.engine)  # a new post with one of their terms gets a fresh id
     assert _stored_ids_match_text(study) == 60 - sum(1 for raw, _ in rows if raw == "1000001")
+
+
+def test_a_damaged_vocabulary_says_how_to_rebuild_it_and_the_rebuild_works(
+    small_study: Path,
+) -> None:
+    from memoryhole.errors import MemoryholeError
+
+    study = Study.open(small_study)
+    expected = _counts(load_study_data(study).term_counts())
+    key = tokenizer_key(Tokenizer())
+    with study.engine.begin() as connection:
+        connection.execute(term_vocab.delete().where(term_vocab.c.term_id == 3))
+    with pytest.raises(MemoryholeError, match="DELETE FROM post_term_ids") as caught:
+        load_vocabulary(study.engine, key)
+    assert key in str(caught.value)
+    with study.engine.begin() as connection:  # what the message says to do
+        connection.execute(post_term_ids.delete().where(post_term_ids.c.tokenizer == key))
+        connection.execute(term_vocab.delete().where(term_vocab.c.tokenizer == key))
+    rebuilt = load_study_data(study)
+    list(rebuilt.iter_term_ids())  # the ids are back
+    assert _counts(rebuilt.term_counts()) == expected

@@ -54,6 +54,7 @@ from memoryhole.analysis.tokens import (
 from memoryhole.analysis.tokens import (
     Engine as Segmenter,
 )
+from memoryhole.errors import MemoryholeError
 from memoryhole.store.bulk import driver_chunks
 from memoryhole.store.schema import (
     authors,
@@ -204,7 +205,7 @@ class Vocabulary:
         )
         for term_id, term in rows:
             if term_id != len(self.ids):
-                raise RuntimeError(f"term_vocab of {self.key} has a gap at id {len(self.ids)}")
+                raise _damaged_vocabulary(self.key, f"a gap at id {len(self.ids)}")
             self.ids[term] = int(term_id)
 
     def add(self, connection: Connection, terms: Iterator[str] | set[str]) -> None:
@@ -250,6 +251,15 @@ def _write_with_vocabulary(
         return
 
 
+def _damaged_vocabulary(key: str, what: str) -> MemoryholeError:
+    return MemoryholeError(
+        f"the term cache's vocabulary for {key} is damaged ({what}); it is derived data: "
+        f"delete it and the next analysis rebuilds it from the cached terms, e.g. "
+        f"sqlite3 STUDY/store.sqlite \"DELETE FROM post_term_ids WHERE tokenizer = '{key}'; "
+        f"DELETE FROM term_vocab WHERE tokenizer = '{key}'\""
+    )
+
+
 def load_vocabulary(engine: Engine, key: str) -> list[str]:
     """Every term of tokenizer ``key``, indexed by term id (read through the database
     driver: no row objects, about a second per million terms)."""
@@ -260,7 +270,7 @@ def load_vocabulary(engine: Engine, key: str) -> list[str]:
     )
     rows = [row for chunk in driver_chunks(engine, query, 500_000) for row in chunk]
     if rows and int(rows[-1][0]) != len(rows) - 1:
-        raise RuntimeError(f"term_vocab of {key} is not dense: ids up to {rows[-1][0]}")
+        raise _damaged_vocabulary(key, f"{len(rows)} terms with ids up to {rows[-1][0]}")
     return [str(term) for _, term in rows]
 
 
