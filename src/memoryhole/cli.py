@@ -370,11 +370,15 @@ def bench_detect(
 def schedule_explain(
     post_id: Annotated[str, typer.Argument(help="The platform's id of the post.")],
     study: StudyOption = Path("."),
+    platform: Annotated[
+        str | None,
+        typer.Option(help="The post's platform, when the id is on several (e.g. weibo)."),
+    ] = None,
 ) -> None:
     """Why a post is checked when it is: its age, risk, the removal hazard, the next check."""
     from memoryhole.schedule.explain import explain_post
 
-    for line in explain_post(_open(study), post_id).lines():
+    for line in explain_post(_open(study), post_id, platform).lines():
         console.print(line, highlight=False)
 
 

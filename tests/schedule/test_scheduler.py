@@ -246,12 +246,17 @@ def test_the_scheduler_is_the_default_and_age_proportional_is_still_there(
 ) -> None:
     from memoryhole.collect.runner import study_policy
     from memoryhole.config import update_config
+    from memoryhole.schedule.by_platform import PlatformSchedulers
     from memoryhole.study import Study
 
     study = Study.init(tmp_path / "study")
+    update_config(study.config_path, ("platforms", "reddit"), "budget_per_second", 0.5)
+    study = Study.open(study.path)
     chosen = study_policy(study)  # the default, in a fresh study's config.toml too
-    assert isinstance(chosen, Scheduler)
-    assert chosen.settings.budget_per_second == study.config.collector.budget_per_second
-    assert chosen.settings.horizon == study.config.collector.horizon
+    assert isinstance(chosen, PlatformSchedulers)  # one scheduler per platform
+    default = study.config.collector.budget_per_second
+    assert chosen.scheduler("weibo").settings.budget_per_second == default
+    assert chosen.scheduler("reddit").settings.budget_per_second == 0.5
+    assert chosen.scheduler("weibo").settings.horizon == study.config.collector.horizon
     update_config(study.config_path, ("collector",), "scheduler", "age")
     assert study_policy(Study.open(study.path)) is None  # the collector's AgeProportional

@@ -81,7 +81,15 @@ class DurableState:
             )
             return
         policy = durable(collector.policy)
-        if policy is not None and meta.get("policy") == type(collector.policy).__name__:
+        kinds = {type(collector.policy).__name__, *getattr(collector.policy, "restores_from", ())}
+        if policy is not None and meta.get("policy") not in kinds:
+            log.warning(
+                "the schedule's saved state was left by %s, not %s: the schedule starts "
+                "afresh from its prior",
+                meta.get("policy"),
+                type(collector.policy).__name__,
+            )
+        elif policy is not None:
             state = snapshot.decode(POLICY, rows)
             if state is not None:
                 try:

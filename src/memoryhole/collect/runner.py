@@ -132,10 +132,17 @@ def study_policy(study: Study) -> Policy | None:
     settings = study.config.collector
     if settings.scheduler != "budget":
         return None
-    from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
+    from memoryhole.schedule.by_platform import PlatformSchedulers
+    from memoryhole.schedule.scheduler import SchedulerSettings
 
-    return Scheduler(
-        SchedulerSettings(budget_per_second=settings.budget_per_second, horizon=settings.horizon)
+    budgets = {
+        name: platform.budget_per_second
+        for name, platform in study.config.platforms.items()
+        if platform.budget_per_second is not None
+    }
+    return PlatformSchedulers(
+        SchedulerSettings(budget_per_second=settings.budget_per_second, horizon=settings.horizon),
+        budgets,
     )
 
 

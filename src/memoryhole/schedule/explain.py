@@ -1,6 +1,7 @@
 """``memoryhole schedule explain POST_ID``: why a post is checked when it is.
 
-The scheduler is rebuilt from the study, as of its last observation: every post's features
+The post's platform's scheduler (there is one per platform, ``schedule/by_platform.py``) is
+rebuilt from the study's posts of that platform, as of its last observation: every post's features
 (text, author) with what was seen of it (alive until, removed when) give the relative risks;
 the hazard by age and the threshold are the last run's (committed with each batch; or the
 ``scheduler.json`` that ``bench detect`` leaves; without either the hazard is re-learnt from
@@ -35,29 +36,36 @@ class _Post:
     failures: int = 0
 
 
-def saved_state(study: Study) -> dict[str, Any] | None:
-    """The threshold and hazard of the study's last run: from the state the collector commits
-    with each batch (``collect/durable.py``), else from a ``scheduler.json`` (``bench detect``
-    leaves one)."""
+def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
+    """The threshold and hazard of the platform's scheduler in the study's last run: from the
+    state the collector commits with each batch (``collect/durable.py``; one scheduler's per
+    platform, or a lone scheduler's from before), else from a ``scheduler.json`` (``bench
+    detect`` leaves one)."""
     from memoryhole.collect.state import load_scheduler_state
     from memoryhole.schedule import snapshot
 
     decoded = snapshot.decode("policy", load_scheduler_state(study.engine))
-    if decoded is not None and "hazard" in decoded[0]:
-        meta = decoded[0]
-        return {"settings": meta["settings"], "threshold": meta["threshold"], "store": meta}
+    if decoded is not None:
+        meta: dict[str, Any] | None = decoded[0]
+        if meta is not None and "platforms" in meta:
+            meta = meta["platforms"].get(platform)
+        if meta is not None and "hazard" in meta:
+            return {"settings": meta["settings"], "threshold": meta["threshold"], "store": meta}
     return Scheduler.load_state(study.path)
 
 
-def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
-    """The scheduler as of the study's last observation; also that time and post ids → pks."""
-    saved = saved_state(study)
+def rebuild(study: Study, platform: str) -> tuple[Scheduler, float, dict[str, int]]:
+    """The platform's scheduler as of the study's last observation; also that time and the
+    platform's post ids → pks."""
+    saved = saved_state(study, platform)
     if saved is not None:
         settings = SchedulerSettings(**saved["settings"])
     else:
         collector = study.config.collector
+        own = study.config.platforms.get(platform)
+        budget = own.budget_per_second if own is not None else None
         settings = SchedulerSettings(
-            budget_per_second=collector.budget_per_second, horizon=collector.horizon
+            budget_per_second=budget or collector.budget_per_second, horizon=collector.horizon
         )
     scheduler = Scheduler(settings)
     if saved is not None:
@@ -80,6 +88,7 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
         .join(authors, authors.c.id == posts.c.author_pk)
         .join(verdicts, verdicts.c.post_pk == posts.c.id)
         .outerjoin(schedule, schedule.c.post_pk == posts.c.id)
+        .where(posts.c.platform == platform)
         .order_by(posts.c.id)
     )
     keys: dict[str, int] = {}
@@ -89,12 +98,18 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
         last_listings = (
             select(targets.c.key, func.max(observations.c.sent_at))
             .join(observations, observations.c.target_pk == targets.c.id)
-            .where(targets.c.kind == "user", observations.c.status == "live")
+            .where(
+                targets.c.platform == platform,
+                targets.c.kind == "user",
+                observations.c.status == "live",
+            )
             .group_by(targets.c.key)
         )
         polled = {key: float(at) for key, at in connection.execute(last_listings)}
         for target in connection.execute(
-            select(targets.c.id, targets.c.kind, targets.c.key, targets.c.next_poll_at)
+            select(targets.c.id, targets.c.kind, targets.c.key, targets.c.next_poll_at).where(
+                targets.c.platform == platform
+            )
         ):
             if target.kind == "all":
                 scheduler.wide_view = True
@@ -129,13 +144,23 @@ def rebuild(study: Study) -> tuple[Scheduler, float, dict[str, int]]:
     return scheduler, float(now), keys
 
 
-def explain_post(study: Study, post_id: str) -> Explanation:
-    scheduler, now, keys = rebuild(study)
-    pk = keys.get(post_id)
-    if pk is None:
-        raise MemoryholeError(f"no post {post_id!r} in {study.path}")
-    record = scheduler.posts[pk]
-    if saved_state(study) is None and record.due is not None:
+def explain_post(study: Study, post_id: str, platform: str | None = None) -> Explanation:
+    query = select(posts.c.platform).where(posts.c.post_id == post_id).distinct()
+    if platform is not None:
+        query = query.where(posts.c.platform == platform)
+    with study.engine.connect() as connection:
+        platforms = sorted(connection.execute(query).scalars())
+    if not platforms:
+        where = f" on {platform}" if platform is not None else ""
+        raise MemoryholeError(f"no post {post_id!r}{where} in {study.path}")
+    if len(platforms) > 1:
+        raise MemoryholeError(
+            f"post id {post_id!r} is on {', '.join(platforms)}; say which with --platform"
+        )
+    scheduler, now, keys = rebuild(study, platforms[0])
+    record = scheduler.posts[keys[post_id]]
+    pk = record.pk
+    if saved_state(study, platforms[0]) is None and record.due is not None:
         # No saved threshold: the one at which this post's scheduled check falls due.
         weight = scheduler.hazard.weight(
             record.alive_age, record.due - record.published_at, record.rr
