@@ -319,6 +319,10 @@ def bench_detect(
     study: Annotated[
         bool, typer.Option(help="Keep memoryhole's run as a study (--no-study: faster, lean).")
     ] = True,
+    half_life: Annotated[
+        str | None,
+        typer.Option(help="The scheduler's learning_half_life (e.g. 2d; default: never fades)."),
+    ] = None,
 ) -> None:
     """Detection delay and recall of memoryhole's scheduler and five baselines, same budget."""
     from memoryhole.bench.detect import (
@@ -346,6 +350,7 @@ def bench_detect(
         seed=seed,
         poll_interval=parse_duration(poll_interval),
         per_author_interval=parse_duration(per_author_interval),
+        half_life=None if half_life is None else parse_duration(half_life),
         workers=workers,
         faults=faults,
         only=tuple(name for name in (*NAMES, HALF) if name not in skipped),

@@ -52,6 +52,9 @@ class CollectorSettings(BaseModel):
     max_interval: Duration = Field(6 * 3600.0, description="longest gap between two checks")
     clock: Literal["auto", "system"] = "auto"
     scheduler: Literal["age", "budget"] = "budget"
+    learning_half_life: Duration | None = Field(
+        None, description="the scheduler's learnt removal times and risks fade by half this often"
+    )
     media: Literal["refs", "download"] = Field(
         "refs", description="refs: keep media references; download: fetch each once, capped"
     )
@@ -141,6 +144,7 @@ clock = "auto"              # auto: follow a simulator on loopback if one answer
 scheduler = "budget"        # spends the budget where it catches removals soonest, learning
                             # removal times and risks (docs/scheduler.md); "age": every post
                             # at gaps of half its age, whatever the budget
+# learning_half_life = "1d" # what the scheduler learnt fades by half this often (default: never)
 media = "refs"              # "download": fetch each image/video once (docs/adapters.md, Media)
 media_max_bytes = 10000000  # with media = "download": larger files are not kept
 

@@ -248,6 +248,24 @@ def test_media_requests_count_against_the_budget(tmp_path: Path) -> None:
     assert len(media) >= 10
 
 
+def test_the_scheduler_plans_room_for_media_downloads(tmp_path: Path) -> None:
+    """Media downloads share the platform's budget: the scheduler is told of each, so its
+    plan counts them with the feed polls as requests it did not plan."""
+    from memoryhole.collect.runner import study_policy
+    from memoryhole.schedule.by_platform import PlatformSchedulers
+
+    study = make_study(tmp_path / "study", "download", budget_per_second=0.5, scheduler="budget")
+    policy = study_policy(study)
+    assert isinstance(policy, PlatformSchedulers)
+    replay(study, scenario(), until=T0 + 2 * 3600, platform="json", policy=policy)
+    log = rows(study)
+    media = [r for r in log if r["kind"] == "media"]
+    assert len(media) >= 10
+    # A listing's sightings are logged at its time and URL: one request each.
+    sent = {(r["sent_at"], r["url"]) for r in log}
+    assert policy.requests == len(sent)
+
+
 def test_a_restart_fetches_nothing_twice(tmp_path: Path) -> None:
     posts_ = scenario()
     study = make_study(tmp_path / "study", "download")

@@ -20,8 +20,8 @@ from memoryhole.sim.scenario import ScenarioPost
 from tests.schedule.replays import HORIZON, budget, lean_replay, small_scenario, verdict_rows
 
 
-def settings_for(posts: list[ScenarioPost]) -> SchedulerSettings:
-    return SchedulerSettings(budget_per_second=budget(posts), horizon=HORIZON)
+def settings_for(posts: list[ScenarioPost], half_life: float | None = None) -> SchedulerSettings:
+    return SchedulerSettings(budget_per_second=budget(posts), horizon=HORIZON, half_life=half_life)
 
 
 def through_rows(scheduler: Scheduler) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -108,17 +108,18 @@ def scenario() -> list[ScenarioPost]:
     return small_scenario(posts=300, seed=5)
 
 
+@pytest.mark.parametrize("half_life", [None, HORIZON / 8], ids=["learning", "fading"])
 def test_a_scheduler_restored_again_and_again_runs_as_one_never_stopped(
-    tmp_path: Path, scenario: list[ScenarioPost]
+    tmp_path: Path, scenario: list[ScenarioPost], half_life: float | None
 ) -> None:
     rate = budget(scenario)
     end = max(p.published_at for p in scenario) + HORIZON / 2
     clean = lean_replay(
-        tmp_path / "clean", scenario, Scheduler(settings_for(scenario)), rate=rate,
+        tmp_path / "clean", scenario, Scheduler(settings_for(scenario, half_life)), rate=rate,
         timelines=True, until=end,
     )  # fmt: skip
     # An odd period, so restarts fall at every kind of call (discoveries, checks, listings).
-    restarting = Restarting(settings_for(scenario), every=997)
+    restarting = Restarting(settings_for(scenario, half_life), every=997)
     run = lean_replay(
         tmp_path / "restarted", scenario, restarting, rate=rate,  # type: ignore[arg-type]
         timelines=True, until=end,
@@ -135,6 +136,10 @@ def test_a_scheduler_restored_again_and_again_runs_as_one_never_stopped(
     assert final.hazard.hazard == reference.hazard.hazard
     size = reference.risk.size
     assert np.array_equal(final.risk.observed[:size], reference.risk.observed[:size])
+    assert final.risk.scale == reference.risk.scale
+    assert final.hazard.forgotten_at == reference.hazard.forgotten_at
+    if half_life is not None:  # the counts did fade, and by as much
+        assert reference.risk.scale < 0.5 and final.hazard.removals == reference.hazard.removals
 
 
 def test_the_snapshot_of_a_restored_scheduler_is_the_snapshot_it_came_from(

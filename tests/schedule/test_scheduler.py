@@ -260,3 +260,54 @@ def test_the_scheduler_is_the_default_and_age_proportional_is_still_there(
     assert chosen.scheduler("weibo").settings.horizon == study.config.collector.horizon
     update_config(study.config_path, ("collector",), "scheduler", "age")
     assert study_policy(Study.open(study.path)) is None  # the collector's AgeProportional
+
+
+def _learn_hours(hazard: RemovalHazard, hours: range, removal_age: float) -> None:
+    """Each hour: 20 posts, 4 of them removed at ``removal_age``, the rest seen alive for a
+    day; the counts fade (if they do) every hour."""
+    for hour in hours:
+        hazard.forget(hour * 3600.0)
+        for _ in range(4):
+            hazard.observe_alive(0.0, removal_age * 0.9)
+            hazard.observe_removal(removal_age * 0.9, removal_age)
+        for _ in range(16):
+            hazard.observe_alive(0.0, 86400.0)
+        hazard.refresh()
+
+
+def test_a_fading_hazard_follows_a_change_in_removal_times() -> None:
+    learning = RemovalHazard(7 * 86400.0)
+    fading = RemovalHazard(7 * 86400.0, half_life=86400.0)
+    for hazard in (learning, fading):
+        _learn_hours(hazard, range(48), 600.0)  # two days of removals at 10 minutes ...
+
+    def within_an_hour(hazard: RemovalHazard) -> float:
+        return hazard.removed_by(3600.0) / hazard.removed_by(hazard.horizon)
+
+    assert within_an_hour(learning) > 0.9 and within_an_hour(fading) > 0.9
+    for hazard in (learning, fading):
+        _learn_hours(hazard, range(48, 96), 12 * 3600.0)  # ... then two at 12 hours
+    # Learning from everything, nearly half the removals still come within the hour; fading,
+    # the last day's weigh four times the first's, and the hazard follows the change.
+    assert within_an_hour(learning) > 0.4
+    assert within_an_hour(fading) < 0.2
+    assert fading.quantiles()[0.3] > 8 * 3600 > 3600 > learning.quantiles()[0.3]
+    assert fading.removals == pytest.approx(
+        sum(4 * 0.5 ** ((95 - hour) / 24) for hour in range(96)), rel=1e-9
+    )
+
+
+def test_fading_risk_counts_keep_their_ratio_and_fold_before_underflow() -> None:
+    model = RiskModel()
+    features = model.features("六四 北京", "9")
+    model.expose(features, 2.0)
+    model.removed(features)
+    model.forget(0.25)
+    model.expose(features, 1.0)
+    observed, expected = model.counts(features)
+    assert observed == pytest.approx([0.25] * len(features))
+    assert expected == pytest.approx([1.5] * len(features))
+    for _ in range(60):  # 2^-600: folded into the counts long before a float would underflow
+        model.forget(2.0**-10)
+    assert 1e-150 <= model.scale <= 1.0
+    assert model.counts(features)[1] == pytest.approx([1.5 * 2.0**-600] * len(features))

@@ -186,6 +186,7 @@ class DetectSettings:
     workers: int = 2
     faults: str | None = None
     only: tuple[str, ...] = ()
+    half_life: float | None = None  # the scheduler's learning_half_life
     keep_study: bool = True  # memoryhole's run on the full collector, its study kept
 
 
@@ -281,6 +282,7 @@ def _policy(job: Job, settings: DetectSettings, rate: float | None) -> Policy:
                 horizon=horizon,
                 timelines=job.timelines,
                 seed=settings.seed,
+                half_life=settings.half_life,
             )
         )
     if job.policy == "round-robin":

@@ -45,7 +45,13 @@ from memoryhole.model import (
     content_hash,
 )
 from memoryhole.platforms.base import Platform
-from memoryhole.schedule.base import ListingRequest, Policy, WideView, wide_view
+from memoryhole.schedule.base import (
+    ListingRequest,
+    Policy,
+    WideView,
+    counts_requests,
+    wide_view,
+)
 from memoryhole.schedule.policy import AgeProportional
 from memoryhole.study import Study
 
@@ -546,8 +552,11 @@ class Collector:
         assert self.media is not None
         bucket = self.budgets.bucket(post.platform)
         label = f"{post.platform} post {post.post_id}"
+        planner = counts_requests(self.policy)
         for kind, url in self.media.wanted(post.pk, post.platform, detail):
             await bucket.acquire()
+            if planner is not None:
+                planner.after_other_request(post.platform, self.clock.now())
             result = await self.media.fetch(self.transport, self.clock, post.pk, kind, url, label)
             capture = result.capture
             if capture.status == 429 and self.media.same_host(post.platform, url):

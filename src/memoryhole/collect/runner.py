@@ -141,7 +141,11 @@ def study_policy(study: Study) -> Policy | None:
         if platform.budget_per_second is not None
     }
     return PlatformSchedulers(
-        SchedulerSettings(budget_per_second=settings.budget_per_second, horizon=settings.horizon),
+        SchedulerSettings(
+            budget_per_second=settings.budget_per_second,
+            horizon=settings.horizon,
+            half_life=settings.learning_half_life,
+        ),
         budgets,
     )
 

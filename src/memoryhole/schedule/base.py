@@ -121,6 +121,21 @@ class Durable(Protocol):
     ) -> None: ...
 
 
+class CountsRequests(Protocol):
+    """A policy that plans a budget and must know of requests it did not ask for: the
+    collector calls ``after_other_request`` for each (a media download, on the post's
+    platform's budget), so the plan leaves room for them."""
+
+    def after_other_request(self, platform: str, now: float) -> None: ...
+
+
+def counts_requests(policy: Policy) -> CountsRequests | None:
+    """The policy as a ``CountsRequests`` if it is one."""
+    if hasattr(policy, "after_other_request"):
+        return cast(CountsRequests, policy)
+    return None
+
+
 def durable(policy: Policy) -> Durable | None:
     """The policy as a ``Durable`` if it is one."""
     if hasattr(policy, "snapshot") and hasattr(policy, "restore"):

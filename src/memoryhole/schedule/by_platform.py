@@ -99,6 +99,9 @@ class PlatformSchedulers:
     ) -> float | None:
         return self._of(post).after_failure(published_at, now, failures, retry_after, post=post)
 
+    def after_other_request(self, platform: str, now: float) -> None:
+        self.scheduler(platform).after_other_request(platform, now)
+
     # -- WideView ---------------------------------------------------------------------------
 
     def listing_request(self, target: TargetView, now: float) -> ListingRequest:

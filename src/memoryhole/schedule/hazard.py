@@ -22,6 +22,12 @@ post was last seen alive reaches a threshold. ``e`` = 1/2 is the square-root rul
 minimises the mean detection delay; ``e`` → 1 spends each check on an equal share of the
 removal probability, which minimises the mean log delay (the median, rather than the tail).
 ``next_age`` inverts the integral exactly (it is piecewise linear).
+
+Removal times change over time (a censor speeds up around an anniversary, a moderation team
+changes its shifts), so what was learnt can be made to fade: with a ``half_life``, ``forget``
+(the scheduler calls it every control period) weighs every count by 2^(−its age / half_life),
+the prior excepted, so the estimate follows the recent removals and falls back on the prior
+where nothing recent speaks.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ class RemovalHazard:
         prior_median: float = PRIOR_MEDIAN,
         prior_sigma: float = PRIOR_SIGMA,
         exponent: float = 0.5,
+        half_life: float | None = None,
     ) -> None:
         if horizon <= first_edge:
             raise ValueError("the horizon must be longer than the first bin")
@@ -60,6 +67,10 @@ class RemovalHazard:
         edges.append(horizon)
         self.horizon = horizon
         self.exponent = exponent
+        if half_life is not None and half_life <= 0:
+            raise ValueError("the half-life must be positive")
+        self.half_life = half_life
+        self.forgotten_at: float | None = None  # when ``forget`` last weighed the counts down
         self.edges = edges
         self.widths = [b - a for a, b in itertools.pairwise(edges)]
         self._last = len(self.widths) - 1
@@ -131,6 +142,20 @@ class RemovalHazard:
         for (b, overlap), m in zip(shares, mass, strict=True):
             self.events[b] += m / total if total > 0 else overlap / (hi - lo)
             self.exposure[b] += 0.5 * overlap
+
+    def forget(self, now: float) -> float:
+        """Weigh the counts down by 2^(−(now − the last call) / half_life); the factor."""
+        if self.half_life is None:
+            return 1.0
+        if self.forgotten_at is None or now <= self.forgotten_at:
+            self.forgotten_at = now if self.forgotten_at is None else self.forgotten_at
+            return 1.0
+        factor = float(0.5 ** ((now - self.forgotten_at) / self.half_life))
+        self.events = [x * factor for x in self.events]
+        self.exposure = [x * factor for x in self.exposure]
+        self.removals *= factor
+        self.forgotten_at = now
+        return factor
 
     def refresh(self) -> None:
         """Recompute the hazard tables from the counts (cheap: one pass over the bins)."""
@@ -215,7 +240,7 @@ class RemovalHazard:
             out[share] = self.edges[b] + ((goal - self.cum[b]) / h if h > 0 else 0.0)
         return out
 
-    def snapshot(self) -> dict[str, list[float] | float]:
+    def snapshot(self) -> dict[str, list[float] | float | None]:
         """Everything learnt, exactly: the counts and the hazard in force (refreshed from the
         counts only now and then, so it is kept as it is)."""
         return {
@@ -223,6 +248,7 @@ class RemovalHazard:
             "exposure": list(self.exposure),
             "removals": self.removals,
             "hazard": list(self.hazard),
+            "forgotten_at": self.forgotten_at,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -233,6 +259,7 @@ class RemovalHazard:
         self.exposure = [float(x) for x in state["exposure"]]
         self.removals = float(state["removals"])
         self.hazard = [float(x) for x in state["hazard"]]
+        self.forgotten_at = state.get("forgotten_at")  # absent: saved before it could forget
         self._tables()
 
     def state(self) -> dict[str, list[float] | float]:

@@ -50,10 +50,15 @@ def feature_key(feature: str) -> int:
 class RiskModel:
     """Features are indexed by their 64-bit key (``feature_key``), so the learnt counts can be
     kept (``snapshot``) and restored without keeping any text: a restored model maps a feature
-    to the index it had by its key. Names are known for the features seen since."""
+    to the index it had by its key. Names are known for the features seen since.
+
+    ``forget(factor)`` weighs every count down at once without touching the arrays: they hold
+    counts ÷ ``scale`` (what was added since counts more), so a commit of the durable state
+    rewrites only the chunks of features that changed, not all of them."""
 
     def __init__(self, *, shrink: float = 3.0) -> None:
         self.shrink = shrink
+        self.scale = 1.0
         self.vocabulary: dict[str, int] = {}
         self.names: list[str] = []
         self.keys: npt.NDArray[np.int64] = np.zeros(1024, dtype=np.int64)
@@ -91,6 +96,7 @@ class RiskModel:
             "risk.keys": self.keys[:n],
             "risk.observed": self.observed[:n],
             "risk.expected": self.expected[:n],
+            "risk.scale": np.array([self.scale]),
         }
 
     def restore(self, arrays: dict[str, npt.NDArray[Any]], capacity: int) -> None:
@@ -103,6 +109,8 @@ class RiskModel:
         self.keys[:n] = keys
         self.observed[:n] = arrays["risk.observed"]
         self.expected[:n] = arrays["risk.expected"]
+        scale = arrays.get("risk.scale")  # absent: saved before counts could fade
+        self.scale = 1.0 if scale is None else float(scale[0])
         self.vocabulary = {}
         self.names = [""] * n  # known again as features are seen
         self._by_key = {int(key): index for index, key in enumerate(keys.tolist())}
@@ -115,17 +123,31 @@ class RiskModel:
 
     def expose(self, features: IntArray, expected: float) -> None:
         """Posts with these features were at risk of ``expected`` more baseline removals."""
-        if expected > 0:
-            self.expected[features] += expected  # a post's features are distinct: no np.add.at
+        if expected > 0:  # a post's features are distinct: no np.add.at
+            self.expected[features] += expected / self.scale
 
     def removed(self, features: IntArray) -> None:
-        self.observed[features] += 1.0
+        self.observed[features] += 1.0 / self.scale
+
+    def forget(self, factor: float) -> None:
+        """Weigh every count down by ``factor`` (from the hazard's ``forget``)."""
+        if factor >= 1.0:
+            return
+        self.scale *= factor
+        if self.scale < 1e-150:  # fold the scale into the counts long before they overflow
+            n = self.size
+            self.observed[:n] *= self.scale
+            self.expected[:n] *= self.scale
+            self.scale = 1.0
+
+    def counts(self, features: IntArray) -> tuple[npt.NDArray[np.float64], ...]:
+        """Observed and expected removals of these features, as they count now."""
+        return self.observed[features] * self.scale, self.expected[features] * self.scale
 
     def relative_risks(self, features: IntArray) -> npt.NDArray[np.float64]:
         s = self.shrink
-        result: npt.NDArray[np.float64] = (self.observed[features] + s) / (
-            self.expected[features] + s
-        )
+        observed, expected = self.counts(features)
+        result: npt.NDArray[np.float64] = (observed + s) / (expected + s)
         return result
 
     def risk(self, features: IntArray) -> float:
@@ -138,6 +160,7 @@ class RiskModel:
         if len(features) == 0:
             return []
         risks = self.relative_risks(features)
+        observed, expected = self.counts(features)
         order = np.argsort(-risks, kind="stable")[:count]
         out = []
         for i in order:
@@ -145,7 +168,5 @@ class RiskModel:
             name = self.names[index] or f"feature #{index} (not seen since the run resumed)"
             if name.startswith(AUTHOR_PREFIX):
                 name = "author"
-            out.append(
-                (name, float(risks[i]), float(self.observed[index]), float(self.expected[index]))
-            )
+            out.append((name, float(risks[i]), float(observed[i]), float(expected[i])))
         return out

@@ -79,6 +79,7 @@ class SchedulerSettings:
     page_size: int = 50
     timelines: bool = True
     exponent: float = 0.75
+    half_life: float | None = None  # what was learnt counts half as much after this long
     seed: int = 0
 
 
@@ -182,7 +183,11 @@ class Scheduler:
         self.settings = SchedulerSettings(**{**asdict(base), **overrides})
         if self.settings.budget_per_second <= 0:
             raise ValueError("budget_per_second must be positive")
-        self.hazard = RemovalHazard(self.settings.horizon, exponent=self.settings.exponent)
+        self.hazard = RemovalHazard(
+            self.settings.horizon,
+            exponent=self.settings.exponent,
+            half_life=self.settings.half_life,
+        )
         self.risk = RiskModel()
         self.index = AuthorIndex()
         self.posts: dict[int, PostRecord] = {}
@@ -329,6 +334,7 @@ class Scheduler:
         if late > overdue and rate < 0.9 * target:
             achieved = 0.9 * rate
             available = min(available, max(achieved - self._other_rate, 0.2 * achieved))
+        self.risk.forget(self.hazard.forget(now))
         planned = self.plan_threshold(now, available)
         self.threshold = min(max(planned * self.backlog, 1e-12), 1e12)
         self.trace.append((now, self.threshold, rate))
@@ -527,6 +533,11 @@ class Scheduler:
         if record is not None:
             record.due = retry
         return retry
+
+    def after_other_request(self, platform: str, now: float) -> None:
+        """A request on this budget the plan did not ask for (a media download): the plan
+        measures them, with feed polls, and leaves them room."""
+        self._count(now, None, planned=False)
 
     # -- WideView ---------------------------------------------------------------------------
 
