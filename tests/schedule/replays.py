@@ -10,7 +10,7 @@ from typing import Any
 
 from memoryhole.bench.detect import LeanCollector, _prepare_study
 from memoryhole.collect.collector import Collector, CollectorStats
-from memoryhole.collect.state import PostState
+from memoryhole.collect.state import PostState, TargetState
 from memoryhole.model import Target
 from memoryhole.schedule.base import Policy
 from memoryhole.sim.generate import generate
@@ -40,6 +40,7 @@ class Recorded:
     # post pk → (time run, time it was due) of each of its checks
     checks: dict[int, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     end: float = 0.0
+    feed_lateness: list[float] = field(default_factory=list)  # of each poll of weibo:all
 
 
 def lean_replay(
@@ -57,11 +58,16 @@ def lean_replay(
         targets += [Target("weibo", "user", a) for a in sorted({p.author_id for p in posts})]
     add_targets(study.engine, targets, 0.0)
     holder: list[Collector] = []
-    recorded: dict[str, Any] = {"requests": [], "lateness": [], "checks": defaultdict(list)}
+    recorded: dict[str, Any] = {
+        "requests": [],
+        "lateness": [],
+        "checks": defaultdict(list),
+        "feed": [],
+    }
 
     def watch(collector: Collector) -> None:
         holder.append(collector)
-        send, check = collector.transport.send, collector._check
+        send, check, poll = collector.transport.send, collector._check, collector._poll
 
         async def counted_send(request: Any) -> Any:
             recorded["requests"].append(collector.clock.now())
@@ -74,8 +80,14 @@ def lean_replay(
             recorded["checks"][post.pk].append((now, due))
             await check(post)
 
+        async def timed_poll(target: TargetState) -> None:
+            if target.target.kind == "all":
+                recorded["feed"].append(collector.clock.now() - target.next_poll_at)
+            await poll(target)
+
         collector.transport.send = counted_send  # type: ignore[method-assign]
         collector._check = timed_check  # type: ignore[method-assign]
+        collector._poll = timed_poll  # type: ignore[method-assign]
 
     end = until or max(p.published_at for p in posts) + HORIZON + 600.0
     stats, stopped = replay(
@@ -95,6 +107,7 @@ def lean_replay(
         recorded["lateness"],
         recorded["checks"],
         stopped,
+        recorded["feed"],
     )
 
 

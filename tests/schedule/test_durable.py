@@ -164,7 +164,8 @@ def test_the_snapshot_of_a_restored_scheduler_is_the_snapshot_it_came_from(
     assert set(vars(original)) == {
         "settings", "hazard", "risk", "index", "posts", "threshold", "requests", "wide_view",
         "_pending", "_parked", "_dirty", "_slots", "_published", "_risks", "_modes",
-        "_author_of", "_alive_ages", "_author_slots", "backlog", "_other_rate", "_other",
+        "_author_of", "_alive_ages", "_author_slots", "backlog", "plan_gain", "_asked",
+        "_other_rate", "_other",
         "_period_start", "_spent", "_late", "_late_checks", "_planned", "_floored", "_updates",
         "_request_cache", "trace", "_features_flat", "_feature_offsets", "_author_ids",
         "_author_count", "_touched", "_touched_authors", "_post_floats", "_post_ints",

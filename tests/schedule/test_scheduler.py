@@ -47,13 +47,30 @@ def test_requests_never_exceed_the_budget_and_checks_rarely_wait(
     for hour in range(int((times[-1] - start) // 3600) + 1):
         in_hour = [t for t in times if start + hour * 3600 <= t < start + (hour + 1) * 3600]
         assert len(in_hour) <= rate * 3600 + 2
-    # ... and the budget is used: at least 80% of it over the run.
-    assert len(times) >= 0.8 * rate * (run.end - start)
+    # ... and the budget is used: the plan spends what it is asked for, 95% less feed polls
+    # (it spent 86% before its gain made up the shortfall of its prices).
+    assert len(times) >= 0.9 * rate * (run.end - start)
     # The plan, not the bucket, paces checks: a check waits for a token a few requests' time
-    # at most (one token every 17 s here), as any queue at 95% of its capacity does.
+    # (one token every 17 s here; measured: median 2.9, p90 7.2), as a queue at 95% of its
+    # capacity does; a backlog the plan let grow would wait ever longer.
     token = 1.0 / rate
-    assert statistics.median(run.lateness) <= 2 * token
-    assert statistics.quantiles(run.lateness, n=10)[-1] <= 6 * token
+    assert statistics.median(run.lateness) <= 4 * token
+    assert statistics.quantiles(run.lateness, n=10)[-1] <= 10 * token
+
+
+def test_a_feed_poll_takes_the_next_token_ahead_of_waiting_checks(
+    tmp_path: Path, scenario: list[ScenarioPost]
+) -> None:
+    """Posts removed before the feed lists them are lost to every schedule, so the feed keeps
+    its rhythm: with checks queueing for tokens at 95% of the budget, a feed poll waits at
+    most for the token being refilled, never behind the checks due before it."""
+    rate = budget(scenario)
+    run = lean_replay(tmp_path, scenario, scheduler_for(scenario), rate=rate, timelines=True)
+    token = 1.0 / rate
+    assert len(run.feed_lateness) > 1000
+    assert statistics.median(run.lateness) > token  # checks do queue ...
+    # ... the feed does not (its first poll was due when the watch was added, at time 0).
+    assert max(run.feed_lateness[1:]) <= token + 1e-6
 
 
 def test_every_post_is_checked_ever_more_rarely_up_to_its_horizon(

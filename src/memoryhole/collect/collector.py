@@ -143,6 +143,11 @@ class Collector:
         self.stats = CollectorStats()
         self.state: CollectorState = load_state(study.engine)
         self._heap: list[tuple[float, int, int]] = []
+        # Listings polled on the collector's own rhythm (a feed: not planned by the policy),
+        # per platform, by due time: a poll of one due takes the next token ahead of checks.
+        self._own_rhythm: dict[str, list[tuple[float, int]]] = {}
+        self._planned_polls: set[int] = set()  # listings whose polls the policy plans
+        self._polling: set[int] = set()  # listings being polled now (workers run several)
         self._batch = Batch()
         self._flush_lock = asyncio.Lock()
         self._headers_cache: dict[tuple[tuple[str, str], ...], str] = {}
@@ -164,7 +169,12 @@ class Collector:
                 self._heap.append((post.next_check_at, CHECK, post.pk))
         for target in self.state.targets.values():
             self._heap.append((target.next_poll_at, POLL, target.pk))
+            self._own_rhythm.setdefault(target.target.platform, []).append(
+                (target.next_poll_at, target.pk)
+            )
         heapq.heapify(self._heap)
+        for waiting in self._own_rhythm.values():
+            heapq.heapify(waiting)
         # The schedule's learnt state and pending sightings, as committed with the last batch.
         self.durable = DurableState(self)
         self.durable.restore()
@@ -234,9 +244,36 @@ class Collector:
                     self.budgets.park(platform, (when, kind, key))  # other platforms go on
                     continue
             await self._limiter(kind, key).acquire()
+            kind, key = self._discovery_first(kind, key)
             await self._execute(kind, key)
             if len(self._batch) >= self.batch_size:
                 await self.flush()
+
+    def _discovery_first(self, kind: int, key: int) -> tuple[int, int]:
+        """The event to spend a token just taken on: this one, unless a poll of a listing on
+        the collector's own rhythm (a feed) of the same platform has come due meanwhile; that
+        poll goes first, and the check or planned timeline poll, still due, comes next.
+        Waiting behind them would push the feed's rhythm back by every wait and discover
+        posts later: posts removed before they are discovered are lost to every schedule."""
+        if kind == POLL and key not in self._planned_polls:
+            return kind, key
+        waiting = self._own_rhythm.get(self._platform_of(kind, key))
+        now = self.clock.now()
+        while waiting and waiting[0][0] <= now:
+            when, pk = heapq.heappop(waiting)
+            target = self.state.targets.get(pk)
+            if (
+                target is None
+                or target.next_poll_at != when
+                or pk in self._planned_polls
+                or pk in self._polling
+            ):
+                continue  # rescheduled since, planned by the policy, or being polled
+            if self._postponed(pk):
+                continue  # the policy plans it after all (and has put it off)
+            self._requeue(kind, key)
+            return POLL, pk
+        return kind, key
 
     async def _run_workers(
         self, stop: asyncio.Event, until: float | None, wall_deadline: float | None
@@ -326,7 +363,7 @@ class Collector:
             if halt.is_set():
                 self._requeue(*due)
                 return
-            await self._execute(*due)
+            await self._execute(*self._discovery_first(*due))
             if len(self._batch) >= self.batch_size:
                 await self.flush()
 
@@ -378,7 +415,7 @@ class Collector:
             post = self.state.posts.get(key)
             return post is not None and post.next_check_at == when
         target = self.state.targets.get(key)
-        return target is not None and target.next_poll_at == when
+        return target is not None and target.next_poll_at == when and key not in self._polling
 
     def _schedule_check(self, post: PostState, when: float | None) -> None:
         post.next_check_at = when
@@ -387,9 +424,17 @@ class Collector:
             heapq.heappush(self._heap, (when, CHECK, post.pk))
             self._wake.set()
 
-    def _schedule_poll(self, target: TargetState, when: float) -> None:
+    def _schedule_poll(self, target: TargetState, when: float, *, planned: bool = False) -> None:
+        """``planned``: the policy set this time (its wide view), not the collector's rhythm."""
         target.next_poll_at = when
         heapq.heappush(self._heap, (when, POLL, target.pk))
+        if planned:
+            self._planned_polls.add(target.pk)
+        else:
+            self._planned_polls.discard(target.pk)
+            heapq.heappush(
+                self._own_rhythm.setdefault(target.target.platform, []), (when, target.pk)
+            )
         self._batch.targets[target.pk] = {"cursor": target.cursor, "next_poll_at": when}
         self._wake.set()
 
@@ -413,8 +458,12 @@ class Collector:
     async def _execute(self, kind: int, key: int) -> None:
         if kind == CHECK:
             await self._check(self.state.posts[key])
-        else:
+            return
+        self._polling.add(key)
+        try:
             await self._poll(self.state.targets[key])
+        finally:
+            self._polling.discard(key)
 
     async def _fetch(self, request: Request, platform: str) -> Capture:
         timer = Timer.start(self.clock)
@@ -593,7 +642,11 @@ class Collector:
         now = capture.fetched_at
         if discovery.status is Status.UNREACHABLE:
             self.stats.transient += 1
-            self._schedule_poll(target, now + min(self.poll_interval, 30.0))
+            self._schedule_poll(
+                target,
+                now + min(self.poll_interval, 30.0),
+                planned=target.pk in self._planned_polls,
+            )
             return
         platform = target.target.platform
         for seen in discovery.posts:
@@ -632,7 +685,7 @@ class Collector:
                 wide, target, request, discovery, capture, observation_id
             )
             if next_poll is not None:
-                self._schedule_poll(target, next_poll)
+                self._schedule_poll(target, next_poll, planned=True)
                 return
         if discovery.next_cursor:
             target.cursor = discovery.next_cursor
@@ -647,7 +700,7 @@ class Collector:
         later = wide.listing_request(target, self.clock.now()).postpone_until
         if later is None:
             return False
-        self._schedule_poll(target, later)
+        self._schedule_poll(target, later, planned=True)
         return True
 
     def _apply_listing(
@@ -679,7 +732,7 @@ class Collector:
         for pk, when in plan.polls.items():
             other = self.state.targets.get(pk)
             if other is not None and when < other.next_poll_at:
-                self._schedule_poll(other, when)
+                self._schedule_poll(other, when, planned=True)
         return plan.next_poll_at
 
     def _log_sighting(self, post: PostState) -> None:
