@@ -11,7 +11,7 @@ from typing import Any
 from memoryhole.bench.detect import LeanCollector, _prepare_study
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.state import PostState, TargetState
-from memoryhole.model import Target
+from memoryhole.model import Target, Verdict
 from memoryhole.schedule.base import Policy
 from memoryhole.sim.generate import generate
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
@@ -41,6 +41,20 @@ class Recorded:
     checks: dict[int, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     end: float = 0.0
     feed_lateness: list[float] = field(default_factory=list)  # of each poll of weibo:all
+
+
+@dataclass
+class Post:
+    """A ``PostView`` for tests that call a policy directly."""
+
+    pk: int
+    post_id: str
+    author_id: str
+    published_at: float
+    verdict: Verdict
+    platform: str = "weibo"
+    checks: int = 0
+    failures: int = 0
 
 
 def lean_replay(

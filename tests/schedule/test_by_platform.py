@@ -22,7 +22,7 @@ from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.runner import build_adapters, study_policy
 from memoryhole.errors import MemoryholeError
-from memoryhole.model import Status, Verdict
+from memoryhole.model import Status
 from memoryhole.schedule.base import Policy
 from memoryhole.schedule.by_platform import PlatformSchedulers
 from memoryhole.schedule.explain import explain_post
@@ -35,6 +35,7 @@ from memoryhole.store.queries import add_targets
 from memoryhole.store.schema import observations, posts, verdicts
 from memoryhole.study import Study
 from tests.collect.test_platform_settings import ByHost, configure
+from tests.schedule.replays import Post
 
 T0 = 1_700_000_000.0
 HORIZON = 12 * 3600.0
@@ -207,13 +208,13 @@ def test_a_lone_schedulers_state_is_taken_back_for_its_platform(runs: tuple[Run,
         PlatformSchedulers(policy.settings, BUDGETS).restore(*both.snapshot(), collector_posts)
 
 
-def _posts_by_pk(study: Study) -> dict[int, _Post]:
+def _posts_by_pk(study: Study) -> dict[int, Post]:
     with study.engine.connect() as connection:
         rows = connection.execute(
             select(posts.c.id, posts.c.platform, posts.c.post_id, posts.c.published_at)
         ).all()
     return {
-        pk: _Post(pk, post_id, "", published, first_verdict(published, None), platform)
+        pk: Post(pk, post_id, "", published, first_verdict(published, None), platform)
         for pk, platform, post_id, published in rows
     }
 
@@ -229,22 +230,10 @@ def test_explain_says_which_platform_and_uses_its_scheduler(runs: tuple[Run, Run
         explain_post(study, "7000001", "mastodon")
 
 
-@dataclass
-class _Post:
-    pk: int
-    post_id: str
-    author_id: str
-    published_at: float
-    verdict: Verdict
-    platform: str = "weibo"
-    checks: int = 0
-    failures: int = 0
-
-
 def test_one_author_id_on_two_platforms_is_two_authors() -> None:
     policy = PlatformSchedulers(SchedulerSettings(budget_per_second=1.0, horizon=HORIZON))
-    mine = [_Post(i, str(i), "7", 0.0, first_verdict(30.0, None), "reddit") for i in range(3)]
-    theirs = [_Post(10 + i, str(i), "7", 0.0, first_verdict(30.0, None), "json") for i in range(2)]
+    mine = [Post(i, str(i), "7", 0.0, first_verdict(30.0, None), "reddit") for i in range(3)]
+    theirs = [Post(10 + i, str(i), "7", 0.0, first_verdict(30.0, None), "json") for i in range(2)]
     for post in [*mine, *theirs]:
         policy.after_discovery(0.0, 30.0, post=post, text="好")
     gone = mine[0].verdict

@@ -6,20 +6,26 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from memoryhole.classify import first_verdict
-from memoryhole.model import Discovery, SeenPost, Status, Verdict
+from memoryhole.model import Discovery, SeenPost, Status
 from memoryhole.schedule.baselines import PerAuthor, expected_delay, optimal_static_ages
 from memoryhole.schedule.hazard import RemovalHazard
 from memoryhole.schedule.risk import RiskModel, text_features
 from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
 from memoryhole.schedule.timelines import Author, TrackedPost
 from memoryhole.sim.scenario import ScenarioPost
-from tests.schedule.replays import HORIZON, budget, lean_replay, small_scenario, verdict_rows
+from tests.schedule.replays import (
+    HORIZON,
+    Post,
+    budget,
+    lean_replay,
+    small_scenario,
+    verdict_rows,
+)
 
 
 @pytest.fixture(scope="module")
@@ -148,24 +154,12 @@ def test_a_keyword_removed_again_and_again_makes_its_posts_risky() -> None:
     )
 
 
-@dataclass
-class _Post:
-    pk: int
-    post_id: str
-    author_id: str
-    published_at: float
-    verdict: Verdict
-    platform: str = "weibo"
-    checks: int = 0
-    failures: int = 0
-
-
 def test_the_plan_spends_the_rate_it_is_asked_for() -> None:
     scheduler = Scheduler(SchedulerSettings(budget_per_second=1.0, horizon=HORIZON))
     now = 10 * 3600.0
     for i in range(400):
         published = now - (i * 97.0) % (8 * 3600)
-        post = _Post(i, str(i), str(i % 40), published, first_verdict(now, None))
+        post = Post(i, str(i), str(i % 40), published, first_verdict(now, None))
         scheduler.after_discovery(published, now, post=post, text="六四" if i % 9 == 0 else "好")
     for rate in (0.05, 0.5, 2.0):
         threshold = scheduler.plan_threshold(now, rate)
@@ -201,7 +195,7 @@ def test_per_author_polls_every_interval_and_confirms_missing_posts() -> None:
 
     target = Listing(1, "7")
     assert policy.listing_request(target, 0.0).postpone_until is not None  # nothing to watch
-    posts = [_Post(i, f"10{i}", "7", 10.0 * i, first_verdict(50.0, None)) for i in range(3)]
+    posts = [Post(i, f"10{i}", "7", 10.0 * i, first_verdict(50.0, None)) for i in range(3)]
     for post in posts:
         assert policy.after_discovery(post.published_at, 50.0, post=post) is None
     feed = Listing(2, "")
@@ -249,7 +243,7 @@ def test_a_low_budget_on_a_late_clock_does_not_stall_the_token_bucket() -> None:
 
 def test_a_suspension_makes_the_authors_other_posts_due_at_once() -> None:
     scheduler = Scheduler(SchedulerSettings(budget_per_second=1.0, horizon=HORIZON))
-    posts = [_Post(i, str(i), "7", 0.0, first_verdict(30.0, None)) for i in range(3)]
+    posts = [Post(i, str(i), "7", 0.0, first_verdict(30.0, None)) for i in range(3)]
     for post in posts:
         scheduler.after_discovery(0.0, 30.0, post=post, text="好")
     gone = posts[0].verdict
