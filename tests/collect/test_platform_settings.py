@@ -4,6 +4,7 @@ and nothing else. Everything runs in process on a virtual clock (no wall time, n
 from __future__ import annotations
 
 import asyncio
+import itertools
 import gzip
 from collections import Counter
 from pathlib import Path
@@ -319,3 +320,49 @@ def test_a_misspelt_platform_setting_is_an_error(tmp_path: Path) -> None:
         update_config(study.config_path, ("platforms", "reddit"), "budget_per_secnd", 2.0)
     with pytest.raises(ConfigError, match="greater than 0"):
         update_config(study.config_path, ("platforms", "json"), "budget_per_second", 0)
+
+
+@pytest.mark.slow
+def test_in_real_time_the_feed_goes_first_and_is_never_polled_twice_at_once(
+    tmp_path: Path,
+) -> None:
+    """Workers on an accelerated clock, checks queueing for tokens: a feed poll taken ahead
+    of a waiting check (``_discovery_first``) is not also polled by another worker that pops
+    its due time from the queue meanwhile."""
+    import time
+
+    from memoryhole.clock import AcceleratedClock
+    from memoryhole.collect.runner import study_policy
+
+    study = Study.init(tmp_path / "study")
+    configure(study, ("collector",), budget_per_second=1.0, poll_interval="20s", concurrency=8)
+    configure(study, ("platforms", "json"), base_url="http://json.sim")
+    study.close()
+    study = Study.open(tmp_path / "study")
+    add_targets(study.engine, [WATCH["json"]], T0)
+    clock = AcceleratedClock(T0, time.time(), 50.0)
+    transport = ByHost(
+        {"json.sim": InProcessTransport(SimPlatform(busy_scenario(400), clock, "json"))}
+    )
+    policy = study_policy(study)
+    collector = Collector(study, build_adapters(study), transport, clock, policy=policy)
+    asyncio.run(collector.run(wall_deadline=time.time() + 14.0))  # 700 platform seconds
+    with study.engine.connect() as connection:
+        polls = sorted(
+            at
+            for (at,) in connection.execute(
+                select(observations.c.sent_at).where(observations.c.kind == "discover")
+            )
+        )
+        sent = [
+            at
+            for (at,) in connection.execute(select(observations.c.sent_at).distinct())
+            if T0 + 400 <= at < T0 + 600
+        ]
+    assert len(polls) >= 20
+    assert len(sent) >= 0.8 * 200  # from 400 s on, requests at the budget: checks queue
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    # A full page is followed by the next page at once (a few seconds, for its token), else
+    # by the next poll 20 s on; a second worker polling the same feed would be milliseconds.
+    assert min(gaps) >= 2.0
+    assert sum(gap >= 20.0 - 1e-6 for gap in gaps) >= 0.7 * len(gaps)
