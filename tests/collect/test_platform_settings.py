@@ -4,8 +4,8 @@ and nothing else. Everything runs in process on a virtual clock (no wall time, n
 from __future__ import annotations
 
 import asyncio
-import itertools
 import gzip
+import itertools
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
