@@ -323,7 +323,7 @@ class Scheduler:
         When checks run late although fewer requests went out than the budget allows, the
         budget is not what limits: the machine or the platform answers more slowly (a real
         clock; ``concurrency`` requests in flight at most). The plan then takes 90% of what
-        was achieved, so the backlog drains and feed polls, which wait behind overdue checks,
+        was achieved, so the backlog drains and feed polls, which wait for a free worker too,
         keep discovering posts in time; it returns to the budget once checks are on time."""
         assert self._period_start is not None
         settings = self.settings
