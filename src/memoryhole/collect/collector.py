@@ -272,6 +272,7 @@ class Collector:
             if self._postponed(pk):
                 continue  # the policy plans it after all (and has put it off)
             self._requeue(kind, key)
+            self._polling.add(pk)  # taken: no other worker polls it meanwhile
             return POLL, pk
         return kind, key
 
@@ -312,7 +313,7 @@ class Collector:
         """The next due event, or how long (wall seconds) to wait before looking again."""
         while (parked := self.budgets.take_ready()) is not None:
             if self._is_current(*parked):
-                return parked[1], parked[2]
+                return self._taken(parked[1], parked[2])
         while self._heap:
             when, kind, key = self._heap[0]
             if until is not None and when > until:
@@ -325,8 +326,16 @@ class Collector:
                 if self._park and self.budgets.bucket(platform).ready_in() > 0:
                     self.budgets.park(platform, (when, kind, key))  # other platforms go on
                     continue
-                return kind, key
+                return self._taken(kind, key)
         return self._parked_delay(0.25)
+
+    def _taken(self, kind: int, key: int) -> tuple[int, int]:
+        """A listing a worker has taken is being polled from now, while it waits for its
+        token too: another worker that takes its feed poll first (``_discovery_first``) or
+        meets it in the queue leaves it alone."""
+        if kind == POLL:
+            self._polling.add(key)
+        return kind, key
 
     def _parked_ready_at(self) -> float | None:
         """Platform time at which a parked event's platform has a token again (or None)."""
@@ -368,12 +377,14 @@ class Collector:
                 await self.flush()
 
     def _requeue(self, kind: int, key: int) -> None:
-        """Put back an event taken but not run (the run is stopping): it stays scheduled."""
+        """Put back an event taken but not run (the run is stopping, or a feed poll took its
+        token): it stays scheduled."""
         if kind == CHECK:
             post = self.state.posts[key]
             if post.next_check_at is not None:
                 heapq.heappush(self._heap, (post.next_check_at, CHECK, key))
         else:
+            self._polling.discard(key)
             target = self.state.targets[key]
             heapq.heappush(self._heap, (target.next_poll_at, POLL, key))
 
@@ -432,9 +443,17 @@ class Collector:
             self._planned_polls.add(target.pk)
         else:
             self._planned_polls.discard(target.pk)
-            heapq.heappush(
-                self._own_rhythm.setdefault(target.target.platform, []), (when, target.pk)
-            )
+            waiting = self._own_rhythm.setdefault(target.target.platform, [])
+            heapq.heappush(waiting, (when, target.pk))
+            if len(waiting) > 64 + 2 * len(self.state.targets):
+                # Checks drain it; on a platform without checks stale entries would pile up.
+                waiting[:] = [
+                    (at, pk)
+                    for at, pk in waiting
+                    if (other := self.state.targets.get(pk)) is not None
+                    and other.next_poll_at == at
+                ]
+                heapq.heapify(waiting)
         self._batch.targets[target.pk] = {"cursor": target.cursor, "next_poll_at": when}
         self._wake.set()
 
