@@ -126,6 +126,14 @@ class StudyConfig(BaseModel):
     collector: CollectorSettings = Field(default_factory=CollectorSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
 
+    def platform_budgets(self) -> dict[str, float]:
+        """The platforms that set a budget of their own (the others get the collector's)."""
+        return {
+            name: platform.budget_per_second
+            for name, platform in self.platforms.items()
+            if platform.budget_per_second is not None
+        }
+
 
 DEFAULT_CONFIG = """\
 # memoryhole study configuration. Durations: 90s, 15m, 6h, 7d. See docs/formats.md.

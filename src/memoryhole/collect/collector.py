@@ -119,11 +119,7 @@ class Collector:
         self.virtual = isinstance(clock, VirtualClock)
         self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
         if platform_budgets is None:
-            platform_budgets = {
-                name: value.budget_per_second
-                for name, value in study.config.platforms.items()
-                if value.budget_per_second is not None
-            }
+            platform_budgets = study.config.platform_budgets()
         self.budgets = PlatformBudgets(
             clock, budget_per_second or settings.budget_per_second, platform_budgets
         )
@@ -261,14 +257,8 @@ class Collector:
         now = self.clock.now()
         while waiting and waiting[0][0] <= now:
             when, pk = heapq.heappop(waiting)
-            target = self.state.targets.get(pk)
-            if (
-                target is None
-                or target.next_poll_at != when
-                or pk in self._planned_polls
-                or pk in self._polling
-            ):
-                continue  # rescheduled since, planned by the policy, or being polled
+            if not self._is_current(when, POLL, pk) or pk in self._planned_polls:
+                continue  # rescheduled since, being polled, or planned by the policy
             if self._postponed(pk):
                 continue  # the policy plans it after all (and has put it off)
             self._requeue(kind, key)
@@ -447,12 +437,7 @@ class Collector:
             heapq.heappush(waiting, (when, target.pk))
             if len(waiting) > 64 + 2 * len(self.state.targets):
                 # Checks drain it; on a platform without checks stale entries would pile up.
-                waiting[:] = [
-                    (at, pk)
-                    for at, pk in waiting
-                    if (other := self.state.targets.get(pk)) is not None
-                    and other.next_poll_at == at
-                ]
+                waiting[:] = [(at, pk) for at, pk in waiting if self._is_current(at, POLL, pk)]
                 heapq.heapify(waiting)
         self._batch.targets[target.pk] = {"cursor": target.cursor, "next_poll_at": when}
         self._wake.set()

@@ -135,18 +135,13 @@ def study_policy(study: Study) -> Policy | None:
     from memoryhole.schedule.by_platform import PlatformSchedulers
     from memoryhole.schedule.scheduler import SchedulerSettings
 
-    budgets = {
-        name: platform.budget_per_second
-        for name, platform in study.config.platforms.items()
-        if platform.budget_per_second is not None
-    }
     return PlatformSchedulers(
         SchedulerSettings(
             budget_per_second=settings.budget_per_second,
             horizon=settings.horizon,
             half_life=settings.learning_half_life,
         ),
-        budgets,
+        study.config.platform_budgets(),
     )
 
 

@@ -54,19 +54,17 @@ def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
     return Scheduler.load_state(study.path)
 
 
-def rebuild(study: Study, platform: str) -> tuple[Scheduler, float, dict[str, int]]:
-    """The platform's scheduler as of the study's last observation; also that time and the
-    platform's post ids → pks."""
-    saved = saved_state(study, platform)
+def rebuild(
+    study: Study, platform: str, saved: dict[str, Any] | None
+) -> tuple[Scheduler, float, dict[str, int]]:
+    """The platform's scheduler as of the study's last observation (``saved``: its
+    ``saved_state``); also that time and the platform's post ids → pks."""
     if saved is not None:
         settings = SchedulerSettings(**saved["settings"])
     else:
         collector = study.config.collector
-        own = study.config.platforms.get(platform)
-        budget = own.budget_per_second if own is not None else None
-        settings = SchedulerSettings(
-            budget_per_second=budget or collector.budget_per_second, horizon=collector.horizon
-        )
+        budget = study.config.platform_budgets().get(platform, collector.budget_per_second)
+        settings = SchedulerSettings(budget_per_second=budget, horizon=collector.horizon)
     scheduler = Scheduler(settings)
     if saved is not None:
         if "store" in saved:
@@ -157,10 +155,11 @@ def explain_post(study: Study, post_id: str, platform: str | None = None) -> Exp
         raise MemoryholeError(
             f"post id {post_id!r} is on {', '.join(platforms)}; say which with --platform"
         )
-    scheduler, now, keys = rebuild(study, platforms[0])
+    saved = saved_state(study, platforms[0])  # decoded once: it holds the whole state
+    scheduler, now, keys = rebuild(study, platforms[0], saved)
     record = scheduler.posts[keys[post_id]]
     pk = record.pk
-    if saved_state(study, platforms[0]) is None and record.due is not None:
+    if saved is None and record.due is not None:
         # No saved threshold: the one at which this post's scheduled check falls due.
         weight = scheduler.hazard.weight(
             record.alive_age, record.due - record.published_at, record.rr

@@ -147,8 +147,9 @@ class RemovalHazard:
         """Weigh the counts down by 2^(−(now − the last call) / half_life); the factor."""
         if self.half_life is None:
             return 1.0
-        if self.forgotten_at is None or now <= self.forgotten_at:
-            self.forgotten_at = now if self.forgotten_at is None else self.forgotten_at
+        if self.forgotten_at is None:
+            self.forgotten_at = now
+        if now <= self.forgotten_at:
             return 1.0
         factor = float(0.5 ** ((now - self.forgotten_at) / self.half_life))
         self.events = [x * factor for x in self.events]
