@@ -75,6 +75,26 @@ def test_bad_target_says_what_works(tmp_path: Path) -> None:
     assert "weibo:user/" in result.stderr
 
 
+def test_a_half_life_of_nothing_says_what_works(tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.jsonl"
+    scenario.write_text("", encoding="utf-8")
+    result = memoryhole(
+        "bench", "detect", "--scenario", str(scenario), "--budget-per-post", "20",
+        "--out", str(tmp_path / "out"), "--half-life", "0s",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "e.g. 1d; leave it out to never fade" in result.stderr
+    memoryhole("init", str(tmp_path / "s"))
+    config = tmp_path / "s" / "memoryhole.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace('# learning_half_life = "1d"', 'learning_half_life = "0s"'), encoding="utf-8"
+    )
+    result = memoryhole("status", "--study", str(tmp_path / "s"))
+    assert result.returncode != 0
+    assert "learning_half_life" in result.stderr and "greater than 0" in result.stderr
+
+
 def test_init_watch_status(tmp_path: Path) -> None:
     assert memoryhole("init", str(tmp_path / "s")).returncode == 0
     assert (tmp_path / "s" / "secret.key").stat().st_mode & 0o077 == 0

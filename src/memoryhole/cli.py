@@ -298,6 +298,22 @@ def bench_throughput(
         console.print(result.profile)
 
 
+def _half_life(value: str | None) -> float | None:
+    from memoryhole.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise MemoryholeError(f"--half-life: {exc}") from exc
+    if seconds <= 0:
+        raise MemoryholeError(
+            "--half-life must be longer than 0 s, e.g. 1d; leave it out to never fade"
+        )
+    return seconds
+
+
 @bench_app.command("detect")
 def bench_detect(
     scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
@@ -350,7 +366,7 @@ def bench_detect(
         seed=seed,
         poll_interval=parse_duration(poll_interval),
         per_author_interval=parse_duration(per_author_interval),
-        half_life=None if half_life is None else parse_duration(half_life),
+        half_life=_half_life(half_life),
         workers=workers,
         faults=faults,
         only=tuple(name for name in (*NAMES, HALF) if name not in skipped),

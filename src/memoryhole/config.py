@@ -53,7 +53,9 @@ class CollectorSettings(BaseModel):
     clock: Literal["auto", "system"] = "auto"
     scheduler: Literal["age", "budget"] = "budget"
     learning_half_life: Duration | None = Field(
-        None, description="the scheduler's learnt removal times and risks fade by half this often"
+        None,
+        gt=0,
+        description="the scheduler's learnt removal times and risks fade by half this often",
     )
     media: Literal["refs", "download"] = Field(
         "refs", description="refs: keep media references; download: fetch each once, capped"
