@@ -113,12 +113,19 @@ class RemovalHazard:
         lo, hi = max(from_age, 0.0), min(to_age, self.horizon)
         if hi <= lo:
             return
-        b = self._bin(lo)
-        edges = self.edges
-        while b < len(self.widths) and edges[b] < hi:
-            overlap = min(hi, edges[b + 1]) - max(lo, edges[b])
+        edges, exposure = self.edges, self.exposure
+        b = bisect.bisect_right(edges, lo) - 1  # lo < horizon here: no clamping needed
+        top = edges[b + 1]
+        if hi <= top:  # the common case (a post seen again minutes later): one bin
+            exposure[b] += weight * (hi - lo)
+            return
+        exposure[b] += weight * (top - lo)
+        b += 1
+        n = len(exposure)
+        while b < n and edges[b] < hi:
+            overlap = min(hi, edges[b + 1]) - edges[b]
             if overlap > 0:
-                self.exposure[b] += weight * overlap
+                exposure[b] += weight * overlap
             b += 1
 
     def observe_removal(self, alive_age: float, removed_age: float) -> None:
@@ -191,7 +198,9 @@ class RemovalHazard:
     def cumulative(self, age: float) -> float:
         """L(age): the cumulative hazard from publication to ``age``."""
         age = min(max(age, 0.0), self.horizon)
-        b = self._bin(age)
+        b = bisect.bisect_right(self.edges, age) - 1
+        if b > self._last:
+            b = self._last
         return self.cum[b] + self.hazard[b] * (age - self.edges[b])
 
     def removed_by(self, age: float) -> float:
@@ -201,7 +210,9 @@ class RemovalHazard:
     def powered_integral(self, age: float) -> float:
         """∫ h^e from publication to ``age``."""
         age = min(max(age, 0.0), self.horizon)
-        b = self._bin(age)
+        b = bisect.bisect_right(self.edges, age) - 1
+        if b > self._last:
+            b = self._last
         return self.power_cum[b] + self.powered[b] * (age - self.edges[b])
 
     def weight(self, from_age: float, to_age: float, rr: float = 1.0) -> float:

@@ -35,6 +35,7 @@ when it is.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -426,14 +427,18 @@ class Scheduler:
     def _alive(self, record: PostRecord, age: float) -> None:
         if age <= record.alive_age:
             return
-        self.hazard.observe_alive(record.alive_age, age)
+        hazard = self.hazard
+        hazard.observe_alive(record.alive_age, age)
         record.alive_age = age
         self._alive_ages[record.slot] = age
-        cumulative = self.hazard.cumulative(age)
-        if cumulative - record.credited > record.credited:  # credit the features by doublings
-            self.risk.expose(record.features, cumulative - record.credited)
+        cumulative = hazard.cumulative(age)
+        credited = record.credited
+        if cumulative - credited > credited:  # credit the features by doublings
+            self.risk.expose(record.features, cumulative - credited)
             record.credited = cumulative
-        self._tick()
+        self._updates += 1
+        if self._updates % 256 == 0:
+            hazard.refresh()
 
     def _tick(self) -> None:
         self._updates += 1
@@ -575,29 +580,37 @@ class Scheduler:
         slowly, as hazards fall with age). No later than any of them may wait."""
         settings, hazard = self.settings, self.hazard
         exponent = settings.exponent
+        # hazard.powered_integral and hazard_at(...) ** e, inlined: this runs for every
+        # timeline poll, for each of its posts, several times.
+        edges, power_cum, powered = hazard.edges, hazard.power_cum, hazard.powered
+        last, horizon, bisect_right = hazard._last, hazard.horizon, bisect.bisect_right
+        max_gap, floor, ratio = settings.max_gap, settings.max_gap_floor, settings.max_gap_ratio
         posts: list[tuple[float, float, float]] = []  # (published, rr^e, ∫h^e at last sighting)
         cap = math.inf
+        records = self.posts
         for tracked in covered:
-            record = self.posts[tracked.pk]
+            record = records[tracked.pk]
             if record.confirming:
                 continue  # missing from the last listing: its own check comes first
+            alive_age = record.alive_age
             posts.append(
-                (
-                    record.published_at,
-                    record.rr**exponent,
-                    hazard.powered_integral(record.alive_age),
-                )
+                (record.published_at, record.rr**exponent, hazard.powered_integral(alive_age))
             )
-            longest = max(settings.max_gap_floor, settings.max_gap_ratio * record.alive_age)
-            cap = min(cap, record.published_at + record.alive_age + min(settings.max_gap, longest))
+            longest = max(floor, ratio * alive_age)
+            cap = min(cap, record.published_at + alive_age + min(max_gap, longest))
         if not posts:
             return now + settings.min_gap
 
         def built(at: float) -> tuple[float, float]:
             total = slope = 0.0
             for published, weight, since in posts:
-                total += weight * (hazard.powered_integral(at - published) - since)
-                slope += weight * hazard.hazard_at(at - published) ** exponent
+                age = at - published
+                clamped = min(max(age, 0.0), horizon)
+                b = bisect_right(edges, clamped) - 1
+                if b > last:
+                    b = last
+                total += weight * (power_cum[b] + powered[b] * (clamped - edges[b]) - since)
+                slope += weight * powered[b]
             return total, slope
 
         when = now
