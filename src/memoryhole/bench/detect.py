@@ -353,10 +353,14 @@ def _prepare_study(folder: Path, secret: Path | None, poll_interval: float) -> S
     return Study.open(folder)
 
 
-def run_job(job: Job, settings: DetectSettings) -> RunResult:
+def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -> RunResult:
+    """One schedule on ``_SCENARIO``, to the last post's horizon (or to platform time
+    ``until``: ``benchmarks/detect_scale.py`` times the first hours of large scenarios)."""
     posts = _SCENARIO
     started = time.perf_counter()
     _, end = scenario_span(posts, settings.horizon)
+    if until is not None:
+        end = min(end, until)
     run_dir = settings.out / job.name
     run_dir.mkdir(parents=True, exist_ok=True)
     folder = run_dir / "study" if job.full else run_dir / ".study"

@@ -1,0 +1,96 @@
+"""How fast `bench detect` replays as the scenario grows, and what a 1M-post run would take.
+
+For each size, a scenario of the sparse policy (`benchmarks/detect/sparse.toml`, authors scaled
+with the size so each still posts ~1.4 times a day) is replayed for the first ``--hours``
+virtual hours and for twice as long (the difference leaves the set-up out), at R = 20 requests
+per post, through the lean collector (`bench detect --no-study`): memoryhole's scheduler and
+round-robin, one after the other in this process. It prints requests replayed per second of
+wall time at each size, and the projection of a whole benchmark (every schedule but
+per-author, to the horizon) on two workers, from the requests per post each schedule used on
+the whole 3,366-post sparse run.
+
+    .venv/bin/python benchmarks/detect_scale.py [--sizes 20000,100000,1000000] [--hours 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import tempfile
+import time
+from pathlib import Path
+
+from memoryhole.bench import detect
+from memoryhole.sim.generate import generate
+from memoryhole.sim.policy import load_policy
+
+SPARSE = Path(__file__).parent / "detect" / "sparse.toml"
+POSTS_PER_AUTHOR = 3366 / 1500  # the sparse policy with its own seed 1: 3,366 posts
+# Requests per post each schedule spent on the whole sparse run (docs/scheduler.md):
+# memoryhole, round-robin, fixed-cadence, geometric, oracle-static.
+PER_POST = {"memoryhole": 23.5, "round-robin": 25.5, "fixed-cadence": 9.0, "geometric": 15.7}
+PER_POST["oracle-static"] = 11.0
+
+
+def measure(size: int, hours: float, out: Path) -> dict[str, float]:
+    policy = load_policy(SPARSE)
+    policy = dataclasses.replace(policy, authors=max(1, round(size / POSTS_PER_AUTHOR)))
+    started = time.perf_counter()
+    posts = generate(policy, seed=1, posts=size)
+    generated = time.perf_counter() - started
+    detect._SCENARIO = posts
+    start, _ = detect.scenario_span(posts, detect.WEEK)
+    settings = detect.DetectSettings(
+        scenario=SPARSE, budget_per_post=20, out=out, seed=1, keep_study=False
+    )
+    rate = 20 * len(posts) / detect.WEEK
+    rates: dict[str, float] = {"generate_s": generated}
+    for name in ("memoryhole", "round-robin"):
+        job = detect.Job(name, rate, name, timelines=name == "memoryhole", full=False)
+        runs = []
+        for span in (hours, 2 * hours):  # the difference leaves out the set-up
+            gc.collect()
+            result = detect.run_job(job, settings, until=start + span * 3600.0)
+            runs.append((result.requests, result.wall_seconds))
+        (short, short_wall), (long, long_wall) = runs
+        rates[name] = (long - short) / (long_wall - short_wall)
+        setup = short_wall - short / rates[name]
+        rates[f"{name}_setup_s"] = setup
+        print(
+            f"  {len(posts):>9,} posts  {name:<11} {long:>10,} requests in {long_wall:7.1f} s: "
+            f"{rates[name]:8,.0f} requests/s after a set-up of {setup:.0f} s",
+            flush=True,
+        )
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,100000,1000000")
+    parser.add_argument("--hours", type=float, default=12.0)
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    print(
+        f"{args.hours:g} and {2 * args.hours:g} virtual hours, R = 20, lean collector, one process"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            rates = measure(size, args.hours, Path(folder) / str(size))
+            # Projection: memoryhole on one worker, the cheaper baselines on the other, each
+            # at the speed its kind reached here (the baselines at round-robin's).
+            mine = PER_POST["memoryhole"] * size / rates["memoryhole"]
+            mine += rates["memoryhole_setup_s"]
+            others = sum(v for k, v in PER_POST.items() if k != "memoryhole") * size
+            theirs = others / rates["round-robin"] + 4 * rates["round-robin_setup_s"]
+            print(
+                f"  {size:>9,} posts: a whole benchmark without per-author would take "
+                f"~{max(mine, theirs) / 60:,.0f} min on two workers (memoryhole "
+                f"{mine / 60:,.0f} min, the four baselines {theirs / 60:,.0f} min; "
+                f"generating the scenario {rates['generate_s']:.0f} s)",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
