@@ -30,17 +30,21 @@ class Status(StrEnum):
 
     @property
     def is_visible(self) -> bool:
-        return self in (Status.LIVE, Status.EDITED)
+        return self in _VISIBLE
 
     @property
     def is_definitive(self) -> bool:
         """True when this is a platform's definitive answer, which a verdict may rest on."""
-        return self is not Status.UNREACHABLE
+        return self in _DEFINITIVE
 
 
+# Module-level sets: these properties run several times per check, and looking members up
+# on the enum class (``Status.LIVE``) costs more than the test itself.
 _REMOVALS = frozenset(
     {Status.CENSORED, Status.AUTHOR_DELETED, Status.ACCOUNT_SUSPENDED, Status.REMOVED_UNKNOWN}
 )
+_VISIBLE = frozenset({Status.LIVE, Status.EDITED})
+_DEFINITIVE = frozenset(set(Status) - {Status.UNREACHABLE})
 
 #: The values of the ``verdict`` field of ``export verdicts`` (a public contract).
 VERDICT_VALUES = ("live", "censored", "author_deleted", "account_suspended", "unknown")

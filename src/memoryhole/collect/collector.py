@@ -29,7 +29,7 @@ from memoryhole.collect.durable import DurableState
 from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
 from memoryhole.collect.media import MEDIA_KIND, media_fetcher
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
-from memoryhole.collect.transport import Timer, Transport, strip_secrets
+from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError, TransportError
 from memoryhole.evidence.leaf import row_leaf_hash
@@ -147,6 +147,7 @@ class Collector:
         self._batch = Batch()
         self._flush_lock = asyncio.Lock()
         self._headers_cache: dict[tuple[tuple[str, str], ...], str] = {}
+        self._refs: dict[int, PostRef] = {}  # each post's, for its checks
         self.log = load_log(study.engine)
         if self.log.size != self.state.next_observation_id - 1:
             raise EvidenceError(
@@ -212,48 +213,64 @@ class Collector:
     async def _run_virtual(
         self, stop: asyncio.Event, until: float | None, wall_deadline: float | None
     ) -> None:
-        while (self._heap or self.budgets.parked) and not stop.is_set():
+        heap, clock = self._heap, self.clock
+        assert isinstance(clock, VirtualClock)
+        while (heap or self.budgets.parked) and not stop.is_set():
             if wall_deadline is not None and time.time() >= wall_deadline:
                 break
-            parked_at = self._parked_ready_at()
-            if parked_at is not None and (not self._heap or parked_at <= self._heap[0][0]):
+            # Only several platforms park events (``_park``): with one, nothing is parked.
+            parked_at = self._parked_ready_at() if self._park else None
+            if parked_at is not None and (not heap or parked_at <= heap[0][0]):
                 # A platform whose events were parked has a token again (several platforms).
                 if until is not None and parked_at > until:
                     break
-                self.clock.advance_to(parked_at)  # type: ignore[attr-defined]
+                clock.advance_to(parked_at)
                 event = self.budgets.take_ready()
                 if event is None or not self._is_current(*event):
                     continue
                 _, kind, key = event
+                platform = self._platform_of(kind, key)
             else:
-                when, kind, key = self._heap[0]
+                when, kind, key = heap[0]
                 if until is not None and when > until:
                     break
-                self.clock.advance_to(when)  # type: ignore[attr-defined]
-                heapq.heappop(self._heap)
-                if not self._is_current(when, kind, key):
-                    continue
-                if kind == POLL and self._postponed(key):
-                    continue
-                platform = self._platform_of(kind, key)
+                clock.advance_to(when)
+                heapq.heappop(heap)
+                if kind == CHECK:
+                    # _is_current and _platform_of in one look-up: this runs for every check.
+                    post = self.state.posts.get(key)
+                    if post is None or post.next_check_at != when:
+                        continue
+                    platform = post.platform
+                else:
+                    if not self._is_current(when, kind, key) or self._postponed(key):
+                        continue
+                    platform = self._platform_of(kind, key)
                 if self._park and self.budgets.bucket(platform).ready_in() > 0:
                     self.budgets.park(platform, (when, kind, key))  # other platforms go on
                     continue
-            await self._limiter(kind, key).acquire()
-            kind, key = self._discovery_first(kind, key)
+            bucket = self.budgets.bucket(platform)
+            if not bucket.take():
+                await bucket.acquire()
+            kind, key = self._discovery_first(kind, key, platform)
             await self._execute(kind, key)
             if len(self._batch) >= self.batch_size:
                 await self.flush()
 
-    def _discovery_first(self, kind: int, key: int) -> tuple[int, int]:
+    def _discovery_first(self, kind: int, key: int, platform: str | None = None) -> tuple[int, int]:
         """The event to spend a token just taken on: this one, unless a poll of a listing on
         the collector's own rhythm (a feed) of the same platform has come due meanwhile; that
         poll goes first, and the check or planned timeline poll, still due, comes next.
         Waiting behind them would push the feed's rhythm back by every wait and discover
-        posts later: posts removed before they are discovered are lost to every schedule."""
+        posts later: posts removed before they are discovered are lost to every schedule.
+        ``platform``: the event's, when the caller has it already."""
         if kind == POLL and key not in self._planned_polls:
             return kind, key
-        waiting = self._own_rhythm.get(self._platform_of(kind, key))
+        if platform is None:
+            platform = self._platform_of(kind, key)
+        waiting = self._own_rhythm.get(platform)
+        if not waiting:
+            return kind, key
         now = self.clock.now()
         while waiting and waiting[0][0] <= now:
             when, pk = heapq.heappop(waiting)
@@ -470,14 +487,27 @@ class Collector:
             self._polling.discard(key)
 
     async def _fetch(self, request: Request, platform: str) -> Capture:
-        timer = Timer.start(self.clock)
+        # ``Timer.start`` and ``Timer.capture``, inline: a frozen Timer per request costs.
+        clock = self.clock
+        sent_at, wall_start = clock.now(), time.time()
         try:
             raw = await self.transport.send(request)
             status: int | None = raw.status
             headers, body, error = strip_secrets(raw.headers), raw.body, None
         except TransportError as exc:
             status, headers, body, error = None, (), b"", str(exc)
-        capture = timer.capture(request, status, headers, body, error)
+        received = time.time()
+        capture = Capture(
+            request=request,
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=clock.now(),
+            received_at=received,
+            elapsed=received - wall_start,
+            error=error,
+            sent_at=sent_at,
+        )
         if status == 429:
             wait = retry_after_seconds(capture) or 1.0
             self.budgets.bucket(platform).pause_until(
@@ -559,30 +589,36 @@ class Collector:
         }
 
     async def _check(self, post: PostState) -> None:
-        self._log_sighting(post)
-        adapter = self.adapters[post.platform]
-        ref = PostRef(post.platform, post.post_id, post.author_id)
-        capture = await self._fetch(adapter.check_request(ref), post.platform)
+        if self._sightings:  # without a pending sighting there is nothing to log
+            self._log_sighting(post)
+        platform = post.platform
+        adapter = self.adapters[platform]
+        ref = self._refs.get(post.pk)
+        if ref is None:  # a post's platform, id and author never change: one ref per post
+            ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
+        capture = await self._fetch(adapter.check_request(ref), platform)
         observation = adapter.parse_check(ref, capture)
+        status = observation.status
         post.checks += 1
         self.stats.checks += 1
         self._record(
             capture,
             kind="check",
-            status=observation.status,
-            platform=post.platform,
+            status=status,
+            platform=platform,
             post=post,
             content=observation.content_hash,
             code=observation.code,
             detail=observation.detail,
         )
         now = capture.fetched_at
-        if observation.status.is_definitive:
+        if status.is_definitive:
             post.failures = 0
-            was_removed = post.verdict.status.is_removal
-            fold(post.verdict, observation, capture.alive_at, capture.fetched_at)
-            if post.verdict.status.is_removal and not was_removed:
-                self.stats.removals[post.verdict.status.value] += 1
+            verdict = post.verdict
+            was_removed = verdict.status.is_removal
+            fold(verdict, observation, capture.alive_at, now)
+            if not was_removed and verdict.status.is_removal:
+                self.stats.removals[verdict.status.value] += 1
                 if self.on_removal is not None:
                     self.on_removal(post)
             next_at = self.policy.after_check(post.verdict, post.published_at, now, post=post)
@@ -596,7 +632,7 @@ class Collector:
             )
         self._stage_verdict(post, now)
         self._schedule_check(post, next_at)
-        if self.media is not None and observation.status.is_visible:
+        if self.media is not None and status.is_visible:
             await self._fetch_media(post, observation.detail)
 
     async def _fetch_media(self, post: PostState, detail: str) -> None:

@@ -34,18 +34,32 @@ class TokenBucket:
         self.paused_until = max(self.paused_until, when)
         self.tokens = 0.0
 
+    def take(self) -> bool:
+        """Take a token if one is there now: what ``acquire`` does when it need not wait
+        (``if not bucket.take(): await bucket.acquire()`` saves a coroutine per request)."""
+        return self._take(self.clock.now())
+
+    def _take(self, now: float) -> bool:
+        if now < self.paused_until:
+            return False
+        if now > self.updated:  # _refill, inline: this runs for every request
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+        # The tolerance keeps a float deficit of ~1e-16 from asking for a sleep too short to
+        # move a virtual clock at all (which would spin forever).
+        if self.tokens >= 1.0 - 1e-9:
+            self.tokens = max(0.0, self.tokens - 1.0)
+            return True
+        return False
+
     async def acquire(self) -> None:
         while True:
             now = self.clock.now()
+            if self._take(now):
+                return
             if now < self.paused_until:
                 await self.clock.sleep_until(self.paused_until)
                 continue
-            self._refill(now)
-            # The tolerance keeps a float deficit of ~1e-16 from asking for a sleep too short to
-            # move a virtual clock at all (which would spin forever).
-            if self.tokens >= 1.0 - 1e-9:
-                self.tokens = max(0.0, self.tokens - 1.0)
-                return
             wake = now + (1.0 - self.tokens) / self.rate
             # A deficit too small to move a clock at ~1.7e9 s would never refill: wake later.
             await self.clock.sleep_until(wake if wake > now else math.nextafter(now, math.inf))
