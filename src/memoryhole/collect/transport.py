@@ -71,8 +71,19 @@ async def send_capped(transport: Transport, request: Request, max_bytes: int) ->
     return raw
 
 
+_stripped: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+
+
 def strip_secrets(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((k, v) for k, v in headers if k.lower() not in SECRET_HEADERS)
+    # Answers repeat the same headers (the Date changes once a second): strip each once.
+    kept = _stripped.get(headers)
+    if kept is None:
+        if len(_stripped) > 4096:
+            _stripped.clear()
+        kept = _stripped[headers] = tuple(
+            (k, v) for k, v in headers if k.lower() not in SECRET_HEADERS
+        )
+    return kept
 
 
 class AiohttpTransport:

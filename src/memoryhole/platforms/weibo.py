@@ -124,6 +124,7 @@ class WeiboPlatform:
 
     def __init__(self, base_url: str = "https://m.weibo.cn") -> None:
         self.base_url = base_url.rstrip("/")
+        self._check_requests: dict[tuple[str, str], Request] = {}
 
     def parse_target(self, text: str) -> Target:
         if text == "all":
@@ -168,7 +169,15 @@ class WeiboPlatform:
         return Discovery(tuple(posts), str(since) if since else None, more=len(posts) >= PAGE_SIZE)
 
     def check_request(self, post: PostRef) -> Request:
-        return Request("GET", f"{self.base_url}/statuses/show", (("id", post.post_id),))
+        # A Request is immutable: one per post id (and base URL) serves all of its checks.
+        key = (self.base_url, post.post_id)
+        request = self._check_requests.get(key)
+        if request is None:
+            if len(self._check_requests) > 1 << 17:
+                self._check_requests.clear()
+            request = Request("GET", f"{self.base_url}/statuses/show", (("id", post.post_id),))
+            self._check_requests[key] = request
+        return request
 
     def parse_check(self, post: PostRef, capture: Capture) -> Observation:
         body, problem = json_body(capture)

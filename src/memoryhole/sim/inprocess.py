@@ -14,7 +14,7 @@ from memoryhole.collect.transport import RawResponse
 from memoryhole.errors import TransportError
 from memoryhole.model import Request
 from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
-from memoryhole.sim.platform import SimPlatform
+from memoryhole.sim.platform import Answer, SimPlatform
 from memoryhole.sim.ratelimit import RefusingBucket
 
 HTML_HEADERS: tuple[tuple[str, str], ...] = (("content-type", "text/html; charset=utf-8"),)
@@ -34,6 +34,7 @@ class InProcessTransport:
         self.rng = random.Random(seed)
         self.requests = 0
         self._bucket = RefusingBucket(rate_limit, platform.clock) if rate_limit else None
+        self._responses: dict[int, tuple[Answer, RawResponse]] = {}
 
     async def send(self, request: Request) -> RawResponse:
         self.requests += 1
@@ -51,10 +52,19 @@ class InProcessTransport:
         if fault == "captcha":
             return RawResponse(200, HTML_HEADERS, CAPTCHA_PAGE)
         path = urlsplit(request.url).path
-        status, headers, body = self.platform.handle(request.method, path, dict(request.params))
+        answer = self.platform.handle(request.method, path, dict(request.params))
+        status, headers, body = answer
         if fault == "truncate":
-            body = truncated(body)
-        return RawResponse(status, headers, body)
+            return RawResponse(status, headers, truncated(body))
+        # The simulator answers a check from its cache with the same tuple: wrap each once.
+        cached = self._responses.get(id(answer))
+        if cached is not None and cached[0] is answer:
+            return cached[1]
+        raw = RawResponse(status, headers, body)
+        if len(self._responses) > 1 << 17:
+            self._responses.clear()
+        self._responses[id(answer)] = (answer, raw)  # the answer kept: its id is not reused
+        return raw
 
     async def close(self) -> None:
         return None

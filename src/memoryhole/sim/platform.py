@@ -57,6 +57,13 @@ def _json(payload: object, status: int = 200) -> Answer:
     return status, JSON_HEADERS, json.dumps(payload, ensure_ascii=False).encode()
 
 
+#: The answer to a check of a post removed that way (``ERRORS``), the same bytes every time.
+_REMOVED: dict[str, Answer] = {
+    kind: _json({"ok": 0, "errno": code, "msg": message})
+    for kind, (code, message) in ERRORS.items()
+}
+
+
 class SimPlatform:
     """Answers requests about ``posts`` as the platform would at ``clock.now()``."""
 
@@ -83,6 +90,7 @@ class SimPlatform:
         for index, post in enumerate(self.posts):
             self.by_author[post.author_id].append(index)
         self._mblog_cache: dict[tuple[str, int], bytes] = {}
+        self._show_cache: dict[tuple[str, int], Answer] = {}  # keyed as _mblog_cache
 
     # -- state at a time ---------------------------------------------------------------------
 
@@ -171,13 +179,16 @@ class SimPlatform:
     def show(self, post_id: str, now: float) -> Answer:
         post = self.by_id.get(post_id)
         if post is None or post.published_at > now:
-            code, message = ERRORS["author_deleted"]
-            return _json({"ok": 0, "errno": code, "msg": message})
+            return _REMOVED["author_deleted"]
         removal = self.removal_at(post, now)
         if removal is not None:
-            code, message = ERRORS[removal]
-            return _json({"ok": 0, "errno": code, "msg": message})
-        return 200, JSON_HEADERS, b'{"ok":1,"data":' + self.mblog(post, now) + b"}"
+            return _REMOVED[removal]
+        key = (post_id, self._text_version(post, now)[0])
+        answer = self._show_cache.get(key)
+        if answer is None:
+            body = b'{"ok":1,"data":' + self.mblog(post, now) + b"}"
+            answer = self._show_cache[key] = (200, JSON_HEADERS, body)
+        return answer
 
     def listing(self, query: Mapping[str, str], now: float) -> Answer:
         container = query.get("containerid", "")
