@@ -42,24 +42,22 @@ def fold(verdict: Verdict, observation: Observation, sent_at: float, answered_at
 
 
 def _seen_visible(verdict: Verdict, observation: Observation, at: float) -> bool:
-    new_status = verdict.status if verdict.status.is_visible else Status.LIVE
-    if (
-        observation.content_hash is not None
-        and verdict.content_hash is not None
-        and observation.content_hash != verdict.content_hash
-    ):
-        new_status = Status.EDITED
-        verdict.edited = True
-    if observation.content_hash is not None:
-        verdict.content_hash = observation.content_hash
-    if new_status is not verdict.status:
+    status = verdict.status
+    new_status = status if status.is_visible else Status.LIVE
+    seen_hash = observation.content_hash
+    if seen_hash is not None:
+        if verdict.content_hash is not None and seen_hash != verdict.content_hash:
+            new_status = Status.EDITED
+            verdict.edited = True
+        verdict.content_hash = seen_hash
+    if new_status is not status:
         verdict.history.append((at, new_status.value))
         verdict.status = new_status
         verdict.first_seen_removed_at = None
         verdict.signal = "visible again" if verdict.signal else ""
-    verdict.last_seen_alive_at = (
-        at if verdict.last_seen_alive_at is None else max(verdict.last_seen_alive_at, at)
-    )
+    last = verdict.last_seen_alive_at
+    if last is None or at > last:  # max(last, at), without the call
+        verdict.last_seen_alive_at = at
     return True
 
 

@@ -35,6 +35,7 @@ class InProcessTransport:
         self.requests = 0
         self._bucket = RefusingBucket(rate_limit, platform.clock) if rate_limit else None
         self._responses: dict[int, tuple[Answer, RawResponse]] = {}
+        self._paths: dict[str, str] = {}  # each URL's path: a few URLs, every request
 
     async def send(self, request: Request) -> RawResponse:
         self.requests += 1
@@ -51,7 +52,11 @@ class InProcessTransport:
             return RawResponse(502, HTML_HEADERS, SERVER_ERROR_PAGE)
         if fault == "captcha":
             return RawResponse(200, HTML_HEADERS, CAPTCHA_PAGE)
-        path = urlsplit(request.url).path
+        path = self._paths.get(request.url)
+        if path is None:
+            if len(self._paths) > 4096:
+                self._paths.clear()
+            path = self._paths[request.url] = urlsplit(request.url).path
         answer = self.platform.handle(request.method, path, dict(request.params))
         status, headers, body = answer
         if fault == "truncate":
