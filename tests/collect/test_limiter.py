@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.limiter import TokenBucket
@@ -25,3 +26,47 @@ def test_pause_until_blocks_every_request_until_then() -> None:
     bucket.pause_until(30.0)
     asyncio.run(bucket.acquire())
     assert clock.now() >= 30.0
+
+
+def test_a_resumed_run_goes_on_with_the_budget_it_had_left(tmp_path: Path) -> None:
+    """The token bucket's level is committed with the collector's state: a restart does not
+    start with a full bucket (a burst the budget did not allow), and the policy's planned
+    listings stay planned."""
+    from memoryhole.collect.collector import Collector
+    from memoryhole.model import Target
+    from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
+    from memoryhole.sim.replay import replay
+    from memoryhole.store.queries import add_targets
+    from memoryhole.study import Study
+    from tests.scenarios import known_removals
+
+    posts = known_removals(1_700_000_000.0)
+    study = Study.init(tmp_path / "study")
+    authors = sorted({p.author_id for p in posts})
+    add_targets(study.engine, [Target("weibo", "all")], 0.0)
+    add_targets(study.engine, [Target("weibo", "user", a) for a in authors], 0.0)
+    seen: list[Collector] = []
+    at_start: list[tuple[list[float | None], set[int]]] = []
+
+    def started(collector: Collector) -> None:
+        seen.append(collector)
+        at_start.append(
+            (collector.budgets.levels().get("weibo", []), set(collector._planned_polls))
+        )
+
+    def policy() -> Scheduler:
+        return Scheduler(SchedulerSettings(budget_per_second=0.05, horizon=6 * 3600.0))
+
+    stop = posts[-1].published_at + 600.0
+    replay(study, posts, until=stop, budget_per_second=0.05, policy=policy(), on_start=started)
+    first = seen[0]
+    left = first.budgets.levels()["weibo"]
+    assert left[0] is not None and left[0] < 1.0  # the budget is the limit: no token to spare
+    replay(study, posts, until=stop + 60, budget_per_second=0.05, policy=policy(),
+           on_start=started)  # fmt: skip
+    assert seen[1].durable.restored
+    # as the first run left it at its last commit (the one taken at its end)
+    levels, planned = at_start[1]
+    assert levels == left
+    assert first._planned_polls  # the timelines' polls are the scheduler's to plan
+    assert planned == first._planned_polls

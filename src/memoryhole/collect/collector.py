@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +175,14 @@ class Collector:
         # The schedule's learnt state and pending sightings, as committed with the last batch.
         self.durable = DurableState(self)
         self.durable.restore()
+
+    def restore_planned_polls(self, planned: Iterable[int]) -> None:
+        """The listings whose polls the policy plans, as committed (``collect/durable.py``):
+        they leave the queue of listings polled on the collector's own rhythm."""
+        self._planned_polls = {pk for pk in planned if pk in self.state.targets}
+        for waiting in self._own_rhythm.values():
+            waiting[:] = [(at, pk) for at, pk in waiting if pk not in self._planned_polls]
+            heapq.heapify(waiting)
 
     # -- public -------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 Two things decide what a resumed run does and are not rows of their own: the schedule's
 learnt state (a ``schedule.base.Durable`` policy's ``snapshot``: the scheduler's threshold,
-hazard and feature counts, planned polls) and the collector's pending *sightings* (each post's
+hazard and feature counts, planned polls), the level of each platform's token bucket, which
+listings the policy plans (the others are polled on the collector's own rhythm), and the
+collector's pending *sightings* (each post's
 latest appearance in a listing, logged as an observation of the post just before its next
 check; kept here as the id of the listing's observation). ``rows`` turns both into the rows of
 ``scheduler_state`` that changed since the last commit (``schedule/snapshot.py``), which the
@@ -48,8 +50,11 @@ class DurableState:
         meta: dict[str, Any] = {
             "observations": collector.state.next_observation_id - 1,
             "policy": type(collector.policy).__name__,
+            "buckets": collector.budgets.levels(),
         }
+        planned = sorted(collector._planned_polls)
         arrays = {
+            "planned_polls": np.array(planned, dtype=np.int64),
             "sightings.posts": np.fromiter(sightings, dtype=np.int64, count=len(sightings)),
             "sightings.observations": np.fromiter(
                 (seen[2] for seen in sightings.values()), dtype=np.int64, count=len(sightings)
@@ -102,6 +107,9 @@ class DurableState:
                     )
                     return
         self._restore_sightings(arrays)
+        collector.budgets.restore_levels(meta.get("buckets", {}))  # absent: saved before 2026-12
+        if "planned_polls" in arrays:
+            collector.restore_planned_polls(int(x) for x in arrays["planned_polls"])
         self.restored = True
 
     def _restore_sightings(self, arrays: dict[str, Any]) -> None:

@@ -101,6 +101,21 @@ class PlatformBudgets:
             bucket = self._buckets[platform] = TokenBucket(self.clock, self.rate(platform))
         return bucket
 
+    def levels(self) -> dict[str, list[float | None]]:
+        """Each bucket's tokens, when they were counted and any pause (JSON-able), for the
+        collector's durable state: a resumed run goes on with the budget it had left."""
+        return {
+            name: [b.tokens, b.updated, b.paused_until if b.paused_until > -math.inf else None]
+            for name, b in sorted(self._buckets.items())
+        }
+
+    def restore_levels(self, levels: Mapping[str, list[float | None]]) -> None:
+        for name, (tokens, updated, paused) in levels.items():
+            bucket = self.bucket(name)
+            bucket.tokens = min(float(tokens or 0.0), bucket.capacity)
+            bucket.updated = float(updated or bucket.updated)
+            bucket.paused_until = float(paused) if paused is not None else -math.inf
+
     def park(self, platform: str, event: tuple[float, int, int]) -> None:
         heapq.heappush(self._parked.setdefault(platform, []), event)
 
