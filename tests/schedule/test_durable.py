@@ -87,6 +87,14 @@ class Restarting:
         self._tick()
         return self.inner.after_failure(published_at, now, failures, retry_after, post=post)
 
+    def check_early(self, post: PostView, now: float) -> bool:
+        self._tick()
+        return self.inner.check_early(post, now)
+
+    def poll_early(self, target: TargetView, now: float) -> bool:
+        self._tick()
+        return self.inner.poll_early(target, now)
+
     def listing_request(self, target: TargetView, now: float) -> ListingRequest:
         self._tick()
         return self.inner.listing_request(target, now)

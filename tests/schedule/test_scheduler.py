@@ -79,6 +79,38 @@ def test_a_feed_poll_takes_the_next_token_ahead_of_waiting_checks(
     assert max(run.feed_lateness[1:]) <= token + 1e-6
 
 
+class NeverEarly(Scheduler):
+    """The scheduler without ``SpendsIdleTokens``' say: every check at its planned time."""
+
+    def check_early(self, post: object, now: float) -> bool:
+        return False
+
+    def poll_early(self, target: object, now: float) -> bool:
+        return False
+
+
+def test_a_token_that_would_go_to_waste_runs_a_planned_check_early(
+    tmp_path: Path, scenario: list[ScenarioPost]
+) -> None:
+    """The plan spends ~95% of the budget and its checks come unevenly: where the bucket is
+    full and more than a token would be lost before the next check, that check runs now."""
+    rate = budget(scenario)
+    settings = scheduler_for(scenario).settings
+    run = lean_replay(tmp_path / "early", scenario, Scheduler(settings), rate=rate, timelines=True)
+    on_time = lean_replay(
+        tmp_path / "on-time", scenario, NeverEarly(settings), rate=rate, timelines=True
+    )
+    token = 1.0 / rate
+    early = [(ran, due) for runs in run.checks.values() for ran, due in runs if ran < due - 1e-6]
+    assert len(early) > 50  # (and timeline polls, not counted here)
+    assert all(due - ran >= token - 1e-6 for ran, due in early)  # more than a token was at stake
+    assert not [1 for runs in on_time.checks.values() for ran, due in runs if ran < due - 1e-6]
+    # Early checks are extra sightings, not extra requests beyond the budget (the hourly bound
+    # is the first test's); the run sees removals no later than the one on time.
+    delays = [statistics.median(r.lateness) for r in (run, on_time)]
+    assert delays[0] < delays[1]
+
+
 def test_every_post_is_checked_ever_more_rarely_up_to_its_horizon(
     tmp_path: Path, scenario: list[ScenarioPost]
 ) -> None:

@@ -50,6 +50,7 @@ from memoryhole.schedule.base import (
     Policy,
     WideView,
     counts_requests,
+    spends_idle_tokens,
     wide_view,
 )
 from memoryhole.schedule.policy import AgeProportional
@@ -143,6 +144,7 @@ class Collector:
         # per platform, by due time: a poll of one due takes the next token ahead of checks.
         self._own_rhythm: dict[str, list[tuple[float, int]]] = {}
         self._planned_polls: set[int] = set()  # listings whose polls the policy plans
+        self._early = spends_idle_tokens(self.policy)
         self._polling: set[int] = set()  # listings being polled now (workers run several)
         self._batch = Batch()
         self._flush_lock = asyncio.Lock()
@@ -240,18 +242,25 @@ class Collector:
                 platform = self._platform_of(kind, key)
             else:
                 when, kind, key = heap[0]
-                if until is not None and when > until:
-                    break
-                clock.advance_to(when)
-                heapq.heappop(heap)
                 if kind == CHECK:
                     # _is_current and _platform_of in one look-up: this runs for every check.
                     post = self.state.posts.get(key)
-                    if post is None or post.next_check_at != when:
-                        continue
+                    current = post is not None and post.next_check_at == when
+                else:
+                    current = self._is_current(when, kind, key)
+                if not current:  # stale: dropped without moving the clock (as a resumed
+                    heapq.heappop(heap)  # run, which has none, would not move it either)
+                    continue
+                at = when if self._early is None else self._idle_token_at(when, kind, key, until)
+                if until is not None and at > until:
+                    break
+                clock.advance_to(at)
+                heapq.heappop(heap)
+                if kind == CHECK:
+                    assert post is not None
                     platform = post.platform
                 else:
-                    if not self._is_current(when, kind, key) or self._postponed(key):
+                    if self._postponed(key):
                         continue
                     platform = self._platform_of(kind, key)
                 if self._park and self.budgets.bucket(platform).ready_in() > 0:
@@ -264,6 +273,52 @@ class Collector:
             await self._execute(kind, key)
             if len(self._batch) >= self.batch_size:
                 await self.flush()
+
+    def _idle_token_at(
+        self, when: float, kind: int, key: int, until: float | None = None, *, real: bool = False
+    ) -> float:
+        """When to run an event due at ``when`` of a policy that spends idle tokens
+        (``schedule.base.SpendsIdleTokens``): earlier, from when its platform's bucket is
+        full, if more than a token would otherwise go to waste before ``when``; a check or a
+        timeline poll the policy planned, never a feed poll, and only if no feed poll of the
+        platform is due before the bucket has a token again. Else ``when``."""
+        early = self._early
+        if early is None or (kind == POLL and key not in self._planned_polls):
+            return when
+        post = self.state.posts.get(key) if kind == CHECK else None
+        target = self.state.targets.get(key) if kind == POLL else None
+        if post is not None:
+            platform, due = post.platform, post.next_check_at
+        elif target is not None:
+            platform, due = target.target.platform, target.next_poll_at
+        else:
+            return when
+        if due != when:
+            return when  # rescheduled since: the queue drops it
+        bucket = self.budgets.bucket(platform)
+        full, now = bucket.full_at(), self.clock.now()
+        if real:  # (a worker looks now: the bucket is full, or it waits)
+            if full > now:
+                return when
+            full = now
+        elif full < now:
+            return when  # the clock has passed it (a poll put off): the event's own time
+        refilled = full + 1.0 / bucket.rate
+        if refilled > when or (until is not None and full > until):
+            return when  # (past ``until``: the run stops first, the policy not told)
+        waiting = self._own_rhythm.get(platform)
+        while waiting and (
+            not self._is_current(waiting[0][0], POLL, waiting[0][1])
+            or waiting[0][1] in self._planned_polls
+        ):
+            heapq.heappop(waiting)  # stale: what a resumed run would not have either
+        if waiting and waiting[0][0] < refilled:
+            return when
+        if post is not None and early.check_early(post, full):
+            return full
+        if target is not None and early.poll_early(target, full):
+            return full
+        return when
 
     def _discovery_first(self, kind: int, key: int, platform: str | None = None) -> tuple[int, int]:
         """The event to spend a token just taken on: this one, unless a poll of a listing on
@@ -333,7 +388,10 @@ class Collector:
             when, kind, key = self._heap[0]
             if until is not None and when > until:
                 return self._parked_delay(0.25)
-            if when > self.clock.now():
+            now = self.clock.now()
+            if when > now and (
+                self._early is None or self._idle_token_at(when, kind, key, real=True) > now
+            ):
                 return self._parked_delay(self._wall_delay(when))
             heapq.heappop(self._heap)
             if self._is_current(when, kind, key) and not (kind == POLL and self._postponed(key)):

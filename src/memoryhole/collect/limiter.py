@@ -64,6 +64,15 @@ class TokenBucket:
             # A deficit too small to move a clock at ~1.7e9 s would never refill: wake later.
             await self.clock.sleep_until(wake if wake > now else math.nextafter(now, math.inf))
 
+    def full_at(self) -> float:
+        """Platform time from which the bucket is full: a token not taken by then is lost.
+        From the bucket's own counts only (not the clock), so a resumed run, whose clock
+        starts behind, computes it alike."""
+        full = self.updated + max(self.capacity - self.tokens, 0.0) / self.rate
+        if self.paused_until > full:
+            return self.paused_until + self.capacity / self.rate
+        return full
+
     def ready_in(self) -> float:
         """Platform seconds until ``acquire`` would return at once (0.0: a token is there)."""
         now = self.clock.now()

@@ -129,6 +129,27 @@ class CountsRequests(Protocol):
     def after_other_request(self, platform: str, now: float) -> None: ...
 
 
+class SpendsIdleTokens(Protocol):
+    """A policy that would rather run a planned check or timeline poll early than let a token
+    of its budget go to waste: when the platform's token bucket is full and more than one
+    token would be lost before the next event is due, the collector asks ``check_early`` /
+    ``poll_early`` whether it may run that event now (never a feed poll: the feed keeps its
+    rhythm, and no early event takes the token a feed poll due meanwhile needs). A yes from
+    ``poll_early`` also means the policy now expects the poll (it would otherwise put it
+    off); the policy then plans from when the event ran, as for any other."""
+
+    def check_early(self, post: PostView, now: float) -> bool: ...
+
+    def poll_early(self, target: TargetView, now: float) -> bool: ...
+
+
+def spends_idle_tokens(policy: Policy) -> SpendsIdleTokens | None:
+    """The policy as a ``SpendsIdleTokens`` if it is one."""
+    if hasattr(policy, "check_early") and hasattr(policy, "poll_early"):
+        return cast(SpendsIdleTokens, policy)
+    return None
+
+
 def counts_requests(policy: Policy) -> CountsRequests | None:
     """The policy as a ``CountsRequests`` if it is one."""
     if hasattr(policy, "after_other_request"):

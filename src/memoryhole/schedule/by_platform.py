@@ -104,6 +104,12 @@ class PlatformSchedulers:
 
     # -- WideView ---------------------------------------------------------------------------
 
+    def check_early(self, post: PostView, now: float) -> bool:
+        return self._of(post).check_early(post, now)
+
+    def poll_early(self, target: TargetView, now: float) -> bool:
+        return self.scheduler(target.target.platform).poll_early(target, now)
+
     def listing_request(self, target: TargetView, now: float) -> ListingRequest:
         return self.scheduler(target.target.platform).listing_request(target, now)
 

@@ -666,6 +666,39 @@ class Scheduler:
             plan.checks[pk] = when if when is None else max(when, now)
         self._pending.clear()
 
+    def _within_budget(self, now: float) -> bool:
+        """Whether one more request now keeps this control period within the budget: the
+        scheduler's own bound on early requests, whatever the collector's bucket allows."""
+        if self._period_start is None:
+            return False
+        allowed = self.settings.budget_per_second * (now - self._period_start)
+        return self._spent + 1 <= allowed
+
+    def check_early(self, post: PostView, now: float) -> bool:
+        """The collector has a token that would go to waste before this post's check is due:
+        may it run now? Yes, unless the post was seen alive less than ``min_gap`` ago
+        (``after_check`` plans the next check from whenever this one ran)."""
+        record = self.posts.get(post.pk)
+        if record is None or not self._within_budget(now):
+            return False
+        return now >= record.published_at + record.alive_age + self.settings.min_gap
+
+    def poll_early(self, target: TargetView, now: float) -> bool:
+        """``check_early`` for a planned timeline poll: yes, unless the timeline was polled
+        less than ``min_gap`` ago; its poll is then planned for now."""
+        author = self.index.by_target.get(target.pk)
+        if target.target.kind != "user" or not self.wide_view or author is None:
+            return False
+        if not self._within_budget(now):
+            return False
+        if author.last_poll is not None and now < author.last_poll + self.settings.min_gap:
+            return False
+        if author.poll_at is not None and author.poll_at > now:
+            author.poll_at = now
+            self._touched_authors.add(author.author_id)
+            self._request_cache = None
+        return True
+
     def listing_request(self, target: TargetView, now: float) -> ListingRequest:
         cached = self._request_cache
         if cached is not None and cached[0] == target.pk and cached[1] == now:

@@ -12,6 +12,8 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import func, select
+
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.runner import collector_lock
@@ -23,6 +25,7 @@ from memoryhole.sim.platform import SimPlatform
 from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
+from memoryhole.store.schema import observations
 from memoryhole.study import Study
 
 REPLAY_BASE_URL = "http://simulator.invalid"
@@ -67,8 +70,15 @@ def replay(
         )
         if on_start is not None:
             on_start(collector)
+        # Resuming: the time of the last request committed, where the run that stopped was
+        # when it committed it (so "is the token bucket full yet?" is asked at the same time
+        # as in a run never stopped); else the earliest pending event.
+        with study.engine.connect() as connection:
+            last = connection.execute(select(func.max(observations.c.observed_at))).scalar()
         first = collector.next_event_at()
-        if first is not None:
-            clock.advance_to(first)  # resuming: the earliest pending event, as before the stop
+        if last is not None:
+            clock.advance_to(max(float(last), start))
+        elif first is not None:
+            clock.advance_to(first)
         stats = asyncio.run(collector.run(until=end))
         return stats, clock.now()
