@@ -174,6 +174,8 @@ class Collector:
         heapq.heapify(self._heap)
         for waiting in self._own_rhythm.values():
             heapq.heapify(waiting)
+        # Platform time of the last commit taken back (a virtual replay resumes its clock there).
+        self.committed_at: float | None = None
         # The schedule's learnt state and pending sightings, as committed with the last batch.
         self.durable = DurableState(self)
         self.durable.restore()
@@ -306,19 +308,25 @@ class Collector:
         refilled = full + 1.0 / bucket.rate
         if refilled > when or (until is not None and full > until):
             return when  # (past ``until``: the run stops first, the policy not told)
-        waiting = self._own_rhythm.get(platform)
-        while waiting and (
-            not self._is_current(waiting[0][0], POLL, waiting[0][1])
-            or waiting[0][1] in self._planned_polls
-        ):
-            heapq.heappop(waiting)  # stale: what a resumed run would not have either
-        if waiting and waiting[0][0] < refilled:
+        feed = self._feed_head(platform)
+        if feed is not None and feed[0] < refilled:
             return when
         if post is not None and early.check_early(post, full):
             return full
         if target is not None and early.poll_early(target, full):
             return full
         return when
+
+    def _feed_head(self, platform: str) -> tuple[float, int] | None:
+        """The platform's next poll on the collector's own rhythm (due time, target), after
+        dropping the entries rescheduled since, being polled, or planned by the policy."""
+        waiting = self._own_rhythm.get(platform)
+        while waiting:
+            when, pk = waiting[0]
+            if self._is_current(when, POLL, pk) and pk not in self._planned_polls:
+                return when, pk
+            heapq.heappop(waiting)
+        return None
 
     def _discovery_first(self, kind: int, key: int, platform: str | None = None) -> tuple[int, int]:
         """The event to spend a token just taken on: this one, unless a poll of a listing on
@@ -335,10 +343,8 @@ class Collector:
         if not waiting:
             return kind, key
         now = self.clock.now()
-        while waiting and waiting[0][0] <= now:
-            when, pk = heapq.heappop(waiting)
-            if not self._is_current(when, POLL, pk) or pk in self._planned_polls:
-                continue  # rescheduled since, being polled, or planned by the policy
+        while (head := self._feed_head(platform)) is not None and head[0] <= now:
+            _, pk = heapq.heappop(waiting)
             if self._postponed(pk):
                 continue  # the policy plans it after all (and has put it off)
             self._requeue(kind, key)

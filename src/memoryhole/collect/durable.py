@@ -3,8 +3,8 @@
 Two things decide what a resumed run does and are not rows of their own: the schedule's
 learnt state (a ``schedule.base.Durable`` policy's ``snapshot``: the scheduler's threshold,
 hazard and feature counts, planned polls), the level of each platform's token bucket, which
-listings the policy plans (the others are polled on the collector's own rhythm), and the
-collector's pending *sightings* (each post's
+listings the policy plans (the others are polled on the collector's own rhythm), the
+platform time of the commit, and the collector's pending *sightings* (each post's
 latest appearance in a listing, logged as an observation of the post just before its next
 check; kept here as the id of the listing's observation). ``rows`` turns both into the rows of
 ``scheduler_state`` that changed since the last commit (``schedule/snapshot.py``), which the
@@ -51,6 +51,7 @@ class DurableState:
             "observations": collector.state.next_observation_id - 1,
             "policy": type(collector.policy).__name__,
             "buckets": collector.budgets.levels(),
+            "clock": collector.clock.now(),
         }
         planned = sorted(collector._planned_polls)
         arrays = {
@@ -108,6 +109,7 @@ class DurableState:
                     return
         self._restore_sightings(arrays)
         collector.budgets.restore_levels(meta.get("buckets", {}))  # absent: saved before 2026-12
+        collector.committed_at = meta.get("clock")
         if "planned_polls" in arrays:
             collector.restore_planned_polls(int(x) for x in arrays["planned_polls"])
         self.restored = True

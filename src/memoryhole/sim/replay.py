@@ -12,8 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
-
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.runner import collector_lock
@@ -25,7 +23,6 @@ from memoryhole.sim.platform import SimPlatform
 from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
-from memoryhole.store.schema import observations
 from memoryhole.study import Study
 
 REPLAY_BASE_URL = "http://simulator.invalid"
@@ -70,14 +67,12 @@ def replay(
         )
         if on_start is not None:
             on_start(collector)
-        # Resuming: the time of the last request committed, where the run that stopped was
-        # when it committed it (so "is the token bucket full yet?" is asked at the same time
-        # as in a run never stopped); else the earliest pending event.
-        with study.engine.connect() as connection:
-            last = connection.execute(select(func.max(observations.c.observed_at))).scalar()
+        # Resuming: where the run that stopped was when it committed (so "is the token bucket
+        # full yet?" is asked at the same time as in a run never stopped); else, or for a
+        # study committed before that was kept, the earliest pending event.
         first = collector.next_event_at()
-        if last is not None:
-            clock.advance_to(max(float(last), start))
+        if collector.committed_at is not None:
+            clock.advance_to(max(float(collector.committed_at), start))
         elif first is not None:
             clock.advance_to(first)
         stats = asyncio.run(collector.run(until=end))
