@@ -65,12 +65,29 @@ def measure(size: int, hours: float, out: Path) -> dict[str, float]:
     return rates
 
 
+def sizes_list(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give post counts, e.g. 20000,100000") from None
+    if any(size < 100 for size in sizes):
+        raise argparse.ArgumentTypeError("each size must be at least 100 posts")
+    return sizes
+
+
+def hours_value(text: str) -> float:
+    hours = float(text)
+    if not hours > 0:
+        raise argparse.ArgumentTypeError("give a number of virtual hours above 0, e.g. 6")
+    return hours
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="20000,100000,1000000")
-    parser.add_argument("--hours", type=float, default=12.0)
+    parser.add_argument("--sizes", type=sizes_list, default=[20000, 100000, 1000000])
+    parser.add_argument("--hours", type=hours_value, default=12.0)
     args = parser.parse_args()
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes: list[int] = args.sizes
     print(
         f"{args.hours:g} and {2 * args.hours:g} virtual hours, R = 20, lean collector, one process"
     )
