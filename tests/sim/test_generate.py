@@ -27,6 +27,7 @@ from memoryhole.sim.generate import (
     PlantedPost,
     _Draft,
     _suspend,
+    _Urn,
     generate,
     generate_planted,
     generate_to_file,
@@ -269,6 +270,27 @@ def test_suspension_prefers_authors_who_write_flagged_posts(default: Policy) -> 
     # Weight 0: 1 chance in 60 (~3 of 200). Weight 10: 401 in 460 (~174 of 200, sd ~5).
     assert picks[0.0] <= 12
     assert picks[10.0] >= 150
+
+
+def test_urn_draws_what_random_choices_would_with_drawn_weights_zeroed() -> None:
+    # The urn replaced a per-draw `rng.choices` over every weight; scenarios written before
+    # must stay byte for byte the same, so each draw must be the very same author.
+    weights = [1.0 + (i % 7) * 0.3 + (i % 3) * 1e-9 for i in range(500)]
+    for seed in range(5):
+        expected, reference = [], list(weights)
+        rng = random.Random(seed)
+        for _ in range(400):
+            at = rng.choices(range(len(reference)), weights=reference)[0]
+            reference[at] = 0.0
+            expected.append(at)
+        urn, rng = _Urn(weights), random.Random(seed)
+        drawn = [urn.draw(rng) for _ in range(400)]
+        assert drawn == expected
+        assert len(set(drawn)) == 400  # without replacement
+    empty = _Urn([1.0])
+    empty.draw(random.Random(0))
+    with pytest.raises(ValueError):
+        empty.draw(random.Random(0))
 
 
 def test_edits_come_before_removal_and_extend_the_text(default: Policy) -> None:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from memoryhole.errors import PolicyError
 from memoryhole.sim.policy import KeywordList, Policy, load_policy
 from memoryhole.sim.scenario import (
@@ -158,6 +160,35 @@ class _Writer:
         return [self.draft(author) for author in authors]
 
 
+class _Urn:
+    """Weighted draws without replacement, each the very draw of
+    ``rng.choices(range(n), weights)[0]`` with the drawn weights set to 0 (the same random
+    number, the same float sums and so the same author), in O(n) numpy work per draw rather
+    than a Python-speed pass over every weight: 13,500 suspensions among 450,000 authors took
+    minutes that way."""
+
+    def __init__(self, weights: Sequence[float]) -> None:
+        self._weights = np.array(weights, dtype=np.float64)
+        # np.cumsum adds left to right, as itertools.accumulate does in random.choices.
+        self._cumulative = np.cumsum(self._weights)
+
+    def draw(self, rng: random.Random) -> int:
+        cumulative = self._cumulative
+        total = float(cumulative[-1])
+        if not total > 0.0:
+            raise ValueError("nothing left to draw")
+        at = min(
+            int(np.searchsorted(cumulative, rng.random() * total, side="right")),
+            len(cumulative) - 1,
+        )
+        self._weights[at] = 0.0
+        # Recompute the sums from `at` on, adding in the same order as from scratch.
+        tail = self._weights[at:].copy()
+        tail[0] = cumulative[at - 1] if at else 0.0
+        cumulative[at:] = np.cumsum(tail)
+        return at
+
+
 def _suspend(policy: Policy, rng: random.Random, drafts: Sequence[_Draft]) -> dict[int, float]:
     """Which authors are suspended, and when."""
     flagged: dict[int, list[float]] = {author: [] for author in range(policy.authors)}
@@ -165,11 +196,10 @@ def _suspend(policy: Policy, rng: random.Random, drafts: Sequence[_Draft]) -> di
         if draft.enforced:
             flagged[draft.author].append(draft.published)
     rule = policy.suspension
-    weights = [1.0 + rule.weight_per_flagged_post * len(flagged[a]) for a in flagged]
+    urn = _Urn([1.0 + rule.weight_per_flagged_post * len(flagged[a]) for a in flagged])
     suspended: dict[int, float] = {}
     for _ in range(min(round(rule.share * policy.authors), policy.authors)):
-        author = rng.choices(range(len(weights)), weights=weights)[0]
-        weights[author] = 0.0
+        author = urn.draw(rng)
         times = flagged[author]
         after = rng.choice(times) if times else policy.start + rng.random() * policy.duration
         suspended[author] = after + rule.delay.sample(rng)
