@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer.main
@@ -62,4 +63,16 @@ def test_docs_links_resolve() -> None:
     for part in readme.split("](")[1:]:
         target = part.split(")")[0]
         if not target.startswith("http"):
-            assert (ROOT / target).exists(), target
+            path, _, anchor = target.partition("#")
+            assert (ROOT / path).exists(), target
+            if anchor:
+                assert anchor in _anchors((ROOT / path).read_text()), target
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation but - and _ dropped, spaces to -."""
+    return {
+        re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in markdown.splitlines()
+        if line.startswith("#")
+    }

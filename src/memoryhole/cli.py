@@ -197,6 +197,54 @@ def sim_generate(
         console.print(f"  {key}: {value}")
 
 
+@sim_app.command("from-wechatscope")
+def sim_from_wechatscope(
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="CSV", help="The WeChatscope deletion log (ceninfo.csv).")
+    ],
+    out: Annotated[Path, typer.Option(help="Scenario file to write (JSONL).")],
+    start: Annotated[
+        str | None,
+        typer.Option(help="First created_at day of the window, YYYY-MM-DD (default: the log's)."),
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="Days of the window.")] = 7,
+    removed_share: Annotated[
+        float,
+        typer.Option(min=0.0001, max=1.0, help="Removed share of all posts (live ones added)."),
+    ] = 0.011,
+    posts_per_author_day: Annotated[
+        float, typer.Option(min=0.01, help="Posts a day of an average account.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same scenario.")] = 0,
+) -> None:
+    """Build a scenario replaying the WeChatscope log's removals (times, reasons, accounts)."""
+    from datetime import datetime as _datetime
+
+    from memoryhole.sim.generate import summarize
+    from memoryhole.sim.scenario import write_scenario
+    from memoryhole.sim.wechatscope import from_wechatscope
+
+    first = None
+    if start is not None:
+        try:
+            first = _datetime.fromisoformat(start)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{start!r}: give a day, e.g. 2018-07-06", param_hint="--start"
+            ) from None
+    scenario = from_wechatscope(
+        csv_file, start=first, days=days, removed_share=removed_share,
+        posts_per_author_day=posts_per_author_day, seed=seed,
+    )  # fmt: skip
+    write_scenario(scenario.posts, out)
+    console.print(f"[green]wrote[/] {out}")
+    console.print(f"  log rows: {scenario.rows:,}; removals used: {scenario.used:,}")
+    for reason, count in scenario.left_out.items():
+        console.print(f"  left out, {reason}: {count:,}")
+    for key, value in summarize(scenario.posts).items():
+        console.print(f"  {key}: {value}")
+
+
 @sim_app.command("serve")
 def sim_serve(
     scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
