@@ -126,3 +126,18 @@ def test_cli_writes_a_scenario_the_simulator_loads(tmp_path: Path) -> None:
         [*command, "--out", str(out), "--start", "July"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "give a day" in bad.stderr
+
+
+def test_a_window_of_blocked_accounts_only_still_gets_its_live_posts(tmp_path: Path) -> None:
+    # One account, blocked: its live posts must come before the block, the rest need another.
+    log = tmp_path / "blocked.csv"
+    with open(LOG, encoding="utf-8") as handle:
+        header, *rows = handle.read().splitlines()
+    log.write_text("\n".join([header, *(r for r in rows if "此帐号已被屏蔽" in r)]) + "\n")
+    scenario = from_wechatscope(log, removed_share=0.25)
+    assert len(scenario.posts) == 2 + 6
+    blocked = suspension_times(scenario.posts)
+    assert len(blocked) == 1 and len({post.author_id for post in scenario.posts}) == 2
+    for post in scenario.posts:
+        at = blocked.get(post.author_id)
+        assert at is None or post.published_at < at

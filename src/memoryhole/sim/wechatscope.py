@@ -149,7 +149,10 @@ def from_wechatscope(
     live = round(len(drafts) * (1.0 - removed_share) / removed_share)
     accounts = sorted({account for _, account, _, _ in drafts})
     wanted = math.ceil(live / (posts_per_author_day * (window_end - window_start) / DAY))
-    pool = accounts + [f"+{n}" for n in range(max(0, wanted - len(accounts)))]
+    others = max(0, wanted - len(accounts))
+    if not others and all(account in blocked for account in accounts):
+        others = 1  # someone must be able to post at any moment of the window
+    pool = accounts + [f"+{n}" for n in range(others)]
     for _ in range(live):
         while True:
             published = window_start + rng.random() * (window_end - window_start)
