@@ -44,6 +44,7 @@ from memoryhole.clock import Clock
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.writer import Batch
 from memoryhole.config import update_config
+from memoryhole.errors import MemoryholeError
 from memoryhole.model import Capture, Discovery, Observation, PostRef, Target
 from memoryhole.platforms.base import Platform
 from memoryhole.platforms.weibo import WeiboPlatform
@@ -418,6 +419,15 @@ def _run_job_in_worker(args: tuple[Job, DetectSettings]) -> RunResult:
 
 def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[Job]:
     rate = settings.budget_per_post * len(posts) / settings.horizon
+    feed = 1.0 / settings.poll_interval
+    if rate <= feed:  # the feed polls alone would take the whole budget: nothing is checked
+        raise MemoryholeError(
+            f"a budget of {rate:.4g} requests/s (R x {len(posts):,} posts / horizon) leaves "
+            f"nothing for checks once the feed is polled every {settings.poll_interval:g} s "
+            f"({feed:.4g}/s): give --budget-per-post more than "
+            f"{feed * settings.horizon / len(posts):.4g}, a --poll-interval over "
+            f"{1.0 / rate:.4g} s, or a scenario with more posts"
+        )
     jobs = [
         Job("memoryhole", rate, "memoryhole", timelines=True, full=settings.keep_study),
         Job("per-author", None, "per-author", timelines=True, full=False),
