@@ -125,8 +125,13 @@ def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        # Later attempts wait longer, so a slower moment of the machine still gets to the end.
-        time.sleep(rng.uniform(0.15, 0.45) * full_run * (1.0 + attempt / 8.0))
+        # The first two kills come after 0.1-0.3 of a clean run (the second x 1.125), so the
+        # replay cannot end before the second unless resumed runs go 1.5 times as fast as the
+        # clean one (drawn from 0.15-0.45, it once ended after one kill in a clean-clone CI
+        # run). Later attempts wait longer, so a slower moment of the machine still gets to
+        # the end.
+        share = rng.uniform(0.1, 0.3) if attempt < 2 else rng.uniform(0.15, 0.45)
+        time.sleep(share * full_run * (1.0 + attempt / 8.0))
         if process.poll() is not None:
             assert process.returncode == 0
             break
