@@ -43,7 +43,7 @@ from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
 from memoryhole.sim.scenario import ScenarioPost
 
 DAY = 86_400.0
-#: WeChatscope, 2018: ~1.1% of the >1M articles it followed were removed (Ruan et al.).
+#: WeChatscope (HKU JMSC), 2018: ~1.1% of the >1M articles it followed were removed.
 REMOVED_SHARE = 0.011
 KINDS = {
     Status.CENSORED: "censored",
