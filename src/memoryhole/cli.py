@@ -393,6 +393,7 @@ def bench_detect(
         HALF,
         NAMES,
         DetectSettings,
+        check_budget,
         comparison_lines,
         run_detect,
         summary_table,
@@ -421,6 +422,7 @@ def bench_detect(
         keep_study=study,
     )
     posts = load_scenario(scenario)
+    check_budget(settings, posts)  # before anything runs
     console.print(f"{len(posts):,} posts from {scenario}; running {', '.join(settings.only)}")
     summary = run_detect(
         settings,

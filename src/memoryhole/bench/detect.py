@@ -417,10 +417,11 @@ def _run_job_in_worker(args: tuple[Job, DetectSettings]) -> RunResult:
     return run_job(*args)
 
 
-def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[Job]:
+def check_budget(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> None:
+    """Refuse a budget the feed polls alone would take (nothing would be checked)."""
     rate = settings.budget_per_post * len(posts) / settings.horizon
     feed = 1.0 / settings.poll_interval
-    if rate <= feed:  # the feed polls alone would take the whole budget: nothing is checked
+    if rate <= feed:
         raise MemoryholeError(
             f"a budget of {rate:.4g} requests/s (R x {len(posts):,} posts / horizon) leaves "
             f"nothing for checks once the feed is polled every {settings.poll_interval:g} s "
@@ -428,6 +429,11 @@ def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[J
             f"{feed * settings.horizon / len(posts):.4g}, a --poll-interval over "
             f"{1.0 / rate:.4g} s, or a scenario with more posts"
         )
+
+
+def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[Job]:
+    check_budget(settings, posts)
+    rate = settings.budget_per_post * len(posts) / settings.horizon
     jobs = [
         Job("memoryhole", rate, "memoryhole", timelines=True, full=settings.keep_study),
         Job("per-author", None, "per-author", timelines=True, full=False),
