@@ -7,9 +7,11 @@ per post, through the lean collector (`bench detect --no-study`): memoryhole's s
 round-robin, one after the other in this process. It prints requests replayed per second of
 wall time at each size, and the projection of a whole benchmark (every schedule but
 per-author, to the horizon) on two workers, from the requests per post each schedule used on
-the whole 3,366-post sparse run.
+the whole 3,366-post sparse run. ``--baseline`` also times each schedule with the lean
+collector's repeated answers off (``LeanCollector.repeat_answers``), in the same run.
 
     .venv/bin/python benchmarks/detect_scale.py [--sizes 20000,100000,1000000] [--hours 12]
+        [--baseline]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ PER_POST = {"memoryhole": 23.5, "round-robin": 25.5, "fixed-cadence": 9.0, "geom
 PER_POST["oracle-static"] = 11.0
 
 
-def measure(size: int, hours: float, out: Path) -> dict[str, float]:
+def measure(size: int, hours: float, out: Path, *, baseline: bool = False) -> dict[str, float]:
     policy = load_policy(SPARSE)
     policy = dataclasses.replace(policy, authors=max(1, round(size / POSTS_PER_AUTHOR)))
     started = time.perf_counter()
@@ -48,20 +50,31 @@ def measure(size: int, hours: float, out: Path) -> dict[str, float]:
     rates: dict[str, float] = {"generate_s": generated}
     for name in ("memoryhole", "round-robin"):
         job = detect.Job(name, rate, name, timelines=name == "memoryhole", full=False)
-        runs = []
-        for span in (hours, 2 * hours):  # the difference leaves out the set-up
-            gc.collect()
-            result = detect.run_job(job, settings, until=start + span * 3600.0)
-            runs.append((result.requests, result.wall_seconds))
-        (short, short_wall), (long, long_wall) = runs
-        rates[name] = (long - short) / (long_wall - short_wall)
-        setup = short_wall - short / rates[name]
-        rates[f"{name}_setup_s"] = setup
-        print(
-            f"  {len(posts):>9,} posts  {name:<11} {long:>10,} requests in {long_wall:7.1f} s: "
-            f"{rates[name]:8,.0f} requests/s after a set-up of {setup:.0f} s",
-            flush=True,
-        )
+        for repeat in (False, True) if baseline else (True,):
+            detect.LeanCollector.repeat_answers = repeat
+            runs = []
+            for span in (hours, 2 * hours):  # the difference leaves out the set-up
+                gc.collect()
+                result = detect.run_job(job, settings, until=start + span * 3600.0)
+                runs.append((result.requests, result.wall_seconds))
+            (short, short_wall), (long, long_wall) = runs
+            key = name if repeat else f"{name}_without_repeats"
+            rates[key] = (long - short) / (long_wall - short_wall)
+            setup = short_wall - short / rates[key]
+            rates[f"{key}_setup_s"] = setup
+            label = "" if repeat else " (repeated answers off)"
+            print(
+                f"  {len(posts):>9,} posts  {name:<11} {long:>10,} requests in "
+                f"{long_wall:7.1f} s: {rates[key]:8,.0f} requests/s after a set-up of "
+                f"{setup:.0f} s{label}",
+                flush=True,
+            )
+        if baseline:
+            print(
+                f"  {'':>9}        {name:<11} repeated answers on ÷ off: "
+                f"{rates[name] / rates[f'{name}_without_repeats']:.2f}× the requests per second",
+                flush=True,
+            )
     return rates
 
 
@@ -86,6 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=sizes_list, default=[20000, 100000, 1000000])
     parser.add_argument("--hours", type=hours_value, default=12.0)
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time each schedule with the lean collector's repeated answers off",
+    )
     args = parser.parse_args()
     sizes: list[int] = args.sizes
     print(
@@ -93,7 +111,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
-            rates = measure(size, args.hours, Path(folder) / str(size))
+            rates = measure(size, args.hours, Path(folder) / str(size), baseline=args.baseline)
             # Projection: memoryhole on one worker, the cheaper baselines on the other, each
             # at the speed its kind reached here (the baselines at round-robin's).
             mine = PER_POST["memoryhole"] * size / rates["memoryhole"]

@@ -4,6 +4,7 @@ opens, verifies, exports the same verdicts and explains its schedule."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -109,6 +110,78 @@ def test_the_lean_collector_gives_the_full_collectors_verdicts(
     assert [[r[k] for k in fields] for r in mine] == [[r[k] for k in fields] for r in full]
     summary = json.loads((bench / "summary.json").read_text(encoding="utf-8"))
     assert lean.requests == summary["runs"]["memoryhole"]["requests"]
+
+
+def _with_edits(posts: list[ScenarioPost]) -> list[ScenarioPost]:
+    """Every seventh post edited an hour after publication: a new answer mid-run."""
+    return [
+        dataclasses.replace(post, edits=((post.published_at + 3600.0, post.text + "补充。"),))
+        if i % 7 == 0 and not post.edits
+        else post
+        for i, post in enumerate(posts)
+    ]
+
+
+@pytest.mark.parametrize("policy", ["round-robin", "memoryhole"])
+def test_repeated_answers_fold_what_the_whole_path_would(
+    scenario: list[ScenarioPost], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str
+) -> None:
+    posts = _with_edits(scenario)
+    assert any(post.removed_at for post in posts) and any(post.edits for post in posts)
+    detect._SCENARIO = posts
+    collectors: list[Any] = []
+    real_replay = detect.replay
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        started = kwargs["on_start"]
+        kwargs["on_start"] = lambda c: (collectors.append(c), started(c))
+        return real_replay(*args, **kwargs)
+
+    monkeypatch.setattr(detect, "replay", spy)
+    rate = 20.0 * len(posts) / HORIZON
+    runs = {}
+    for repeat in (False, True):
+        monkeypatch.setattr(detect.LeanCollector, "repeat_answers", repeat)
+        settings = DetectSettings(
+            scenario=Path("unused"),
+            budget_per_post=20.0,
+            out=tmp_path / str(repeat),
+            horizon=HORIZON,
+            poll_interval=120.0,
+            workers=1,
+        )
+        job = Job(policy, rate, policy, timelines=policy == "memoryhole", full=False)
+        result = run_job(job, settings)
+        state = collectors[-1].state.posts.values()
+        runs[repeat] = (
+            result.requests,
+            result.figures,
+            [(p.post_id, p.verdict, p.checks, p.failures, p.next_check_at) for p in state],
+        )
+        assert (result.notes["repeated_answers"] > 0) is repeat
+    assert runs[True] == runs[False]
+    edited = [verdict for _, verdict, *_ in runs[True][2] if verdict.edited]
+    assert edited  # the edits were seen through the shortcut's answers too
+    assert result.notes["repeated_answers"] > 0.5 * result.notes["checks"]
+
+
+def test_repeated_answers_are_not_used_when_answers_can_fail(
+    scenario: list[ScenarioPost], tmp_path: Path
+) -> None:
+    detect._SCENARIO = list(scenario)
+    settings = DetectSettings(
+        scenario=Path("unused"),
+        budget_per_post=20.0,
+        out=tmp_path,
+        horizon=HORIZON,
+        poll_interval=120.0,
+        workers=1,
+        faults="5xx=0.05",
+    )
+    rate = 20.0 * len(scenario) / HORIZON
+    result = run_job(Job("round-robin", rate, "round-robin", False, False), settings)
+    assert result.notes["repeated_answers"] == 0
+    assert result.figures["false_removals"] == 0
 
 
 def test_schedule_explain_says_why(bench: Path) -> None:

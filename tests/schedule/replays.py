@@ -77,6 +77,7 @@ def lean_replay(
         "lateness": [],
         "checks": defaultdict(list),
         "feed": [],
+        "sent": 0,
     }
 
     def watch(collector: Collector) -> None:
@@ -84,17 +85,21 @@ def lean_replay(
         send, check, poll = collector.transport.send, collector._check, collector._poll
 
         async def counted_send(request: Any) -> Any:
-            recorded["requests"].append(collector.clock.now())
+            recorded["sent"] += 1
             return await send(request)
 
+        # Each check and each poll is one request; a check the lean collector folds from
+        # the post's repeated answer (``LeanCollector.repeat_answers``) sends nothing.
         async def timed_check(post: PostState) -> None:
             now = collector.clock.now()
+            recorded["requests"].append(now)
             due = post.next_check_at if post.next_check_at is not None else now
             recorded["lateness"].append(now - due)
             recorded["checks"][post.pk].append((now, due))
             await check(post)
 
         async def timed_poll(target: TargetState) -> None:
+            recorded["requests"].append(collector.clock.now())
             if target.target.kind == "all":
                 recorded["feed"].append(collector.clock.now() - target.next_poll_at)
             await poll(target)
@@ -114,6 +119,9 @@ def lean_replay(
         on_start=watch,
     )
     study.close()
+    collector = holder[0]
+    assert isinstance(collector, LeanCollector)
+    assert recorded["sent"] + collector.repeated == len(recorded["requests"])
     return Recorded(
         holder[0],
         stats,

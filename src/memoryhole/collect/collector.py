@@ -685,15 +685,7 @@ class Collector:
         )
         now = capture.fetched_at
         if status.is_definitive:
-            post.failures = 0
-            verdict = post.verdict
-            was_removed = verdict.status.is_removal
-            fold(verdict, observation, capture.alive_at, now)
-            if not was_removed and verdict.status.is_removal:
-                self.stats.removals[verdict.status.value] += 1
-                if self.on_removal is not None:
-                    self.on_removal(post)
-            next_at = self.policy.after_check(post.verdict, post.published_at, now, post=post)
+            next_at = self._fold_check(post, observation, capture.alive_at, now)
         else:
             post.failures += 1
             self.stats.transient += 1
@@ -706,6 +698,20 @@ class Collector:
         self._schedule_check(post, next_at)
         if self.media is not None and status.is_visible:
             await self._fetch_media(post, observation.detail)
+
+    def _fold_check(
+        self, post: PostState, observation: Observation, alive_at: float, now: float
+    ) -> float | None:
+        """Fold a definitive answer to a check into the post's verdict; its next check."""
+        post.failures = 0
+        verdict = post.verdict
+        was_removed = verdict.status.is_removal
+        fold(verdict, observation, alive_at, now)
+        if not was_removed and verdict.status.is_removal:
+            self.stats.removals[verdict.status.value] += 1
+            if self.on_removal is not None:
+                self.on_removal(post)
+        return self.policy.after_check(verdict, post.published_at, now, post=post)
 
     async def _fetch_media(self, post: PostState, detail: str) -> None:
         """Each media reference of a visible post not fetched yet, once, on the platform's

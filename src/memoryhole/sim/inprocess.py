@@ -37,6 +37,11 @@ class InProcessTransport:
         self._responses: dict[int, tuple[Answer, RawResponse]] = {}
         self._paths: dict[str, str] = {}  # each URL's path: a few URLs, every request
 
+    @property
+    def rate_limited(self) -> bool:
+        """Whether the simulator refuses requests over a rate (429 with Retry-After)."""
+        return self._bucket is not None
+
     async def send(self, request: Request) -> RawResponse:
         self.requests += 1
         wait = self._bucket.admit() if self._bucket is not None else None
