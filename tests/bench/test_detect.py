@@ -88,17 +88,23 @@ def test_the_study_verifies_although_timelines_showed_its_posts(bench: Path) -> 
     study.close()
 
 
-def test_the_lean_collector_gives_the_full_collectors_verdicts(
-    bench: Path, scenario: list[ScenarioPost], tmp_path: Path
-) -> None:
-    settings = DetectSettings(
+def lean_settings(out: Path, **overrides: Any) -> DetectSettings:
+    """Settings for one ``run_job`` of the small scenario, outside ``run_detect``."""
+    return DetectSettings(
         scenario=Path("unused"),
         budget_per_post=20.0,
-        out=tmp_path,
+        out=out,
         horizon=HORIZON,
         poll_interval=120.0,
         workers=1,
+        **overrides,
     )
+
+
+def test_the_lean_collector_gives_the_full_collectors_verdicts(
+    bench: Path, scenario: list[ScenarioPost], tmp_path: Path
+) -> None:
+    settings = lean_settings(tmp_path)
     (tmp_path / "memoryhole" / "study").mkdir(parents=True)
     detect._SCENARIO = list(scenario)
     rate = 20.0 * len(scenario) / HORIZON
@@ -142,14 +148,7 @@ def test_repeated_answers_fold_what_the_whole_path_would(
     runs = {}
     for repeat in (False, True):
         monkeypatch.setattr(detect.LeanCollector, "repeat_answers", repeat)
-        settings = DetectSettings(
-            scenario=Path("unused"),
-            budget_per_post=20.0,
-            out=tmp_path / str(repeat),
-            horizon=HORIZON,
-            poll_interval=120.0,
-            workers=1,
-        )
+        settings = lean_settings(tmp_path / str(repeat))
         job = Job(policy, rate, policy, timelines=policy == "memoryhole", full=False)
         result = run_job(job, settings)
         state = collectors[-1].state.posts.values()
@@ -169,15 +168,7 @@ def test_repeated_answers_are_not_used_when_answers_can_fail(
     scenario: list[ScenarioPost], tmp_path: Path
 ) -> None:
     detect._SCENARIO = list(scenario)
-    settings = DetectSettings(
-        scenario=Path("unused"),
-        budget_per_post=20.0,
-        out=tmp_path,
-        horizon=HORIZON,
-        poll_interval=120.0,
-        workers=1,
-        faults="5xx=0.05",
-    )
+    settings = lean_settings(tmp_path, faults="5xx=0.05")
     rate = 20.0 * len(scenario) / HORIZON
     result = run_job(Job("round-robin", rate, "round-robin", False, False), settings)
     assert result.notes["repeated_answers"] == 0
