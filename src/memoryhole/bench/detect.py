@@ -157,12 +157,12 @@ class LeanCollector(Collector):
     written (the verdicts stay in ``state``). Scheduling and classification are untouched;
     the simulator and the adapter memoise answers (``CachingSimPlatform``, ``CachingWeibo``).
 
-    Repeated answers (``repeat_answers``): a check whose answer the simulator would send as
-    the very answer it sent to the post's last check (``SimPlatform.show`` hands out one
-    cached answer per post state) is folded with that check's observation, without building
-    the request, sending it and parsing the answer again: every step of it is a pure function
-    of the request and that answer. It still takes its token and counts as a request. Only
-    without faults, a simulator rate limit or media, on the Weibo shape.
+    Repeated answers (``repeat_answers``): a check whose answer the simulator would send is
+    the answer the adapter classified last for that post (same status, same bytes) is folded
+    with that classification, without building the request, sending it and parsing the
+    answer again: every step of it is a pure function of the request and that answer. It
+    still takes its token and counts as a request. Only without faults, a simulator rate
+    limit or media, on the Weibo shape.
     """
 
     repeat_answers = True
@@ -178,7 +178,6 @@ class LeanCollector(Collector):
             transport.platform = CachingSimPlatform(platform.posts, platform.clock)
         self.repeated = 0  # checks folded from the post's last answer
         self._show: Callable[[str, float], Answer] | None = None
-        self._last_answers: dict[int, tuple[Answer, Observation]] = {}
         if (
             self.repeat_answers
             and isinstance(transport, InProcessTransport)
@@ -192,35 +191,28 @@ class LeanCollector(Collector):
             self._show = transport.platform.show
 
     async def _check(self, post: Any) -> None:
-        show = self._show
-        if show is None:
-            await super()._check(post)
-            return
+        if self._show is not None:
+            answer = self._show(post.post_id, self.clock.now())
+            adapter = self.adapters[post.platform]
+            assert isinstance(adapter, CachingWeibo)
+            # What parse_check would return for this answer: the post's last classification
+            observation = adapter.parsed_check(post.post_id, answer[0], answer[2])
+            if observation is not None and observation.status.is_definitive:
+                self._repeat_check(post, observation)
+                return
+        await super()._check(post)
+
+    def _repeat_check(self, post: Any, observation: Observation) -> None:
         if self._sightings:
             self._log_sighting(post)
+        assert isinstance(self.transport, InProcessTransport)
+        self.transport.requests += 1
+        self.repeated += 1
+        post.checks += 1
+        self.stats.checks += 1
+        self._count_observation()
         now = self.clock.now()
-        answer = show(post.post_id, now)
-        last = self._last_answers.get(post.pk)
-        if last is not None and last[0] is answer:
-            assert isinstance(self.transport, InProcessTransport)
-            self.transport.requests += 1
-            self.repeated += 1
-            post.checks += 1
-            self.stats.checks += 1
-            self._count_observation()
-            next_at = self._fold_check(post, last[1], now, now)
-            self._schedule_check(post, next_at)
-            if next_at is None:
-                del self._last_answers[post.pk]
-            return
-        await super()._check(post)
-        adapter = self.adapters[post.platform]
-        assert isinstance(adapter, CachingWeibo)
-        parsed = adapter.parsed_check(post.post_id, answer[0], answer[2])
-        if parsed is not None and parsed.status.is_definitive and post.next_check_at is not None:
-            self._last_answers[post.pk] = (answer, parsed)
-        else:
-            self._last_answers.pop(post.pk, None)
+        self._schedule_check(post, self._fold_check(post, observation, now, now))
 
     def _count_observation(self) -> int:
         observation_id = self.state.next_observation_id
