@@ -91,7 +91,7 @@ def main() -> None:
                         observations.c.code == "media_stored"
                     )
                 ).scalar()
-            result = evaluate(posts, iter_verdicts(study.engine), until=end)
+            result = evaluate(posts, iter_verdicts(study.engine), until=end, platform=args.platform)
             study.close()
             delays = sorted(result.delays)
             median = statistics.median(delays) / 60 if delays else float("nan")

@@ -52,12 +52,13 @@ def assert_everything_caught_and_nothing_invented(
     suspended = suspension_times(scenario)
     last_removal = max(r[0] for p in scenario if (r := effective_removal(p, suspended)))
     assert end > last_removal + 3600, "the run must outlast the last removal by an hour"
-    result = evaluate(scenario, verdicts, until=end)
+    result = evaluate(scenario, verdicts, until=end, platform="weibo")
     assert result.false_removals == []
     assert result.interval_misses == []
     assert result.true_removals >= 20
     assert result.caught == result.true_removals_of_watched, "every removal of a seen post found"
-    assert result.attribution == 1.0, "every removal of the right kind"
+    assert result.attribution == 1.0, "every removal of the kind Weibo's answers say"
+    assert result.misattributed == []
     never_removed = {p.post_id for p in scenario if effective_removal(p, suspended) is None}
     by_post = {str(v["post_id"]): v for v in verdicts}
     assert never_removed <= set(by_post), "every post was discovered"
@@ -70,7 +71,8 @@ def assert_everything_caught_and_nothing_invented(
     else:
         assert result.caught == result.true_removals, "every removal found"
     assert all(by_post[post_id]["verdict"] == "live" for post_id in never_removed)
-    assert set(result.caught_by_kind) == {"censored", "author_deleted", "account_suspended"}
+    # Weibo answers an author's deletion with 20101, which some removals get too: "unknown"
+    assert set(result.caught_by_kind) == {"censored", "unknown", "account_suspended"}
 
 
 @pytest.mark.slow

@@ -63,7 +63,13 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new stud
 
 @app.command()
 def watch(
-    targets: Annotated[list[str], typer.Argument(help="e.g. weibo:user/1234567 or weibo:all")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="e.g. weibo:user/1234567, weibo:search/关键词, reddit:r/news, or weibo:all on "
+            "the simulator"
+        ),
+    ],
     base_url: Annotated[
         str | None, typer.Option(help="The platform's base URL (e.g. a simulator's).")
     ] = None,
@@ -74,7 +80,14 @@ def watch(
     from memoryhole.store.queries import add_targets
 
     opened = _open(study)
-    parsed = [parse_target(spec, study_dir=opened.path) for spec in targets]
+    # Each target is read by its platform's adapter at the base URL it will be polled at (Weibo
+    # refuses weibo:all, the simulator's feed, anywhere but on a local simulator).
+    parsed = [
+        parse_target(
+            spec, base_url or opened.base_url(spec.partition(":")[0]) or "", study_dir=opened.path
+        )
+        for spec in targets
+    ]
     if base_url:
         for platform in sorted({t.platform for t in parsed}):
             opened.set_base_url(platform, base_url)
@@ -107,6 +120,11 @@ def run(
         f"{sum(stats.removals.values()):,} removals caught, "
         f"{stats.committed_observations:,} observations committed"
     )
+    if stats.unreadable:
+        console.print(
+            f"[yellow]{stats.unreadable:,} listing items could not be read[/] (each is named in "
+            "its listing's observation; `memoryhole status` shows them per target)"
+        )
 
 
 async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> Any:
@@ -119,9 +137,13 @@ async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     holder: list[Collector] = []
-    task = asyncio.create_task(
-        run_study(study, for_seconds=seconds, stop=stop, on_start=holder.append)
-    )
+
+    def started(collector: Collector) -> None:
+        # A platform that cannot be reached at all (a wrong --base-url) is said at once.
+        collector.on_problem = lambda message: console.print(f"[bold red]problem:[/] {message}")
+        holder.append(collector)
+
+    task = asyncio.create_task(run_study(study, for_seconds=seconds, stop=stop, on_start=started))
     if quiet or not console.is_terminal:
         return await task
     while not holder and not task.done():

@@ -80,4 +80,8 @@ def summary_table(summary: StudySummary) -> Table:
     for status in ("live", "edited", *REMOVAL_LABELS):
         label = REMOVAL_LABELS.get(status, status)
         table.add_row(f"verdict: {label}", f"{summary.verdicts.get(status, 0):,}")
+    for spec, count, latest in summary.unreadable:
+        table.add_row(
+            f"[yellow]unreadable listing items: {spec}[/]", f"{count:,} (latest: {latest[:80]})"
+        )
     return table

@@ -60,13 +60,17 @@ class Request:
     headers: tuple[tuple[str, str], ...] = ()
 
     def full_url(self) -> str:
+        """The URL with its query; a fragment (a client-side note, never sent) stays last."""
         if not self.params:
             return self.url
+        url, hash_mark, fragment = self.url.partition("#")
         if all(k.isascii() and k.isalnum() and v.isascii() and v.isalnum() for k, v in self.params):
-            return f"{self.url}?{'&'.join(f'{k}={v}' for k, v in self.params)}"
-        from urllib.parse import urlencode
+            query = "&".join(f"{k}={v}" for k, v in self.params)
+        else:
+            from urllib.parse import urlencode
 
-        return f"{self.url}?{urlencode(self.params)}"
+            query = urlencode(self.params)
+        return f"{url}?{query}{hash_mark}{fragment}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +139,36 @@ class PostRef:
 
 @dataclass(frozen=True, slots=True)
 class SeenPost:
-    """A post as a listing (feed or timeline) showed it."""
+    """A post as a listing (feed or timeline) showed it.
+
+    ``published_until`` is set when the listing gives the publication time only to the day,
+    hour or minute (Weibo's ``06-14``, ``15小时前``): the post was published somewhere in
+    ``[published_at, published_until]``. None: ``published_at`` is exact.
+    """
 
     post_id: str
     author_id: str
     published_at: float
     text: str
+    published_until: float | None = None
+    #: The listing shows only the start of the text (Weibo's long posts): it is not hashed
+    #: for edits; the first check that reads the whole text sets the post's text and hash.
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a listing says about a post it does not list: a repost's original shown as removed
+    (Weibo's ``抱歉，此微博已被作者删除``). A dated observation about that post, with the
+    attribution the notice's own words support. ``author_id`` is None when the notice does not
+    name the author (a removed original usually has no ``user``)."""
+
+    post_id: str
+    status: Status
+    code: str | None = None
+    detail: str = ""
+    author_id: str | None = None
+    published_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +180,17 @@ class Discovery:
     status: Status = Status.LIVE
     detail: str = ""
     more: bool = False  # a full page: poll again at once to catch up
+    #: Items of the listing that could not be read, each saying what and why
+    #: (``"card 3: created_at '2019年6月' not understood"``). Never dropped silently.
+    unreadable: tuple[str, ...] = ()
+    #: What the listing says about posts it does not list (``Notice``).
+    notices: tuple[Notice, ...] = ()
+    #: The answer says something happened to every post of the target at once (an account
+    #: suspended, a community banned): the collector checks each known post of it now.
+    confirm_all: bool = False
+    #: The page lists the newest posts first and covers everything from its oldest listed post
+    #: up to now (Weibo's timelines); else it lists the posts after its cursor.
+    newest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +206,13 @@ class Observation:
     text: str | None = None
     code: str | None = None
     detail: str = ""
+    #: The post's exact publication time when the answer gives it (a listing may have given
+    #: only its day: ``SeenPost.published_until``).
+    published_at: float | None = None
+    #: A second request this check needs before it is complete (Weibo's long text): the
+    #: collector sends it at once, on the platform's budget, logs its answer, and hands it to
+    #: the adapter's ``complete_check``.
+    follow_up: Request | None = None
 
 
 def content_hash(text: str) -> str:

@@ -81,7 +81,7 @@ def test_parquet_round_trips_with_schema_version_and_datapackage(
     posts = pq.read_table(exported / "parquet" / "posts").to_pandas()
     verdicts = pq.read_table(exported / "parquet" / "verdicts").to_pandas()
     assert set(verdicts["post_pk"]) == set(posts["post_pk"])
-    assert set(verdicts["verdict"]) <= {"live", "censored", "author_deleted", "account_suspended"}
+    assert set(verdicts["verdict"]) <= {"live", "censored", "unknown", "account_suspended"}
     assert posts["text"].str.contains(PLANTED[0]).sum() > 20
 
 

@@ -24,7 +24,8 @@ def test_listings_and_checks_become_posts_leaves_and_verdicts(study: Study) -> N
     rows = verdicts_by_post(study)
     first = rows["4900000000000001"]
     # listed 14:09:59, shown with another text 14:20 (edited), 429 at 15:05, gone 15:30
-    assert first["verdict"] == "author_deleted" and first["edited"]
+    # errno 20101: "does not exist or no permission", the same rule as live checks
+    assert first["verdict"] == "unknown" and first["edited"]
     assert first["first_seen_at"] == 1732342199.0  # the listing's sent_at
     assert (first["last_seen_alive_at"], first["first_seen_removed_at"]) == (
         1732342800.0,
@@ -45,7 +46,7 @@ def test_listings_and_checks_become_posts_leaves_and_verdicts(study: Study) -> N
             select(posts.c.text).where(posts.c.post_id == "4900000000000002")
         ).scalar_one()
     assert unreachable[0] == 429 and json.loads(unreachable[1]) == [["Retry-After", "60"]]
-    assert text == "第二条 换行"  # the adapter's visible text
+    assert text == "第二条 \n换行"  # the adapter's visible text: <br /> is a line break
     assert verify_study(study).failures == []
 
 

@@ -54,7 +54,7 @@ def run(
     if platform == "rss":  # items are known by their URL: /posts/{id}
         for row in verdicts:
             row["post_id"] = str(row["post_id"]).rsplit("/", 1)[-1]
-    return evaluate(scenario, verdicts, until=end), scenario, verdicts
+    return evaluate(scenario, verdicts, until=end, platform=platform), scenario, verdicts
 
 
 @pytest.mark.parametrize("faults", [None, FAULTS], ids=["clean", "faults"])
@@ -106,7 +106,8 @@ def test_each_shape_answers_each_removal_kind(platform: str) -> None:
     sim = SimPlatform(posts, VirtualClock(T0 + 1300), platform)
     adapter = registry.get(platform, REPLAY_BASE_URL)
     expected = {
-        "weibo": ["censored", "author_deleted", "live", "account_suspended", "account_suspended"],
+        # Weibo's 20101 does not say who deleted a post
+        "weibo": ["censored", "unknown", "live", "account_suspended", "account_suspended"],
         "reddit": ["censored", "author_deleted", "live", "account_suspended", "account_suspended"],
         "json": ["censored", "author_deleted", "live", "account_suspended", "account_suspended"],
         "mastodon": ["unknown", "unknown", "live", "account_suspended", "account_suspended"],
@@ -143,7 +144,7 @@ def test_each_shape_answers_each_removal_kind(platform: str) -> None:
 def test_every_platform_has_a_shape_and_a_watch_target() -> None:
     for platform in ["weibo", *PLATFORMS]:
         target = WATCH[platform]
-        assert registry.parse_target(target.spec) == target
+        assert registry.parse_target(target.spec, REPLAY_BASE_URL) == target
         assert (get_shape(platform) is None) == (platform == "weibo")
 
 

@@ -64,7 +64,8 @@ def check(platform: SimPlatform, post_id: str) -> tuple[Status, str]:
             T0 + 1300,
             {
                 "101": Status.CENSORED,
-                "102": Status.AUTHOR_DELETED,
+                # Weibo answers an author's deletion with 20101, which a removal also gives
+                "102": Status.REMOVED_UNKNOWN,
                 "104": Status.ACCOUNT_SUSPENDED,
                 "105": Status.ACCOUNT_SUSPENDED,
                 "103": Status.LIVE,
@@ -120,16 +121,48 @@ def test_user_timeline_and_suspended_account() -> None:
     request = ADAPTER.discover_request(target, None)
     answer = platform.handle("GET", "/api/container/getIndex", dict(request.params))
     posts = ADAPTER.parse_discover(target, capture(answer)).posts
-    assert [(p.post_id, p.author_id) for p in posts] == [("104", "7003"), ("105", "7003")]
+    # newest first, as Weibo's timelines are
+    assert [(p.post_id, p.author_id) for p in posts] == [("105", "7003"), ("104", "7003")]
     clock.advance_to(T0 + 1200)
     answer = platform.handle("GET", "/api/container/getIndex", dict(request.params))
-    assert ADAPTER.parse_discover(target, capture(answer)).status == Status.ACCOUNT_SUSPENDED
+    suspended = ADAPTER.parse_discover(target, capture(answer))
+    assert suspended.status == Status.ACCOUNT_SUSPENDED
+    assert suspended.confirm_all  # every post of the account: each checked at once
+
+
+def test_a_timeline_pages_by_number_and_the_adapter_walks_back_to_the_last_poll() -> None:
+    posts = [ScenarioPost(str(5000 + i), "9", T0 + i * 60.0, f"帖子{i}") for i in range(35)]
+    clock = VirtualClock(T0 + 10 * 60.0)
+    platform = SimPlatform(posts, clock)
+    target = Target("weibo", "user", "9")
+
+    def poll(cursor: str | None) -> tuple[list[str], str | None, bool]:
+        request = ADAPTER.discover_request(target, cursor)
+        answer = platform.handle("GET", "/api/container/getIndex", dict(request.params))
+        status, headers, body = answer
+        at = clock.now()
+        found = ADAPTER.parse_discover(
+            target, Capture(request, status, headers, body, at, at, sent_at=at)
+        )
+        return [p.post_id for p in found.posts], found.next_cursor, found.more
+
+    first, cursor, more = poll(None)
+    assert first == [str(5000 + i) for i in range(10, -1, -1)][:10] and not more
+    clock.advance_to(T0 + 34 * 60.0)  # 24 new posts: more than two pages
+    seen: list[str] = []
+    for _ in range(5):
+        found, cursor, more = poll(cursor)
+        seen += found
+        if not more:
+            break
+    assert not more
+    assert {str(5000 + i) for i in range(11, 35)} <= set(seen)  # nothing skipped
 
 
 def test_page_size_is_honoured_and_the_cursor_resumes_exactly() -> None:
     posts = [ScenarioPost(str(1000 + i), "1", T0 + i, f"帖子{i}") for i in range(130)]
     platform = SimPlatform(posts, VirtualClock(T0 + 1000))
-    query = {"containerid": "102803", "count": "50"}
+    query = {"containerid": "memoryhole_sim_all", "count": "50"}
     first = json.loads(platform.handle("GET", "/api/container/getIndex", query)[2])
     assert len(first["data"]["cards"]) == 50
     since = first["data"]["cardlistInfo"]["since_id"]

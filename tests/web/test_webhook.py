@@ -47,7 +47,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_posts_each_new_removal_once_signed_and_retries(study: Study, receiver: Receiver) -> None:
-    config = WebhookConfig(url=receiver.url, secret="s3cret", kinds=("censored", "author_deleted"))
+    config = WebhookConfig(url=receiver.url, secret="s3cret", kinds=("censored", "unknown"))
     poller = WebhookPoller(study, config, lambda p, i: f"http://dash/post/{p}/{i}")
     assert poller.poll_once() == 0  # what was in the store at start is not sent
     poller.high_water = 0  # as if the server had started before the collector
@@ -60,7 +60,7 @@ def test_posts_each_new_removal_once_signed_and_retries(study: Study, receiver: 
     assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     payload = json.loads(body)
     removals = payload["removals"]
-    assert {r["verdict"] for r in removals} == {"censored", "author_deleted"}
+    assert {r["verdict"] for r in removals} == {"censored", "unknown"}
     keys = [(r["platform"], r["post_id"]) for r in removals]
     assert len(keys) == len(set(keys)), "a removal is announced once"
     assert all(r["author_id"].startswith("a_") for r in removals)

@@ -171,6 +171,7 @@ def load_posts(
         posts.c.author_pk,
         posts.c.published_at,
         posts.c.imported_from,
+        posts.c.published_until,
     ]
     if text:
         post_columns.append(posts.c.text)
@@ -188,7 +189,7 @@ def load_posts(
     ).order_by(verdicts.c.post_pk)
     # Two scans at once: the driver lets go of the GIL while SQLite steps through pages.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        kinds = "iUsiff" + ("o" if text else "")
+        kinds = "iUsifff" + ("o" if text else "")
         posts_read = pool.submit(_read_columns, engine, post_query, kinds)
         verdict_parts = _read_columns(engine, verdict_query, "ifffsfi")
         post_parts = posts_read.result()
@@ -233,6 +234,13 @@ def load_posts(
         if width:
             within[imported == float(import_id)] = width
     del imported
+    published = of_posts(column(post_parts, 4, _floats))
+    # A listing that gave only the day or hour (Weibo's "06-14"): published in a window too.
+    until = of_posts(column(post_parts, 6, _floats))
+    known = ~np.isnan(until)
+    if known.any():
+        within[known] = np.maximum(within[known], until[known] - published[known])
+    del until, known
 
     status = of_verdicts(column(verdict_parts, 4, _shared_strings))
     status[status == "edited"] = "live"
@@ -243,7 +251,7 @@ def load_posts(
     frame["platform"] = of_posts(column(post_parts, 2, _shared_strings))
     frame["author"] = names[author_at] if keep.size else np.zeros(0, dtype=object)
     del author_at
-    frame["published_at"] = of_posts(column(post_parts, 4, _floats))
+    frame["published_at"] = published
     for position, name in enumerate(
         ("first_seen_at", "last_seen_alive_at", "first_seen_removed_at"), start=1
     ):
@@ -255,7 +263,7 @@ def load_posts(
     frame["published_within"] = within
     if text:
         frame["text"] = of_posts(
-            np.array([t for part in post_parts[6] for t in part], dtype=object)
+            np.array([t for part in post_parts[7] for t in part], dtype=object)
         )
     return frame
 

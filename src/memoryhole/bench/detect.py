@@ -446,7 +446,7 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
     full_rows = list(iter_verdicts(study.engine)) if job.full else None
     rows = full_rows if full_rows is not None else _pseudonymous_rows(holder[0], study)
     write_verdicts(rows, run_dir / "verdicts.jsonl")
-    evaluation = evaluate(posts, rows, until=stopped, horizon=settings.horizon)
+    evaluation = evaluate(posts, rows, until=stopped, horizon=settings.horizon, platform="weibo")
     notes: dict[str, Any] = {"checks": stats.checks, "polls": stats.polls}
     if isinstance(policy, Scheduler):
         notes["final_threshold"] = policy.threshold

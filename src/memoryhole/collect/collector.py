@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from memoryhole.classify import first_verdict, fold
 from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
@@ -68,6 +69,8 @@ class CollectorStats:
     discovered: int = 0
     removals: Counter[str] = field(default_factory=Counter)
     committed_observations: int = 0
+    unreadable: int = 0  # listing items that could not be read (each logged with its listing)
+    notices: int = 0  # removal notices a listing showed about a known post
 
     @property
     def checks_per_second(self) -> float:
@@ -111,6 +114,7 @@ class Collector:
         flush_interval: float = 0.25,
         checkpoint_interval: float = 300.0,
         on_removal: Callable[[PostState], None] | None = None,
+        on_problem: Callable[[str], None] | None = None,
     ) -> None:
         settings = study.config.collector
         self.study = study
@@ -137,6 +141,10 @@ class Collector:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.on_removal = on_removal
+        #: Told at once, once per platform, when a platform cannot be reached at all (a wrong
+        #: base URL: connection refused, no such host), so a run does not end with "0 checks".
+        self.on_problem = on_problem
+        self._unreachable_platforms: set[str] = set()
         self.stats = CollectorStats()
         self.state: CollectorState = load_state(study.engine)
         self._heap: list[tuple[float, int, int]] = []
@@ -528,7 +536,12 @@ class Collector:
                 # Checks drain it; on a platform without checks stale entries would pile up.
                 waiting[:] = [(at, pk) for at, pk in waiting if self._is_current(at, POLL, pk)]
                 heapq.heapify(waiting)
-        self._batch.targets[target.pk] = {"cursor": target.cursor, "next_poll_at": when}
+        self._batch.targets[target.pk] = {
+            "cursor": target.cursor,
+            "next_poll_at": when,
+            "unreadable": target.unreadable,
+            "last_unreadable": target.last_unreadable,
+        }
         self._wake.set()
 
     def _wall_delay(self, when: float) -> float:
@@ -568,6 +581,7 @@ class Collector:
             headers, body, error = strip_secrets(raw.headers), raw.body, None
         except TransportError as exc:
             status, headers, body, error = None, (), b"", str(exc)
+            self._cannot_connect(platform, request, error)
         received = time.time()
         capture = Capture(
             request=request,
@@ -670,6 +684,8 @@ class Collector:
             ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
         capture = await self._fetch(adapter.check_request(ref), platform)
         observation = adapter.parse_check(ref, capture)
+        if observation.follow_up is not None:
+            observation = await self._follow_up(post, ref, observation)
         status = observation.status
         post.checks += 1
         self.stats.checks += 1
@@ -684,6 +700,8 @@ class Collector:
             detail=observation.detail,
         )
         now = capture.fetched_at
+        if status.is_visible:
+            self._refine_post(post, observation)
         if status.is_definitive:
             next_at = self._fold_check(post, observation, capture.alive_at, now)
         else:
@@ -698,6 +716,67 @@ class Collector:
         self._schedule_check(post, next_at)
         if self.media is not None and status.is_visible:
             await self._fetch_media(post, observation.detail)
+
+    async def _follow_up(self, post: PostState, ref: PostRef, first: Observation) -> Observation:
+        """A check that needs one more request (Weibo's long text): sent at once on the
+        platform's budget, its answer logged (kind ``text``: not folded by itself), and the
+        check completed by the adapter from both answers."""
+        assert first.follow_up is not None
+        adapter = self.adapters[post.platform]
+        complete = getattr(adapter, "complete_check", None)
+        if complete is None:
+            return first
+        await self.budgets.bucket(post.platform).acquire()
+        planner = counts_requests(self.policy)
+        if planner is not None:
+            planner.after_other_request(post.platform, self.clock.now())
+        capture = await self._fetch(first.follow_up, post.platform)
+        completed: Observation = complete(ref, first, capture)
+        self._record(
+            capture,
+            kind=TEXT_KIND,
+            status=completed.status if completed.content_hash else Status.UNREACHABLE,
+            platform=post.platform,
+            post=post,
+            content=completed.content_hash,
+            detail="the whole text of the check before"
+            if completed.content_hash
+            else "the whole text could not be read",
+        )
+        return completed
+
+    def _refine_post(self, post: PostState, observation: Observation) -> None:
+        """What a visible answer says more exactly than the listing did: the publication time
+        (a listing may give only the day or hour) and, the first time the text is hashed (a
+        long post listed cut short), the whole text."""
+        update: dict[str, Any] = {}
+        exact = observation.published_at
+        if (
+            post.published_until is not None
+            and exact is not None
+            and post.published_at - 1.0 <= exact <= post.published_until + 1.0
+        ):
+            post.published_at, post.published_until = exact, None
+            update.update(published_at=exact, published_until=None)
+        if (
+            post.verdict.content_hash is None
+            and observation.content_hash is not None
+            and observation.text is not None
+        ):
+            update["text"] = observation.text
+        if update:
+            self._batch.post_updates.setdefault(post.pk, {}).update(update)
+
+    def _cannot_connect(self, platform: str, request: Request, error: str) -> None:
+        if platform in self._unreachable_platforms or not _is_connection_failure(error):
+            return
+        self._unreachable_platforms.add(platform)
+        if self.on_problem is not None:
+            self.on_problem(
+                f"{platform}: cannot connect to {_origin(request.url)} ({error}). If that is "
+                f"not the platform's address, set it: memoryhole watch {platform}:… "
+                f"--base-url URL, or [platforms.{platform}] base_url in memoryhole.toml"
+            )
 
     def _fold_check(
         self, post: PostState, observation: Observation, alive_at: float, now: float
@@ -758,7 +837,13 @@ class Collector:
             detail=discovery.detail or f"{len(discovery.posts)} posts listed",
         )
         now = capture.fetched_at
+        if discovery.confirm_all:
+            self._confirm_all(target, now)
         if discovery.status is Status.UNREACHABLE:
+            if discovery.unreadable:
+                self.stats.unreadable += len(discovery.unreadable)
+                target.unreadable += len(discovery.unreadable)
+                target.last_unreadable = discovery.unreadable[-1][:500]
             self.stats.transient += 1
             self._schedule_poll(
                 target,
@@ -776,7 +861,11 @@ class Collector:
                 post_id=seen.post_id,
                 author_id=seen.author_id,
                 published_at=seen.published_at,
-                verdict=first_verdict(capture.alive_at, content_hash(seen.text)),
+                verdict=first_verdict(
+                    capture.alive_at, None if seen.truncated else content_hash(seen.text)
+                ),
+                published_until=seen.published_until,
+                target_pk=target.pk,
             )
             self.state.next_post_pk += 1
             self.state.posts[post.pk] = post
@@ -789,6 +878,7 @@ class Collector:
                     "author_pk": self._author_pk(platform, seen.author_id),
                     "target_pk": target.pk,
                     "published_at": seen.published_at,
+                    "published_until": seen.published_until,
                     "first_seen_at": capture.alive_at,
                     "text": seen.text,
                     "discovered_by": observation_id,
@@ -798,6 +888,12 @@ class Collector:
             self._stage_verdict(post, now)
             next_at = self.policy.after_discovery(seen.published_at, now, post=post, text=seen.text)
             self._schedule_check(post, next_at)
+        if discovery.unreadable:
+            self.stats.unreadable += len(discovery.unreadable)
+            target.unreadable += len(discovery.unreadable)
+            target.last_unreadable = discovery.unreadable[-1][:500]
+        if discovery.notices:
+            self._apply_notices(discovery, capture, platform)
         if wide is not None and request is not None:
             next_poll = self._apply_listing(
                 wide, target, request, discovery, capture, observation_id
@@ -808,6 +904,50 @@ class Collector:
         if discovery.next_cursor:
             target.cursor = discovery.next_cursor
         self._schedule_poll(target, now if discovery.more else now + self.poll_interval)
+
+    def _apply_notices(self, discovery: Discovery, capture: Capture, platform: str) -> None:
+        """A listing's notice about a known post (a repost's original shown as removed) is an
+        observation of that post, folded like a check: dated by the listing, attributed by the
+        notice's own words. Notices about posts the study does not hold are in the listing's
+        logged answer (its body) and nowhere else: there is no post to date them against."""
+        keys, posts = self.state.post_keys, self.state.posts
+        for notice in discovery.notices:
+            pk = keys.get((platform, notice.post_id))
+            if pk is None:
+                continue
+            post = posts[pk]
+            self.stats.notices += 1
+            if self._sightings:
+                self._log_sighting(post)
+            observation = Observation(notice.status, code=notice.code, detail=notice.detail)
+            post.checks += 1
+            self._record(
+                capture,
+                kind="check",
+                status=notice.status,
+                platform=platform,
+                post=post,
+                code=notice.code,
+                detail=notice.detail,
+            )
+            self._fold_check(post, observation, capture.alive_at, capture.fetched_at)
+            self._stage_verdict(post, capture.fetched_at)
+
+    def _confirm_all(self, target: TargetState, now: float) -> None:
+        """The listing says every post of its target went at once (an account suspended, a
+        community banned): each known visible post of it gets its own check now, which is what
+        states its removal (a listing never does)."""
+        for post in self.state.posts.values():
+            if post.verdict.status.is_visible and self._of_target(post, target):
+                self._schedule_check(post, now)
+
+    def _of_target(self, post: PostState, target: TargetState) -> bool:
+        spec = target.target
+        if post.platform != spec.platform:
+            return False
+        if spec.kind == "user":
+            return post.author_id == spec.key
+        return post.target_pk == target.pk
 
     def _postponed(self, target_pk: int) -> bool:
         """A wide-view policy may put a listing poll off (no request, no token spent)."""
@@ -892,6 +1032,30 @@ class Collector:
                 }
             )
         return pk
+
+
+TEXT_KIND = "text"  # an observation holding a long post's whole text (``_follow_up``)
+_CONNECTION_FAILURES = (
+    "connection refused",
+    "cannot connect",
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "network is unreachable",
+    "no route to host",
+    "connect call failed",
+)
+
+
+def _is_connection_failure(error: str) -> bool:
+    lowered = error.lower()
+    return any(words in lowered for words in _CONNECTION_FAILURES)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def verdict_summary(verdicts: list[Verdict]) -> dict[str, Any]:

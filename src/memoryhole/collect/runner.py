@@ -158,7 +158,10 @@ async def run_study(
     with collector_lock(study):
         adapters = build_adapters(study)
         if not adapters:
-            raise ConfigError("nothing to watch; add targets with `memoryhole watch weibo:all`")
+            raise ConfigError(
+                "nothing to watch; add targets with `memoryhole watch weibo:user/<uid>` "
+                "(or weibo:all on the simulator)"
+            )
         clock = clock or await resolve_clock(study)
         transport = transport or AiohttpTransport(
             timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency

@@ -30,6 +30,8 @@ class PostState:
     checks: int = 0
     failures: int = 0
     next_check_at: float | None = None
+    published_until: float | None = None  # a listing gave only the day or hour (model.SeenPost)
+    target_pk: int | None = None  # the listing that found it
 
 
 @dataclass(slots=True)
@@ -38,6 +40,8 @@ class TargetState:
     target: Target
     cursor: str | None
     next_poll_at: float
+    unreadable: int = 0  # listing items that could not be read so far
+    last_unreadable: str | None = None
 
 
 @dataclass(slots=True)
@@ -74,6 +78,8 @@ def load_state(engine: Engine) -> CollectorState:
                 Target(row["platform"], row["kind"], row["key"]),
                 row["cursor"],
                 row["next_poll_at"],
+                row["unreadable"],
+                row["last_unreadable"],
             )
             for row in target_rows
         }
@@ -90,6 +96,8 @@ def load_state(engine: Engine) -> CollectorState:
                 posts.c.post_id,
                 authors.c.raw_id,
                 posts.c.published_at,
+                posts.c.published_until,
+                posts.c.target_pk,
                 verdicts,
                 schedule.c.next_check_at,
             )
@@ -110,6 +118,8 @@ def load_state(engine: Engine) -> CollectorState:
                 checks=row["checks"],
                 failures=row["failures"],
                 next_check_at=row["next_check_at"],
+                published_until=row["published_until"],
+                target_pk=row["target_pk"],
             )
             post_states[state.pk] = state
             post_keys[(state.platform, state.post_id)] = state.pk

@@ -37,6 +37,9 @@ class Batch:
     targets: dict[int, dict[str, Any]] = field(default_factory=dict)
     checkpoint: dict[str, Any] | None = None
     state: dict[str, bytes] = field(default_factory=dict)  # scheduler_state rows that changed
+    #: What a check said more exactly than the listing that found a post (collector
+    #: ``_refine_post``): post pk → columns to set.
+    post_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -90,6 +93,8 @@ def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
             connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))
         for pk, values in batch.targets.items():
             connection.execute(update(targets).where(targets.c.id == pk).values(**values))
+        for pk, values in batch.post_updates.items():
+            connection.execute(update(posts).where(posts.c.id == pk).values(**values))
         state = [{"name": name, "value": value} for name, value in batch.state.items()]
         insert_rows(connection, scheduler_state, state, upsert_on="name")
         if batch.checkpoint is not None:

@@ -26,10 +26,11 @@ from memoryhole.evidence.merkle import leaf_hash
 
 LEAF_FORMAT_VERSION = 1
 
-#: Kinds whose record names its post (``platform``, ``post_id``): a check of the post, and a
-#: fetch of one of its media files (``collect/media.py``). Other kinds (a listing poll, an
-#: import) name the platform of their target and no post.
-POST_LEAF_KINDS = frozenset({"check", "media"})
+#: Kinds whose record names its post (``platform``, ``post_id``): a check of the post, a
+#: fetch of one of its media files (``collect/media.py``), and the whole text of a long post
+#: that completes a check (``text``). Other kinds (a listing poll, an import) name the platform
+#: of their target and no post.
+POST_LEAF_KINDS = frozenset({"check", "media", "text"})
 
 #: Observation columns copied into the record as they are.
 ROW_FIELDS = (

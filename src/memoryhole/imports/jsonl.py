@@ -42,10 +42,12 @@ from memoryhole.imports.source import SourceFile, iter_lines
 from memoryhole.model import Capture, PostRef, Request, Status, Target
 from memoryhole.platforms.base import Platform
 from memoryhole.platforms.weibo import (
-    PUBLIC_FEED,
+    HOT_FEED,
+    SEARCH_PREFIX,
+    SIM_PUBLIC_FEED,
     USER_TIMELINE_PREFIX,
+    full_text,
     parse_created_at,
-    visible_text,
 )
 
 KIND = "jsonl"
@@ -198,10 +200,15 @@ class JsonlParser:
                     '"__memoryhole.target"', "a target like user/123", str(exc)
                 ) from None
         container = (query.get("containerid") or [""])[0]
-        if container == PUBLIC_FEED:
+        if container == SIM_PUBLIC_FEED:
             return Target(self.platform, "all")
+        if container == HOT_FEED:
+            return Target(self.platform, "hot")
         if container.startswith(USER_TIMELINE_PREFIX) and container[6:].isdigit():
             return Target(self.platform, "user", container[6:])
+        search = parse_qs(container[len(SEARCH_PREFIX) :]).get("q")
+        if container.startswith(SEARCH_PREFIX) and search:
+            return Target(self.platform, "search", search[0])
         raise BadRowError(
             '"__memoryhole.target"', "the listing's target (or a containerid in the URL)",
             shown(container),
@@ -252,4 +259,4 @@ def _weibo_post(mblog: Any) -> NewPost | None:
     published = parse_created_at(mblog.get("created_at"))
     if author is None or published is None:
         return None
-    return NewPost(str(author), published, visible_text(str(mblog.get("text", ""))))
+    return NewPost(str(author), published, full_text(mblog)[0])

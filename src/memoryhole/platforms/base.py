@@ -14,7 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol, runtime_checkable
 
-from memoryhole.model import Capture, Discovery, Observation, PostRef, Request, Status, Target
+from memoryhole.model import (
+    Capture,
+    Discovery,
+    Notice,
+    Observation,
+    PostRef,
+    Request,
+    SeenPost,
+    Status,
+    Target,
+)
 
 
 @runtime_checkable
@@ -36,6 +46,46 @@ class Platform(Protocol):
 
 def transient(detail: str, code: str | None = None) -> Observation:
     return Observation(status=Status.UNREACHABLE, code=code, detail=detail)
+
+
+#: How many unreadable items a listing's detail names (the rest are counted).
+NAMED_UNREADABLE = 3
+
+
+def listing(
+    posts: list[SeenPost] | tuple[SeenPost, ...],
+    next_cursor: str | None,
+    *,
+    unreadable: list[str] | tuple[str, ...] = (),
+    notices: list[Notice] | tuple[Notice, ...] = (),
+    more: bool = False,
+) -> Discovery:
+    """A listing that was answered. Never silent: items that could not be read are kept
+    (``Discovery.unreadable``), and a listing that held items of which none could be read is
+    UNREACHABLE with a detail naming what was not understood, never a successful empty listing
+    (a changed date format must not look like an account that stopped posting)."""
+    posts, unreadable, notices = tuple(posts), tuple(unreadable), tuple(notices)
+    if unreadable and not posts and not notices:
+        return Discovery(
+            (),
+            None,
+            Status.UNREACHABLE,
+            f"listing held {len(unreadable)} item(s) and none could be read: "
+            + unreadable_summary(unreadable),
+            unreadable=unreadable,
+        )
+    detail = f"{len(posts)} posts listed"
+    if unreadable:
+        detail += f"; {len(unreadable)} unreadable: " + unreadable_summary(unreadable)
+    return Discovery(
+        posts, next_cursor, detail=detail, more=more, unreadable=unreadable, notices=notices
+    )
+
+
+def unreadable_summary(unreadable: tuple[str, ...]) -> str:
+    named = "; ".join(unreadable[:NAMED_UNREADABLE])
+    rest = len(unreadable) - NAMED_UNREADABLE
+    return named + (f"; +{rest} more" if rest > 0 else "")
 
 
 def json_body(capture: Capture) -> tuple[Any, str | None]:

@@ -94,6 +94,6 @@ def parse_target(spec: str, base_url: str = "", *, study_dir: Path | None = None
     platform, sep, rest = spec.partition(":")
     if not sep or not platform or not rest:
         raise TargetError(
-            f"target {spec!r} is not PLATFORM:WHAT; try e.g. weibo:user/1234567 or weibo:all"
+            f"target {spec!r} is not PLATFORM:WHAT; try e.g. weibo:user/1234567 or reddit:r/news"
         )
     return get(platform, base_url or None, study_dir=study_dir).parse_target(rest)

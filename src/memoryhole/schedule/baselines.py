@@ -283,6 +283,10 @@ class PerAuthor(_Failures):
         for post in author.missing(request.cursor, discovery):
             plan.checks[post.pk] = now
         live = author.live_since(now - self.horizon)
+        if discovery.newest_first and discovery.more and live:
+            author.page_cursor = discovery.next_cursor  # older pages, down to the round's start
+            plan.next_poll_at = now
+            return plan
         if discovery.more and discovery.posts and live:
             last = max(discovery.posts, key=lambda s: order_key(s.published_at, s.post_id))
             if live[-1].key > order_key(last.published_at, last.post_id):

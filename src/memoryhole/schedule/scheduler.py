@@ -79,7 +79,7 @@ class SchedulerSettings:
     lateness_scale: float = 600.0
     plan_correction: float = 0.3  # how fast the plan's gain follows its shortfall (0: never)
     max_plan_gain: float = 1.5
-    page_size: int = 50
+    page_size: int = 10  # posts a timeline page shows (Weibo's mobile pages: ten)
     timelines: bool = True
     exponent: float = 0.75
     half_life: float | None = None  # what was learnt counts half as much after this long

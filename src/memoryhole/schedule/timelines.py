@@ -64,6 +64,8 @@ class Author:
     def missing(self, cursor: str | None, discovery: Discovery) -> list[TrackedPost]:
         """Known live posts inside the range the listing covered that it did not list."""
         listed = {seen.post_id for seen in discovery.posts}
+        if discovery.newest_first:
+            return self._missing_newest_first(cursor, listed)
         start = 0
         if cursor is not None:
             for index, post in enumerate(self.posts):
@@ -77,6 +79,17 @@ class Author:
             last = max(order_key(s.published_at, s.post_id) for s in discovery.posts)
             end = bisect.bisect_right(self.keys, last)
         return [p for p in self.posts[start:end] if p.live and p.post_id not in listed]
+
+    def _missing_newest_first(self, cursor: str | None, listed: set[str]) -> list[TrackedPost]:
+        """A newest-first page (Weibo's timelines) covers its listed posts' span; its first
+        page (asked with no cursor, or a post's id) also everything newer. Positions are our
+        own posts' (a listing's relative times are too coarse to order by)."""
+        positions = [i for i, post in enumerate(self.posts) if post.post_id in listed]
+        if not positions:
+            return []  # none of ours listed: the span it covered is unknown
+        first_page = cursor is None or any(post.post_id == cursor for post in self.posts)
+        end = len(self.posts) if first_page else positions[-1] + 1
+        return [p for p in self.posts[positions[0] : end] if p.live and p.post_id not in listed]
 
 
 class AuthorIndex:

@@ -2,15 +2,22 @@
 
 ``SimPlatform.handle`` is sans-IO (method, path, query in; status, headers, body out) and reads
 the time from an injected clock, so the same code answers over HTTP (``sim.server``) and in
-process on a virtual clock (``sim.inprocess``). Shapes modelled (docs/simulator.md):
+process on a virtual clock (``sim.inprocess``). Shapes served (docs/simulator.md; the JSON is
+Weibo's own, ``sim/shapes/weibo.py``):
 
 - ``GET /statuses/show?id=MID``: ``{"ok": 1, "data": {mblog}}`` while the post is visible;
   after a removal ``{"ok": 0, "errno": "20112", ...}`` (permission denied: censored),
-  ``"20101"`` (does not exist: deleted by its author) or ``"20003"`` (user does not exist:
-  the account is suspended).
-- ``GET /api/container/getIndex?containerid=102803&since_id=C&count=N``: the public feed, oldest
-  first after cursor ``C``; ``containerid=107603{uid}``: one user's timeline, the same way; a
-  suspended user's timeline answers ``errno 20003``. Removed posts are missing from listings.
+  ``"20101"`` (does not exist or no permission: an author's deletion looks like this on Weibo)
+  or ``"20003"`` with the blocked-account notice (the account is suspended).
+  ``GET /statuses/extend?id=MID``: a long post's whole text.
+- ``GET /api/container/getIndex?containerid=107603{uid}[&page=N]``: one user's timeline,
+  newest first, ten posts a page, ``cardlistInfo.page`` the next (older) page's number;
+  ``containerid=100103type=1&q=Q``: search (posts whose text holds ``Q``); ``containerid=102803``:
+  the hot feed (a selection of the last day's posts, not in time order). Removed posts are
+  missing from listings; a suspended user's timeline answers ``errno 20003``.
+- ``GET /api/container/getIndex?containerid=memoryhole_sim_all&since_id=C&count=N``: the
+  simulator's complete public feed (``weibo:all``), oldest first after post ``C``: it has no
+  counterpart on Weibo and exists for demos and benchmarks.
 - ``GET /__sim__/clock``: the simulator's clock, so a collector on this machine can share it.
 - ``GET /media/{post_id}.jpg|.mp4``: the media the other shapes link (``sim/shapes/media.py``).
 
@@ -21,36 +28,41 @@ instead (``sim/shapes/``: reddit, mastodon, rss, json); ``/__sim__/clock`` stays
 from __future__ import annotations
 
 import bisect
-import html
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs
 
 from memoryhole.clock import Clock
 from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
-from memoryhole.sim.shapes import MEDIA_BASE, get_shape, media_of
+from memoryhole.sim.shapes import MEDIA_BASE, get_shape
 from memoryhole.sim.shapes.media import is_media_path, media_answer
+from memoryhole.sim.shapes.weibo import (
+    ERRORS,
+    TIMELINE_PAGE,
+    full_created_at,
+    mblog_body,
+    reader_created_at,
+    weibo_html,
+    with_created_at,
+)
 
-PUBLIC_FEED = "102803"
+PUBLIC_FEED = "memoryhole_sim_all"
+HOT_FEED = "102803"
 USER_TIMELINE_PREFIX = "107603"
+SEARCH_PREFIX = "100103"
 MAX_PAGE = 100
-BEIJING = timezone(timedelta(hours=8))
+DAY = 86400.0
 
 JSON_HEADERS: tuple[tuple[str, str], ...] = (("content-type", "application/json; charset=utf-8"),)
-
-ERRORS: dict[str, tuple[str, str]] = {
-    "censored": ("20112", "由于作者隐私设置，你没有权限查看此微博"),  # permission denied
-    "author_deleted": ("20101", "target weibo does not exist!"),
-    "account_suspended": ("20003", "用户不存在"),
-}
 
 Answer = tuple[int, tuple[tuple[str, str], ...], bytes]
 
 
 def created_at(epoch: float) -> str:
-    """Weibo's ``created_at``: ``Tue Nov 24 18:05:00 +0800 2026`` (Beijing time)."""
-    return datetime.fromtimestamp(epoch, BEIJING).strftime("%a %b %d %H:%M:%S %z %Y")
+    """Weibo's full ``created_at``: ``Tue Nov 24 18:05:00 +0800 2026`` (Beijing time)."""
+    return full_created_at(epoch)
 
 
 def _json(payload: object, status: int = 200) -> Answer:
@@ -62,6 +74,7 @@ _REMOVED: dict[str, Answer] = {
     kind: _json({"ok": 0, "errno": code, "msg": message})
     for kind, (code, message) in ERRORS.items()
 }
+_EMPTY: Answer = _json({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
 
 
 class SimPlatform:
@@ -89,8 +102,8 @@ class SimPlatform:
         self.by_author: dict[str, list[int]] = defaultdict(list)
         for index, post in enumerate(self.posts):
             self.by_author[post.author_id].append(index)
-        self._mblog_cache: dict[tuple[str, int], bytes] = {}
-        self._show_cache: dict[tuple[str, int], Answer] = {}  # keyed as _mblog_cache
+        self._mblog_cache: dict[tuple[str, int, bool], bytes] = {}
+        self._show_cache: dict[tuple[str, int], Answer] = {}  # (post id, edit version)
 
     # -- state at a time ---------------------------------------------------------------------
 
@@ -114,41 +127,24 @@ class SimPlatform:
             version, text = version + 1, new_text
         return version, text
 
-    def mblog(self, post: ScenarioPost, now: float) -> bytes:
-        """The post's JSON object as the API embeds it (cached per edit version)."""
+    def mblog(
+        self, post: ScenarioPost, now: float, *, page: bool = False, exact: bool = False
+    ) -> bytes:
+        """The post's JSON object as the API embeds it: with the full ``created_at`` and the
+        whole text on its own page (``page``), with the reader's ``created_at`` and a long text
+        cut short in listings (the rest is cached per edit version). ``exact``: the full
+        ``created_at`` in a listing (the simulator's own feed, which Weibo does not have)."""
         version, text = self._text_version(post, now)
-        key = (post.post_id, version)
-        cached = self._mblog_cache.get(key)
-        if cached is None:
-            record: dict[str, object] = {
-                "created_at": created_at(post.published_at),
-                "id": post.post_id,
-                "mid": post.post_id,
-                "text": html.escape(text, quote=False),
-                "source": "微博 weibo.com",
-                "user": {
-                    "id": int(post.author_id) if post.author_id.isdigit() else post.author_id,
-                    "screen_name": f"用户{post.author_id[-6:]}",
-                },
-                "reposts_count": 0,
-                "comments_count": 0,
-                "attitudes_count": 0,
-                "edit_count": version,
-                "isLongText": False,
-            }
-            if version:
-                record["edit_at"] = created_at(post.edits[version - 1][0])
-            for kind, url in media_of(post, self.media_base):
-                if kind == "video":
-                    record["page_info"] = {
-                        "type": "video",
-                        "media_info": {"stream_url": url, "mp4_hd_url": url, "duration": 15},
-                    }
-                else:
-                    record["pics"] = [{"pid": post.post_id, "url": url, "large": {"url": url}}]
-            cached = json.dumps(record, ensure_ascii=False).encode()
-            self._mblog_cache[key] = cached
-        return cached
+        key = (post.post_id, version, page)
+        rest = self._mblog_cache.get(key)
+        if rest is None:
+            rest = self._mblog_cache[key] = mblog_body(self, post, version, text, page)
+        when = (
+            full_created_at(post.published_at)
+            if page or exact
+            else reader_created_at(post.published_at, now)
+        )
+        return with_created_at(when, rest)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -162,6 +158,8 @@ class SimPlatform:
             return _json({"ok": 0, "msg": "method not allowed"}, 405)
         if path == "/statuses/show":
             return self.show(query.get("id", ""), now)
+        if path == "/statuses/extend":
+            return self.extend(query.get("id", ""), now)
         if path == "/api/container/getIndex":
             return self.listing(query, now)
         if path == "/__sim__/clock":
@@ -176,51 +174,123 @@ class SimPlatform:
                 info[name] = float(value)
         return info
 
-    def show(self, post_id: str, now: float) -> Answer:
+    def _removed_answer(self, post_id: str, now: float) -> Answer | None:
         post = self.by_id.get(post_id)
         if post is None or post.published_at > now:
             return _REMOVED["author_deleted"]
         removal = self.removal_at(post, now)
-        if removal is not None:
-            return _REMOVED[removal]
+        return _REMOVED[removal] if removal is not None else None
+
+    def show(self, post_id: str, now: float) -> Answer:
+        removed = self._removed_answer(post_id, now)
+        if removed is not None:
+            return removed
+        post = self.by_id[post_id]
         key = (post_id, self._text_version(post, now)[0])
         answer = self._show_cache.get(key)
         if answer is None:
-            body = b'{"ok":1,"data":' + self.mblog(post, now) + b"}"
+            body = b'{"ok":1,"data":' + self.mblog(post, now, page=True) + b"}"
             answer = self._show_cache[key] = (200, JSON_HEADERS, body)
         return answer
 
+    def extend(self, post_id: str, now: float) -> Answer:
+        """``statuses/extend``: a post's whole text (Weibo's shape: no id inside)."""
+        removed = self._removed_answer(post_id, now)
+        if removed is not None:
+            return removed
+        _, text = self._text_version(self.by_id[post_id], now)
+        payload = {"ok": 1, "longTextContent": weibo_html(text)}
+        return _json({"ok": 1, "data": payload})
+
     def listing(self, query: Mapping[str, str], now: float) -> Answer:
         container = query.get("containerid", "")
+        if container == PUBLIC_FEED:
+            return self.public_feed(query, now)
+        if container.startswith(USER_TIMELINE_PREFIX):
+            uid = container[len(USER_TIMELINE_PREFIX) :]
+            if uid not in self.by_author:
+                return _EMPTY
+            if self.is_suspended(uid, now):
+                return _REMOVED["account_suspended"]
+            return self.newest_first(container, self.by_author[uid], query, now)
+        if container.startswith(SEARCH_PREFIX):
+            words = parse_qs(container[len(SEARCH_PREFIX) :]).get("q", [""])[0]
+            if not words:
+                return _EMPTY
+            matching = [i for i, post in enumerate(self.posts) if words in post.text]
+            return self.newest_first(container, matching, query, now)
+        if container == HOT_FEED:
+            return self.hot(now)
+        return _EMPTY
+
+    def public_feed(self, query: Mapping[str, str], now: float) -> Answer:
+        """``weibo:all``: every post, oldest first after the ``since_id`` cursor, with exact
+        times (a lab feed: benchmarks measure the schedule, not a listing's rounding)."""
         try:
             count = max(1, min(MAX_PAGE, int(query.get("count", "20"))))
         except ValueError:
             count = 20
         since = query.get("since_id") or None
         start = self.position[since] + 1 if since in self.position else 0
-        if container == PUBLIC_FEED:
-            candidates: Sequence[int] = range(start, bisect.bisect_right(self.published, now))
-        elif container.startswith(USER_TIMELINE_PREFIX):
-            uid = container[len(USER_TIMELINE_PREFIX) :]
-            suspension = self.suspended_at.get(uid)
-            if uid not in self.by_author or (suspension is not None and suspension <= now):
-                code, message = ERRORS["account_suspended"]
-                return _json({"ok": 0, "errno": code, "msg": message})
-            indices = self.by_author[uid]
-            candidates = indices[bisect.bisect_left(indices, start) :]
-        else:
-            return _json({"ok": 0, "msg": "这里还没有内容"})
         cards: list[bytes] = []
         cursor = since
-        for index in candidates:
+        for index in range(start, bisect.bisect_right(self.published, now)):
             post = self.posts[index]
-            if post.published_at > now:
-                break
             cursor = post.post_id
             if self.removal_at(post, now) is None:
-                cards.append(b'{"card_type":9,"mblog":' + self.mblog(post, now) + b"}")
+                mblog = self.mblog(post, now, exact=True)
+                cards.append(b'{"card_type":9,"mblog":' + mblog + b"}")
                 if len(cards) >= count:
                     break
         info = json.dumps({"since_id": cursor or "", "total": len(cards)}).encode()
+        return self._cards(info, cards)
+
+    def newest_first(
+        self, container: str, indices: Sequence[int], query: Mapping[str, str], now: float
+    ) -> Answer:
+        """A timeline or search, newest first, ``TIMELINE_PAGE`` posts a page, paged by
+        ``page`` as Weibo's answers say (``cardlistInfo.page``: the next page's number)."""
+        end = bisect.bisect_right(indices, bisect.bisect_right(self.published, now) - 1)
+        posts = self.posts
+        visible = [i for i in reversed(indices[:end]) if self.removal_at(posts[i], now) is None]
+        try:
+            number = max(1, int(query.get("page", "1")))
+        except ValueError:
+            number = 1
+        start = (number - 1) * TIMELINE_PAGE
+        shown = visible[start : start + TIMELINE_PAGE]
+        cards = [
+            b'{"card_type":9,"itemid":"'
+            + f"{container}_-_{posts[i].post_id}".encode()
+            + b'","mblog":'
+            + self.mblog(posts[i], now)
+            + b"}"
+            for i in shown
+        ]
+        info: dict[str, object] = {
+            "containerid": container,
+            "v_p": 42,
+            "show_style": 1,
+            "total": len(visible),
+        }
+        if start + TIMELINE_PAGE < len(visible):
+            info["page"] = number + 1
+        return self._cards(json.dumps(info).encode(), cards)
+
+    def hot(self, now: float) -> Answer:
+        """The hot feed: up to ``TIMELINE_PAGE`` visible posts of the last day, ranked by a
+        made-up popularity (not time): it finds posts, it cannot show which are missing."""
+        start = bisect.bisect_left(self.published, now - DAY)
+        end = bisect.bisect_right(self.published, now)
+        ranked = sorted(
+            (i for i in range(start, end) if self.removal_at(self.posts[i], now) is None),
+            key=lambda i: zlib.crc32(self.posts[i].post_id.encode()),
+        )[:TIMELINE_PAGE]
+        cards = [b'{"card_type":9,"mblog":' + self.mblog(self.posts[i], now) + b"}" for i in ranked]
+        info = json.dumps({"containerid": HOT_FEED, "since_id": ""}).encode()
+        return self._cards(info, cards)
+
+    @staticmethod
+    def _cards(info: bytes, cards: list[bytes]) -> Answer:
         body = b'{"ok":1,"data":{"cardlistInfo":' + info + b',"cards":['
         return 200, JSON_HEADERS, body + b",".join(cards) + b"]}}"

@@ -22,6 +22,16 @@ from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_
 
 REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended", "unknown"})
 
+#: What a platform's answers can say of a true removal kind, where they cannot say it exactly:
+#: Weibo answers a post deleted by its author with errno 20101 ("does not exist or no
+#: permission to view"), which removals it does not explain get too (docs/adapters.md).
+READ_AS: dict[str, dict[str, str]] = {"weibo": {"author_deleted": "unknown"}}
+
+
+def reading(platform: str, kind: str) -> str:
+    """The verdict that is the exact reading of a true removal ``kind`` on ``platform``."""
+    return READ_AS.get(platform, {}).get(kind, kind)
+
 
 @dataclass
 class Evaluation:
@@ -30,7 +40,10 @@ class Evaluation:
     never_visible: int = 0  # gone at publication: not counted as removals
     caught: int = 0
     caught_by_kind: Counter[str] = field(default_factory=Counter)
-    correctly_attributed: int = 0
+    correctly_attributed: int = 0  # the verdict is what the platform can say of the truth
+    #: Caught removals given a specific kind that is not the true one (``unknown`` never is:
+    #: it says less, not something false).
+    misattributed: list[str] = field(default_factory=list)
     false_removals: list[str] = field(default_factory=list)
     interval_misses: list[str] = field(default_factory=list)  # truth outside the interval
     delays: list[float] = field(default_factory=list)
@@ -68,6 +81,7 @@ class Evaluation:
             "recall_of_watched": self.recall_of_watched,
             "false_removals": len(self.false_removals),
             "attribution_accuracy": self.attribution,
+            "misattributed": len(self.misattributed),
             "interval_misses": len(self.interval_misses),
             "median_detection_delay": d50,
             "p90_detection_delay": d90,
@@ -90,8 +104,13 @@ def evaluate(
     until: float,
     *,
     horizon: float | None = None,
+    platform: str | None = None,
 ) -> Evaluation:
     """Score ``verdicts`` (rows of ``export verdicts``) against the scenario up to ``until``.
+
+    A removal is correctly attributed when its verdict is what ``platform``'s answers can say
+    of its true kind (``reading``; no platform: the true kind itself, as an import of the
+    truth gives); a specific kind that is not the truth is misattributed.
 
     With a ``horizon``, only removals at most that long after publication count (a collector
     stops checking a post at its horizon); a later removal it saw anyway is not held against it.
@@ -129,8 +148,10 @@ def evaluate(
         true_time, true_kind = actual
         result.caught += 1
         result.caught_by_kind[str(row["verdict"])] += 1
-        if row["verdict"] == true_kind:
+        if row["verdict"] == (reading(platform, true_kind) if platform else true_kind):
             result.correctly_attributed += 1
+        elif row["verdict"] != "unknown":
+            result.misattributed.append(post_id)
         alive = row["last_seen_alive_at"]
         if alive is not None and not float(alive) < true_time:
             result.interval_misses.append(post_id)

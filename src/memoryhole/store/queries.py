@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
@@ -117,6 +117,8 @@ class StudySummary:
     verdicts: dict[str, int]
     first_observed_at: float | None
     last_observed_at: float | None
+    #: Targets with listing items that could not be read: (spec, count, the latest one).
+    unreadable: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def summarise(engine: Engine) -> StudySummary:
@@ -141,6 +143,14 @@ def summarise(engine: Engine) -> StudySummary:
                 select(verdicts.c.status, func.count()).group_by(verdicts.c.status)
             )
         }
+        unreadable = [
+            (str(row.spec), int(row.unreadable), str(row.last_unreadable or ""))
+            for row in connection.execute(
+                select(targets.c.spec, targets.c.unreadable, targets.c.last_unreadable)
+                .where(targets.c.unreadable > 0)
+                .order_by(targets.c.spec)
+            )
+        ]
     return StudySummary(
         targets=target_specs(engine),
         posts=post_count,
@@ -149,4 +159,5 @@ def summarise(engine: Engine) -> StudySummary:
         verdicts=by_status,
         first_observed_at=first,
         last_observed_at=last,
+        unreadable=unreadable,
     )

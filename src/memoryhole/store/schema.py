@@ -22,9 +22,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -40,6 +41,9 @@ targets = Table(
     Column("cursor", String(200)),
     Column("next_poll_at", Float, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
+    # Listing items of this target that could not be read (never dropped silently).
+    Column("unreadable", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("last_unreadable", Text),
 )
 
 authors = Table(
@@ -61,6 +65,9 @@ posts = Table(
     Column("author_pk", Integer, ForeignKey("authors.id"), nullable=False),
     Column("target_pk", Integer, ForeignKey("targets.id")),
     Column("published_at", Float, nullable=False),
+    # Set when a listing gave the publication time only to a day, an hour or a minute: it
+    # lies in [published_at, published_until]. Null: published_at is exact.
+    Column("published_until", Float),
     Column("first_seen_at", Float, nullable=False),
     Column("text", Text, nullable=False),
     Column("discovered_by", Integer),  # observations.id of the listing that showed it
@@ -72,7 +79,9 @@ observations = Table(
     "observations",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # "check" | "discover" | "media" | "import"
+    # "check" | "discover" | "media" | "import" | "text" (a long post's whole text, which
+    # completes the check before it)
+    Column("kind", String(16), nullable=False),
     Column("post_pk", Integer, ForeignKey("posts.id")),
     Column("target_pk", Integer, ForeignKey("targets.id")),
     Column("seq", Integer),  # n-th check of this post (1-based); null for listings

@@ -709,7 +709,14 @@ def _routes(app: FastAPI, d: Dashboard) -> None:
         from memoryhole.store.queries import add_targets
 
         try:
-            parsed = [parse_target(spec, study_dir=d.study.path) for spec in specs]
+            parsed = [
+                parse_target(
+                    spec,
+                    d.study.base_url(spec.partition(":")[0]) or "",
+                    study_dir=d.study.path,
+                )
+                for spec in specs
+            ]
         except MemoryholeError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         added = add_targets(d.study.engine, parsed, time.time())
