@@ -78,8 +78,14 @@ TABLES: Final = (
             Field("post_id", "string", "the platform's id of the post"),
             Field("author_id", "string", "pseudonym of the author (authors.author_id)"),
             Field("published_at", "number", "publication time, epoch seconds (platform clock)"),
+            Field(
+                "published_until",
+                "number",
+                "set when only the day or hour was given (Weibo's 06-14): published in "
+                "[published_at, published_until]; empty: published_at is exact",
+            ),
             Field("first_seen_at", "number", "when memoryhole first listed it, epoch seconds"),
-            Field("text", "string", "the text as first seen"),
+            Field("text", "string", "the text as first seen (a long post's whole text)"),
         ),
         ("post_pk",),
         (("author_id", "authors", "author_id"),),
@@ -165,6 +171,7 @@ def _queries() -> dict[str, Select[Any]]:
             posts.c.post_id,
             authors.c.pseudonym.label("author_id"),
             posts.c.published_at,
+            posts.c.published_until,
             posts.c.first_seen_at,
             posts.c.text,
         )

@@ -382,3 +382,19 @@ def test_unknown_post_is_404(local: TestClient) -> None:
 def test_healthz_says_when_figures_are_warm(local: TestClient) -> None:
     status = local.get("/healthz").json()
     assert status["ok"] is True and status["public"] is False
+
+
+def test_the_overview_says_how_many_listing_items_of_a_target_could_not_be_read(
+    study_copy: Study,
+) -> None:
+    from sqlalchemy import update
+
+    from memoryhole.store.schema import targets
+
+    latest = "card 3: post 4900000000000001: created_at '前天' not understood <b>"
+    with study_copy.engine.begin() as connection:
+        connection.execute(update(targets).values(unreadable=7, last_unreadable=latest))
+    with _client(study_copy, public=False) as client:
+        page = client.get("/").text
+    assert "7 listing items could not be read" in page
+    assert str(escape(latest)) in page and latest not in page  # shown, escaped

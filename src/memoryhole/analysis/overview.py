@@ -210,6 +210,8 @@ class WatchedTarget:
     spec: str
     active: bool
     added_at: float
+    unreadable: int = 0  # listing items that could not be read (never dropped silently)
+    last_unreadable: str = ""
 
 
 def watched_targets(engine: Engine) -> list[WatchedTarget]:
@@ -217,7 +219,14 @@ def watched_targets(engine: Engine) -> list[WatchedTarget]:
     with engine.connect() as conn:
         return [
             WatchedTarget(
-                row.platform, row.kind, row.key, row.spec, bool(row.active), float(row.added_at)
+                row.platform,
+                row.kind,
+                row.key,
+                row.spec,
+                bool(row.active),
+                float(row.added_at),
+                int(row.unreadable or 0),
+                str(row.last_unreadable or ""),
             )
             for row in conn.execute(query)
         ]
