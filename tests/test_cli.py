@@ -174,3 +174,36 @@ def test_evidence_and_verify_commands(replayed_study: Path, tmp_path: Path) -> N
     assert whole.returncode == 0, whole.stdout
     key = memoryhole("key", "--study", str(replayed_study)).stdout.strip()
     assert VerifierKey.parse(key).name.startswith("memoryhole.study/")
+
+
+def test_a_base_url_nothing_answers_at_is_said_at_once_not_as_zero_checks(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert memoryhole("init", str(tmp_path / "s")).returncode == 0
+    url = f"http://127.0.0.1:{port}"
+    study = str(tmp_path / "s")
+    watched = memoryhole("watch", "weibo:user/42", "--base-url", url, "--study", study)
+    assert watched.returncode == 0, watched.stderr
+    run = memoryhole("run", "--for", "3s", "--study", str(tmp_path / "s"))
+    assert run.returncode == 0, run.stderr
+    said = " ".join(run.stdout.split())
+    assert f"weibo: cannot connect to {url}" in said
+    assert "--base-url" in said
+    assert said.count("cannot connect") == 1  # once, not once per request
+
+
+def test_weibo_all_is_refused_against_weibo_itself_with_the_real_listings_named(
+    tmp_path: Path,
+) -> None:
+    assert memoryhole("init", str(tmp_path / "s")).returncode == 0
+    refused = memoryhole("watch", "weibo:all", "--study", str(tmp_path / "s"))
+    assert refused.returncode != 0
+    message = " ".join((refused.stdout + refused.stderr).split())
+    assert "weibo:user/<uid>" in message and "weibo:search" in message and "weibo:hot" in message
+    allowed = memoryhole(
+        "watch", "weibo:all", "--base-url", "http://127.0.0.1:8000", "--study", str(tmp_path / "s")
+    )
+    assert allowed.returncode == 0, allowed.stderr
