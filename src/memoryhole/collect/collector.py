@@ -20,7 +20,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from memoryhole.clock import AcceleratedClock, Clock, VirtualClock
 from memoryhole.collect.durable import DurableState
 from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
 from memoryhole.collect.media import MEDIA_KIND, media_fetcher
+from memoryhole.collect.redirects import MAX_HOPS, REDIRECT_STATUSES, next_hop, redirect_policy
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
 from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
@@ -601,6 +602,60 @@ class Collector:
             )
         return capture
 
+    async def _fetch_following(
+        self,
+        request: Request,
+        platform: str,
+        *,
+        post: PostState | None = None,
+        target: TargetState | None = None,
+    ) -> tuple[Capture, int]:
+        """``_fetch``, then the redirects the adapter allows (``collect/redirects.py``): each
+        hop on the platform's budget and logged as its own observation. Returns the last
+        answer and how many hops led to it."""
+        capture = await self._fetch(request, platform)
+        hops = 0
+        if capture.status not in REDIRECT_STATUSES:
+            return capture, hops
+        policy = redirect_policy(self.adapters[platform])
+        base_url = self.study.base_url(platform)
+        while capture.status in REDIRECT_STATUSES:
+            follow, why = next_hop(capture, policy, base_url) if hops < MAX_HOPS else (None, "")
+            self._record_hop(capture, platform, post, target, why or "followed")
+            if follow is None:
+                break
+            await self.budgets.bucket(platform).acquire()
+            hops += 1
+            capture = await self._fetch(follow, platform)
+        if hops and capture.status in REDIRECT_STATUSES:
+            capture = replace(capture, error=f"more than {MAX_HOPS} redirects", status=None)
+        return capture, hops
+
+    def _record_hop(
+        self,
+        capture: Capture,
+        platform: str,
+        post: PostState | None,
+        target: TargetState | None,
+        why: str,
+    ) -> None:
+        """A redirect, as its own observation: never a removal, never another post's answer."""
+        if why != "followed":  # the answer itself is the check's or listing's observation
+            return
+        location = capture.header("Location") or ""
+        if post is not None:
+            post.checks += 1
+        self._record(
+            capture,
+            kind="check" if post is not None else "discover",
+            status=Status.UNREACHABLE,
+            platform=platform,
+            post=post,
+            target_pk=target.pk if target is not None else None,
+            code=f"redirect_{capture.status}",
+            detail=f"{capture.status} redirect to {location}, followed",
+        )
+
     def _record(
         self,
         capture: Capture,
@@ -682,8 +737,14 @@ class Collector:
         ref = self._refs.get(post.pk)
         if ref is None:  # a post's platform, id and author never change: one ref per post
             ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
-        capture = await self._fetch(adapter.check_request(ref), platform)
+        capture, hops = await self._fetch_following(adapter.check_request(ref), platform, post=post)
         observation = adapter.parse_check(ref, capture)
+        if hops and observation.status.is_removal:
+            observation = Observation(
+                Status.UNREACHABLE,
+                code=observation.code,
+                detail=f"through {hops} redirect(s): never a removal ({observation.detail})",
+            )
         if observation.follow_up is not None:
             observation = await self._follow_up(post, ref, observation)
         status = observation.status
@@ -823,8 +884,8 @@ class Collector:
         wide = wide_view(self.policy)
         request = wide.listing_request(target, self.clock.now()) if wide is not None else None
         cursor = request.cursor if request is not None else target.cursor
-        capture = await self._fetch(
-            adapter.discover_request(target.target, cursor), target.target.platform
+        capture, _ = await self._fetch_following(
+            adapter.discover_request(target.target, cursor), target.target.platform, target=target
         )
         discovery = adapter.parse_discover(target.target, capture)
         self.stats.polls += 1

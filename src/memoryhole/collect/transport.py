@@ -4,6 +4,7 @@
 simulator without sockets (virtual-time replays). ``MockTransport`` answers from a function,
 for tests. A transport never raises for an HTTP answer, whatever its status; it raises
 ``TransportError`` only when no answer arrived (timeout, reset, refused), with a short reason.
+It never follows a redirect: a ``3xx`` is the answer (``collect/redirects.py`` decides).
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ class AiohttpTransport:
         session = self._get_session()
         try:
             async with session.request(
-                request.method, request.url, params=request.params, headers=request.headers
+                request.method,
+                request.url,
+                params=request.params,
+                headers=request.headers,
+                allow_redirects=False,  # the collector decides (collect/redirects.py)
             ) as response:
                 body = await response.read()
                 return RawResponse(response.status, tuple(response.headers.items()), body)
@@ -122,7 +127,11 @@ class AiohttpTransport:
         session = self._get_session()
         try:
             async with session.request(
-                request.method, request.url, params=request.params, headers=request.headers
+                request.method,
+                request.url,
+                params=request.params,
+                headers=request.headers,
+                allow_redirects=False,  # the collector decides (collect/redirects.py)
             ) as response:
                 headers = tuple(response.headers.items())
                 declared = response.content_length
