@@ -133,7 +133,7 @@ def test_each_shape_answers_each_removal_kind(platform: str) -> None:
         if platform == "reddit" and post.post_id == "101":
             assert observation.code in (
                 "moderator",
-                "automod_filtered",
+                "copyright_takedown",
                 "anti_evil_ops",
                 "reddit",
                 "content_takedown",

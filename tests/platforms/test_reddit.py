@@ -3,6 +3,8 @@ finer reason stays in ``code``, and no fault is ever a removal."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from memoryhole.errors import TargetError
@@ -29,7 +31,8 @@ def check(platform: RedditPlatform, name: str, status: int = 200, post: PostRef 
         ("reddit_post_visible.json", Status.LIVE, None),
         ("reddit_post_edited.json", Status.LIVE, None),
         ("reddit_removed_by_moderator.json", Status.CENSORED, "moderator"),
-        ("reddit_filtered_by_automod.json", Status.CENSORED, "automod_filtered"),
+        # held for the moderators' review: not a decision yet
+        ("reddit_filtered_by_automod.json", Status.REMOVED_UNKNOWN, "automod_filtered"),
         ("reddit_copyright_takedown.json", Status.CENSORED, "copyright_takedown"),
         ("reddit_deleted_by_author.json", Status.AUTHOR_DELETED, "deleted"),
         ("reddit_removed_by_reddit.json", Status.REMOVED_UNKNOWN, "reddit"),
@@ -216,3 +219,89 @@ def test_token_goes_in_a_header_only() -> None:
     request = platform.check_request(POST)
     assert ("Authorization", "bearer s3cret") in request.headers
     assert "s3cret" not in request.full_url()
+
+
+def test_comment_targets_and_their_listings() -> None:
+    platform = adapter()
+    stream = Target("reddit", "comments", "China_irl")
+    mine = Target("reddit", "user-comments", "some_user_42")
+    assert platform.parse_target("comments/China_irl") == stream
+    assert platform.parse_target("r/China_irl/comments") == stream
+    assert platform.parse_target("user-comments/some_user_42") == mine
+    assert platform.parse_target("u/some_user_42/comments") == mine
+    assert platform.parse_target(mine.spec.removeprefix("reddit:")) == mine
+    assert platform.discover_request(stream, None).full_url() == (
+        "http://127.0.0.1:9/r/China_irl/comments.json?limit=100&raw_json=1"
+    )
+    assert platform.discover_request(mine, "t1_abc").full_url() == (
+        "http://127.0.0.1:9/user/some_user_42/comments.json"
+        "?sort=new&limit=100&raw_json=1&before=t1_abc"
+    )
+    for bad in ("comments/", "r/China_irl/hot", "user/x/comments", "user-comments/a b"):
+        with pytest.raises(TargetError, match="reddit:comments/<subreddit>"):
+            platform.parse_target(bad)
+
+
+def test_a_cursor_that_is_a_bare_post_id_is_sent_as_its_fullname() -> None:
+    # A timeline view hands the adapter the id of the post to page from, not its fullname.
+    platform = adapter()
+    request = platform.discover_request(Target("reddit", "user", "some_user_42"), "1gx7k2p")
+    assert ("before", "t3_1gx7k2p") in request.params
+
+
+def test_a_post_held_by_automoderator_is_not_followed_up_with_the_account() -> None:
+    platform = adapter()
+    observation = check(platform, "reddit_filtered_by_automod.json")
+    assert "review" in observation.detail
+    assert platform.check_request(POST).url.endswith("/by_id/t3_1gx7k2p.json")
+
+
+def test_a_removal_without_a_category_asks_for_the_account_which_tells_only_a_suspension() -> None:
+    platform = adapter()
+    assert check(platform, "reddit_removed_no_category.json").status is Status.REMOVED_UNKNOWN
+    request = platform.check_request(POST)
+    assert request.url.endswith("/user/some_user_42/about.json#after=%5Bremoved%5D")
+    fine = platform.parse_check(POST, capture(request, fixture("reddit_account_active.json")))
+    assert (fine.status, fine.code) == (Status.REMOVED_UNKNOWN, "[removed]")
+    assert "good standing" in fine.detail
+
+
+def comment_answer(platform: RedditPlatform, ref: PostRef, **data: object):
+    child = {"id": ref.post_id.removeprefix("t1_"), "created_utc": 1.0, "author": "x", **data}
+    body = json.dumps({"kind": "Listing", "data": {"children": [{"kind": "t1", "data": child}]}})
+    return platform.parse_check(ref, capture(platform.check_request(ref), body.encode()))
+
+
+def test_a_comment_reading_removed_under_a_named_author_is_its_text() -> None:
+    ref = PostRef("reddit", "t1_abc", "x")
+    observation = comment_answer(adapter(), ref, author="x", body="[removed]")
+    assert (observation.status, observation.text) == (Status.LIVE, "[removed]")
+
+
+def test_a_comment_a_moderators_token_sees_removed_is_a_removal() -> None:
+    ref = PostRef("reddit", "t1_abc", "x")
+    observation = comment_answer(
+        adapter(), ref, body="rude words", removed=True, banned_by="a_moderator"
+    )
+    assert (observation.status, observation.code) == (Status.REMOVED_UNKNOWN, "[removed]")
+    assert "a_moderator" in observation.detail
+
+
+def test_an_item_without_its_text_is_not_read_as_visible() -> None:
+    ref = PostRef("reddit", "t1_abc", "x")
+    assert comment_answer(adapter(), ref).status is Status.UNREACHABLE  # no body
+    untitled = fixture("reddit_post_visible.json").replace(b'"title"', b'"headline"')
+    assert check_body(adapter(), untitled).status is Status.UNREACHABLE
+
+
+def check_body(platform: RedditPlatform, body: bytes):
+    return platform.parse_check(POST, capture(platform.check_request(POST), body))
+
+
+def test_an_account_answer_that_is_neither_suspended_nor_whole_is_asked_again() -> None:
+    platform = adapter()
+    check(platform, "reddit_removed_by_reddit.json")
+    request = platform.check_request(POST)
+    stub = b'{"kind": "t2", "data": {"name": "some_user_42"}}'
+    assert platform.parse_check(POST, capture(request, stub)).status is Status.UNREACHABLE
+    assert "about.json" in platform.check_request(POST).url

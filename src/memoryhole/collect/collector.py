@@ -906,11 +906,9 @@ class Collector:
                 target.unreadable += len(discovery.unreadable)
                 target.last_unreadable = discovery.unreadable[-1][:500]
             self.stats.transient += 1
-            self._schedule_poll(
-                target,
-                now + min(self.poll_interval, 30.0),
-                planned=target.pk in self._planned_polls,
-            )
+            # A refusal that said what happened (a banned community) is not retried sooner.
+            retry = self.poll_interval if discovery.confirm_all else min(self.poll_interval, 30.0)
+            self._schedule_poll(target, now + retry, planned=target.pk in self._planned_polls)
             return
         platform = target.target.platform
         for seen in discovery.posts:
