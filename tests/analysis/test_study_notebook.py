@@ -13,7 +13,7 @@ def test_open_gives_frames_analyses_and_sql(planted_study: PlantedStudy) -> None
     pytest.importorskip("duckdb")
     with memoryhole.open(planted_study.path) as s:
         assert len(s.posts) == len(s.verdicts) > 2900
-        assert set(s.observations["kind"]) == {"check", "discover"}
+        assert set(s.observations["kind"]) == {"check", "discover", "post"}  # post: its facts
         assert s.authors["author_id"].str.startswith("a_").all()
         assert "raw_author_id" not in s.authors.columns
         counts = s.sql("select verdict, count(*) as n from verdicts group by 1 order by 1")

@@ -5,6 +5,7 @@ with each batch)."""
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -60,12 +61,25 @@ def replay_command(study: Path, scenario: Path, scheduler: str = "age") -> list[
 
 
 def observation_log(study: Path) -> list[tuple[object, ...]]:
+    """The study's observations without their wall-clock fields, and with the author
+    commitment of a ``post`` leaf's facts replaced by the author's place among the study's
+    authors (it hashes a pseudonym, which each study keys with its own secret)."""
     opened = Study.open(study)
     columns = [c for c in observations.c if c.name not in WALL_CLOCK_COLUMNS]
     with opened.engine.connect() as connection:
         rows = connection.execute(select(*columns).order_by(observations.c.id)).all()
     opened.close()
-    return [tuple(row) for row in rows]
+    authors: dict[str, int] = {}
+    log = []
+    for row in rows:
+        values = row._asdict()
+        if values["facts"] is not None:
+            facts = json.loads(values["facts"])
+            if "author" in facts:
+                facts["author"] = authors.setdefault(facts["author"], len(authors))
+            values["facts"] = facts
+        log.append(tuple(values.values()))
+    return log
 
 
 def observation_kinds(study: Path) -> list[str]:

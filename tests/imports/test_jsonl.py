@@ -56,7 +56,8 @@ def test_an_imported_post_has_an_evidence_bundle_that_verifies(
     run(study, "jsonl", data("import_weibo_responses.jsonl"))
     out = tmp_path / "b.zip"
     manifest = build_bundle(study, "4900000000000001", out)
-    assert [json.loads(o["leaf"])["kind"] for o in manifest["observations"]] == ["import"] * 4
+    kinds = [json.loads(o["leaf"])["kind"] for o in manifest["observations"]]
+    assert kinds == ["import", "post", "import", "import", "import"]  # sighting, facts, events
     report = verify_bundle(out, study.verifier_key())
     assert report.failures == []
 

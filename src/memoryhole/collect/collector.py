@@ -34,7 +34,14 @@ from memoryhole.collect.state import CollectorState, PostState, TargetState, loa
 from memoryhole.collect.transport import Transport, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError, TransportError
-from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.heads import Head, extend_chain, extension_line, sorted_heads
+from memoryhole.evidence.leaf import (
+    POST_KIND,
+    author_commitment,
+    facts_json,
+    row_leaf_hash,
+    text_digest,
+)
 from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log, sign_checkpoint
 from memoryhole.model import (
     Capture,
@@ -42,6 +49,7 @@ from memoryhole.model import (
     Observation,
     PostRef,
     Request,
+    SeenPost,
     Status,
     Verdict,
     content_hash,
@@ -159,6 +167,7 @@ class Collector:
         self._flush_lock = asyncio.Lock()
         self._headers_cache: dict[tuple[tuple[str, str], ...], str] = {}
         self._refs: dict[int, PostRef] = {}  # each post's, for its checks
+        self._chained: set[int] = set()  # posts whose chain grew since the last flush
         self.log = load_log(study.engine)
         if self.log.size != self.state.next_observation_id - 1:
             raise EvidenceError(
@@ -479,11 +488,18 @@ class Collector:
     async def flush(self, *, final: bool = False) -> None:
         """Commit what is staged; with a signed checkpoint at intervals and when ``final``."""
         async with self._flush_lock:
+            self._settle_chains()
             batch, self._batch = self._batch, Batch()
             batch.state = self.durable.rows()  # the schedule's state as of exactly this batch
             due = time.time() - self._last_checkpoint_at >= self.checkpoint_interval
             if (final or due) and self.log.size > self._checkpointed_size:
-                size, root, note = sign_checkpoint(self._signing_key, self._log_origin, self.log)
+                heads = sorted_heads(
+                    Head(p.platform, p.post_id, p.chain_length, p.chain)
+                    for p in self.state.posts.values()
+                )
+                size, root, note = sign_checkpoint(
+                    self._signing_key, self._log_origin, self.log, (extension_line(heads),)
+                )
                 batch.checkpoint = checkpoint_row(size, root, note)
                 self._checkpointed_size = size
                 self._last_checkpoint_at = time.time()
@@ -668,6 +684,7 @@ class Collector:
         content: str | None = None,
         code: str | None = None,
         detail: str = "",
+        facts: dict[str, Any] | None = None,
     ) -> int:
         observation_id = self.state.next_observation_id
         self.state.next_observation_id += 1
@@ -694,12 +711,17 @@ class Collector:
             "code": code,
             "detail": detail,
             "error": capture.error,
+            "facts": facts_json(facts) if facts else None,
         }
         row["leaf_hash"] = row_leaf_hash(
             row, platform, post.post_id if post else None, capture.headers
         )
         self.log.append(row["leaf_hash"])
         self._batch.observations.append(row)
+        if post is not None:  # the post's chain of observations (evidence/heads.py)
+            post.chain = extend_chain(post.chain, observation_id - 1)
+            post.chain_length += 1
+            self._chained.add(post.pk)
         return observation_id
 
     def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
@@ -711,6 +733,21 @@ class Collector:
             encoded = json.dumps(headers, ensure_ascii=False)
             self._headers_cache[headers] = encoded
         return encoded
+
+    def _settle_chains(self) -> None:
+        """Every post whose chain grew in this batch has it in its staged verdict row (a media
+        download or a long text can follow the check that staged it)."""
+        staged = self._batch.verdicts
+        for pk in self._chained:
+            post = self.state.posts.get(pk)
+            if post is None:
+                continue
+            row = staged.get(pk)
+            if row is None:
+                self._stage_verdict(post, self.clock.now())
+            else:
+                row["chain"], row["chain_length"] = post.chain.hex(), post.chain_length
+        self._chained.clear()
 
     def _stage_verdict(self, post: PostState, now: float) -> None:
         verdict = post.verdict
@@ -727,6 +764,8 @@ class Collector:
             "failures": post.failures,
             "history": json.dumps(verdict.history),
             "updated_at": now,
+            "chain": post.chain.hex() if post.chain_length else None,
+            "chain_length": post.chain_length,
         }
 
     async def _check(self, post: PostState) -> None:
@@ -750,6 +789,7 @@ class Collector:
         status = observation.status
         post.checks += 1
         self.stats.checks += 1
+        facts = self._refine_post(post, observation) if status.is_visible else None
         self._record(
             capture,
             kind="check",
@@ -759,10 +799,9 @@ class Collector:
             content=observation.content_hash,
             code=observation.code,
             detail=observation.detail,
+            facts=facts,
         )
         now = capture.fetched_at
-        if status.is_visible:
-            self._refine_post(post, observation)
         if status.is_definitive:
             next_at = self._fold_check(post, observation, capture.alive_at, now)
         else:
@@ -800,16 +839,17 @@ class Collector:
             platform=post.platform,
             post=post,
             content=completed.content_hash,
-            detail="the whole text of the check before"
+            detail="the whole text, for this post's check that follows"
             if completed.content_hash
             else "the whole text could not be read",
         )
         return completed
 
-    def _refine_post(self, post: PostState, observation: Observation) -> None:
+    def _refine_post(self, post: PostState, observation: Observation) -> dict[str, Any] | None:
         """What a visible answer says more exactly than the listing did: the publication time
         (a listing may give only the day or hour) and, the first time the text is hashed (a
-        long post listed cut short), the whole text."""
+        long post listed cut short), the whole text. Returns the facts its leaf states (so the
+        post's row stays checked against the log), or None."""
         update: dict[str, Any] = {}
         exact = observation.published_at
         if (
@@ -825,8 +865,13 @@ class Collector:
             and observation.text is not None
         ):
             update["text"] = observation.text
-        if update:
-            self._batch.post_updates.setdefault(post.pk, {}).update(update)
+        if not update:
+            return None
+        self._batch.post_updates.setdefault(post.pk, {}).update(update)
+        facts: dict[str, Any] = {key: value for key, value in update.items() if key != "text"}
+        if "text" in update:
+            facts["text_sha256"] = text_digest(update["text"])
+        return facts
 
     def _cannot_connect(self, platform: str, request: Request, error: str) -> None:
         if platform in self._unreachable_platforms or not _is_connection_failure(error):
@@ -944,6 +989,7 @@ class Collector:
                 }
             )
             self.stats.discovered += 1
+            self._record_post_facts(capture, target, post, seen, observation_id)
             self._stage_verdict(post, now)
             next_at = self.policy.after_discovery(seen.published_at, now, post=post, text=seen.text)
             self._schedule_check(post, next_at)
@@ -963,6 +1009,35 @@ class Collector:
         if discovery.next_cursor:
             target.cursor = discovery.next_cursor
         self._schedule_poll(target, now if discovery.more else now + self.poll_interval)
+
+    def _record_post_facts(
+        self,
+        capture: Capture,
+        target: TargetState,
+        post: PostState,
+        seen: SeenPost,
+        listing_id: int,
+    ) -> None:
+        """A new post's facts as its listing gave them, as a leaf of the post (``post``: format
+        2), so that what exports say of it (author, times, text) is checked against the log."""
+        pseudonym = self.study.pseudonym(post.platform, seen.author_id)
+        self._record(
+            capture,
+            kind=POST_KIND,
+            status=Status.LIVE,
+            platform=post.platform,
+            post=post,
+            content=post.verdict.content_hash,
+            detail=f"listed by {target.target.spec}",
+            facts={
+                "author": author_commitment(pseudonym),
+                "published_at": seen.published_at,
+                "published_until": seen.published_until,
+                "first_seen_at": capture.alive_at,
+                "text_sha256": text_digest(seen.text),
+                "discovered_by": listing_id,
+            },
+        )
 
     def _apply_notices(self, discovery: Discovery, capture: Capture, platform: str) -> None:
         """A listing's notice about a known post (a repost's original shown as removed) is an

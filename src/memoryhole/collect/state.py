@@ -32,6 +32,8 @@ class PostState:
     next_check_at: float | None = None
     published_until: float | None = None  # a listing gave only the day or hour (model.SeenPost)
     target_pk: int | None = None  # the listing that found it
+    chain: bytes = bytes(32)  # digest of its observations' leaf indices (evidence/heads.py)
+    chain_length: int = 0
 
 
 @dataclass(slots=True)
@@ -120,6 +122,8 @@ def load_state(engine: Engine) -> CollectorState:
                 next_check_at=row["next_check_at"],
                 published_until=row["published_until"],
                 target_pk=row["target_pk"],
+                chain=bytes.fromhex(row["chain"]) if row["chain"] else bytes(32),
+                chain_length=int(row["chain_length"] or 0),
             )
             post_states[state.pk] = state
             post_keys[(state.platform, state.post_id)] = state.pk

@@ -1,10 +1,12 @@
 """Per-post evidence bundles: everything needed to check one claim, on any machine.
 
-``bundle.zip`` (format version 1, docs/evidence.md) holds:
+``bundle.zip`` (format version 2, docs/evidence.md) holds:
 
 - ``manifest.json``: the post, its verdict and interval, and for each observation its leaf (the
   exact canonical JSON string whose SHA-256 leaf hash is in the log), its leaf index and its
-  inclusion proof to the checkpoint;
+  inclusion proof to the checkpoint; and the post's head entry (how many observations the post
+  has in the log up to the checkpoint, and the digest of their indices) with its proof to the
+  heads root the checkpoint signs, so the bundle proves it holds every one of them;
 - ``checkpoint.txt``: the signed checkpoint (C2SP signed note) the proofs lead to;
 - ``key.pub``: the study's verifier key;
 - ``responses/<sha256>``: every raw response body of the post's checks, byte for byte;
@@ -30,8 +32,10 @@ from sqlalchemy import select
 
 from memoryhole import __version__
 from memoryhole.errors import EvidenceError, MemoryholeError
-from memoryhole.evidence.leaf import POST_LEAF_KINDS, canonical_bytes, leaf_record
-from memoryhole.evidence.log import ensure_checkpoint, log_tree
+from memoryhole.evidence.checkpoint import read_checkpoint
+from memoryhole.evidence.heads import head_proof, heads_root, parse_extension
+from memoryhole.evidence.leaf import POST_KIND, POST_LEAF_KINDS, canonical_bytes, leaf_record
+from memoryhole.evidence.log import ensure_checkpoint, heads_at, log_tree
 from memoryhole.evidence.warc import write_captures
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.queries import redacted_authors
@@ -39,7 +43,7 @@ from memoryhole.store.schema import authors, observations, posts, verdicts
 from memoryhole.study import Study
 
 BUNDLE_FORMAT = "memoryhole-evidence-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: with the post's head entry (evidence/heads.py)
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 README = """\
@@ -132,7 +136,7 @@ def build_bundle(
         leaf = canonical_bytes(record)
         response: str | None = None
         withheld: str | None = None
-        if row["kind"] not in POST_LEAF_KINDS:
+        if row["kind"] not in POST_LEAF_KINDS or row["kind"] == POST_KIND:
             withheld = "listing: holds other people's posts"
         elif redacted:
             withheld = "taken down at the author's request"
@@ -154,6 +158,7 @@ def build_bundle(
                 ],
                 "response": response,
                 "withheld": withheld,
+                "of_post": row["post_pk"] == post["id"],  # in the post's chain
             }
         )
     manifest: dict[str, Any] = {
@@ -165,6 +170,7 @@ def build_bundle(
             "post_id": post_id,
             "author_id": post["pseudonym"],
             "published_at": post["published_at"],
+            "published_until": post["published_until"],
             "first_seen_at": post["first_seen_at"],
             "text": None if redacted else post["text"],
         },
@@ -178,6 +184,7 @@ def build_bundle(
         },
         "checkpoint": {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()},
         "observations": entries,
+        "heads": _head_of(study, checkpoint.size, checkpoint.note, post["platform"], post_id),
     }
     warc = io.BytesIO()
     write_captures(warc, study.log_origin, records, lambda sha: bodies.get(sha))
@@ -201,6 +208,22 @@ def build_bundle(
     members.extend((f"responses/{sha}", body) for sha, body in sorted(bodies.items()))
     out.write_bytes(canonical_zip(members))
     return manifest
+
+
+def _head_of(
+    study: Study, size: int, note: str, platform: str, post_id: str
+) -> dict[str, object] | None:
+    """The post's head entry with its proof to the heads root the checkpoint signed."""
+    signed = parse_extension(read_checkpoint(note).extensions)
+    if signed is None:
+        return None
+    heads = heads_at(study.engine, size)
+    if (len(heads), heads_root(heads)) != signed:
+        raise EvidenceError(
+            "the store's post chains do not give the heads root the checkpoint signed; "
+            "run `memoryhole verify --study` to see what changed"
+        )
+    return head_proof(heads, platform, post_id)
 
 
 def read_members(data: bytes) -> list[tuple[str, bytes]]:

@@ -349,6 +349,12 @@ class _Signature:
     signature: bytes
 
 
+def read_checkpoint(note: str | bytes) -> Checkpoint:
+    """The checkpoint a signed note states, signatures NOT checked (for the signer's own notes;
+    anything received goes through ``verify_note``)."""
+    return Checkpoint.parse(_split_note(note)[0])
+
+
 def _split_note(note: str | bytes) -> tuple[str, list[_Signature]]:
     """Split a signed note at its last blank line and parse the signature lines."""
     if isinstance(note, bytes):

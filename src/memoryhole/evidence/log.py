@@ -17,8 +17,15 @@ from sqlalchemy import Connection, Engine, func, select
 
 from memoryhole.errors import EvidenceError, StudyLockedError
 from memoryhole.evidence.checkpoint import Checkpoint, SigningKey
+from memoryhole.evidence.heads import (
+    HEADS_EXTENSION,
+    Head,
+    chain_of,
+    extension_line,
+    sorted_heads,
+)
 from memoryhole.evidence.merkle import MerkleLog, MerkleTree
-from memoryhole.store.schema import checkpoints, observations
+from memoryhole.store.schema import checkpoints, observations, posts, verdicts
 
 if TYPE_CHECKING:
     from memoryhole.study import Study
@@ -66,11 +73,60 @@ def log_tree(engine: Engine) -> MerkleTree:
     return MerkleTree(lambda start, end: leaf_hashes(engine, start, end))
 
 
-def sign_checkpoint(key: SigningKey, origin: str, log: MerkleLog) -> tuple[int, bytes, str]:
-    """(size, root, signed note) for the log as it stands."""
+def sign_checkpoint(
+    key: SigningKey, origin: str, log: MerkleLog, extensions: Sequence[str] = ()
+) -> tuple[int, bytes, str]:
+    """(size, root, signed note) for the log as it stands; ``extensions``: the post heads'
+    line (evidence/heads.py), which every checkpoint memoryhole signs carries."""
     root = log.root()
-    note = key.sign_checkpoint(Checkpoint(origin, log.size, root))
+    note = key.sign_checkpoint(Checkpoint(origin, log.size, root, tuple(extensions)))
     return log.size, root, note
+
+
+def heads_at(engine: Engine, size: int) -> list[Head]:
+    """Each post's head as of the log's first ``size`` leaves: the stored chains, with those of
+    the posts that have observations past ``size`` (a running collector's) folded again from
+    their observations up to it."""
+    with engine.connect() as conn:
+        heads = {(head.platform, head.post_id): head for head in stored_heads(conn)}
+        later = select(observations.c.post_pk).where(
+            observations.c.id > size, observations.c.post_pk.is_not(None)
+        )
+        query = (
+            select(posts.c.platform, posts.c.post_id, observations.c.id)
+            .join(posts, posts.c.id == observations.c.post_pk)
+            .where(observations.c.post_pk.in_(later.distinct()), observations.c.id <= size)
+            .order_by(observations.c.post_pk, observations.c.id)
+        )
+        redone: dict[tuple[str, str], list[int]] = {}
+        for platform, post_id, observation_id in conn.execute(query):
+            redone.setdefault((platform, post_id), []).append(observation_id - 1)
+        for row in conn.execute(
+            select(posts.c.platform, posts.c.post_id).where(posts.c.id.in_(later.distinct()))
+        ):
+            key = (row.platform, row.post_id)
+            count, digest = chain_of(redone.get(key, []))
+            heads[key] = Head(row.platform, row.post_id, count, digest)
+    return sorted_heads(heads.values())
+
+
+def has_heads(note: str) -> bool:
+    """Whether a signed checkpoint note commits to the posts' heads."""
+    return f"\n{HEADS_EXTENSION} " in note
+
+
+def stored_heads(connection: Connection | Engine) -> list[Head]:
+    """Each post's head as the store holds it (its verdict row's chain), in key order."""
+    query = (
+        select(posts.c.platform, posts.c.post_id, verdicts.c.chain_length, verdicts.c.chain)
+        .join(verdicts, verdicts.c.post_pk == posts.c.id)
+        .where(verdicts.c.chain_length > 0)
+    )
+    with _connect(connection) as conn:
+        return sorted_heads(
+            Head(row.platform, row.post_id, int(row.chain_length), bytes.fromhex(row.chain))
+            for row in conn.execute(query)
+        )
 
 
 def checkpoint_row(size: int, root: bytes, note: str) -> dict[str, object]:
@@ -138,8 +194,12 @@ def ensure_checkpoint(study: Study) -> StoredCheckpoint:
     try:
         with collector_lock(study):
             log = load_log(study.engine)
-            if log.size and (latest is None or latest.size < log.size):
-                size, root, note = sign_checkpoint(study.signing_key(), study.log_origin, log)
+            stale = latest is None or latest.size < log.size or not has_heads(latest.note)
+            if log.size and stale:  # a checkpoint from before heads existed is signed again
+                line = extension_line(stored_heads(study.engine))
+                size, root, note = sign_checkpoint(
+                    study.signing_key(), study.log_origin, log, (line,)
+                )
                 with study.engine.begin() as conn:
                     conn.execute(checkpoints.insert(), checkpoint_row(size, root, note))
                 latest = latest_checkpoint(study.engine)

@@ -73,3 +73,42 @@ def verdict_mismatches(claimed: Mapping[str, Any], derived: Verdict) -> list[str
     if "edited" in claimed and bool(claimed["edited"]) != derived.edited:
         problems.append(f"edited {bool(claimed['edited'])} but the log gives {derived.edited}")
     return problems
+
+
+#: What a post's row and a bundle's manifest say of it that its leaves must state too.
+FACT_FIELDS = ("published_at", "published_until", "first_seen_at")
+
+
+def stated_facts(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What a post's leaves state of it (leaf format 2: the ``post`` leaf, then the checks that
+    made a fact more exact), the later over the earlier; None when no leaf states any (a post
+    listed before leaves stated facts)."""
+    stated: dict[str, Any] | None = None
+    for record in sorted(records, key=lambda r: int(r["id"])):
+        facts = record.get("facts")
+        if not isinstance(facts, Mapping):
+            continue
+        if stated is None:
+            if record.get("kind") != "post":
+                continue  # a refinement of a post whose first facts are not stated
+            stated = {}
+        stated.update(facts)
+    return stated
+
+
+def facts_mismatches(post: Mapping[str, Any], stated: Mapping[str, Any]) -> list[str]:
+    """What differs between a post as the store or a manifest gives it (``author_id``: its
+    pseudonym; ``text``: None when withheld) and what its leaves state."""
+    from memoryhole.evidence.leaf import author_commitment, text_digest
+
+    problems = []
+    author = post.get("author_id")
+    if author is not None and author_commitment(str(author)) != stated.get("author"):
+        problems.append("its author is not the one the log states")
+    for name in FACT_FIELDS:
+        if name in post and post.get(name) != stated.get(name):
+            problems.append(f"{name} {post.get(name)} but the log states {stated.get(name)}")
+    text = post.get("text")
+    if text is not None and text_digest(str(text)) != stated.get("text_sha256"):
+        problems.append("its text is not the one the log states")
+    return problems

@@ -19,9 +19,10 @@ from sqlalchemy import select
 
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.bundle import BUNDLE_FORMAT, canonical_zip, read_members
-from memoryhole.evidence.checkpoint import VerifierKey, verify_note
+from memoryhole.evidence.checkpoint import Checkpoint, VerifierKey, read_checkpoint, verify_note
+from memoryhole.evidence.heads import chain_of, check_head_proof, heads_root, parse_extension
 from memoryhole.evidence.leaf import POST_LEAF_KINDS, row_leaf_hash
-from memoryhole.evidence.log import stored_checkpoints
+from memoryhole.evidence.log import heads_at, stored_checkpoints
 from memoryhole.evidence.merkle import (
     MerkleLog,
     MerkleTree,
@@ -29,7 +30,13 @@ from memoryhole.evidence.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from memoryhole.evidence.rederive import is_post_check, rederive_verdict, verdict_mismatches
+from memoryhole.evidence.rederive import (
+    facts_mismatches,
+    is_post_check,
+    rederive_verdict,
+    stated_facts,
+    verdict_mismatches,
+)
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 from memoryhole.study import Study
@@ -105,8 +112,65 @@ def verify_bundle_bytes(data: bytes, path: Path, trusted_key: str | None = None)
     if claimed != {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()}:
         report.fail("manifest.json: its checkpoint differs from the signed checkpoint.txt")
     _verify_bundle_observations(manifest, files, checkpoint.size, checkpoint.root_hash, report)
+    _verify_bundle_complete(manifest, checkpoint, report)
+    _verify_bundle_facts(manifest, report)
     _verify_bundle_warc(files, manifest, report)
     return report
+
+
+def _verify_bundle_complete(
+    manifest: dict[str, Any], checkpoint: Checkpoint, report: Report
+) -> None:
+    """The bundle holds every observation of its post up to its checkpoint: their number and
+    index digest are the post's head entry, which the checkpoint signs (evidence/heads.py)."""
+    post = manifest.get("post", {})
+    try:
+        signed = parse_extension(checkpoint.extensions)
+    except EvidenceError as exc:
+        report.fail(f"checkpoint.txt: {exc}")
+        return
+    proof = manifest.get("heads")
+    if signed is None or not isinstance(proof, dict):
+        report.fail(
+            "the bundle cannot prove it holds every observation of its post (its checkpoint "
+            "commits to no post heads: made by an older memoryhole); make a new one with "
+            "`memoryhole evidence`"
+        )
+        return
+    entries, heads_root_hash = signed
+    try:
+        head = check_head_proof(proof, entries, heads_root_hash)
+    except EvidenceError as exc:
+        report.fail(f"manifest.json heads: {exc}")
+        return
+    if (head.platform, head.post_id) != (post.get("platform"), post.get("post_id")):
+        report.fail("manifest.json heads: the head entry is another post's")
+        return
+    try:
+        indices = [int(e["index"]) for e in manifest.get("observations", []) if e.get("of_post")]
+    except (KeyError, TypeError, ValueError) as exc:
+        report.fail(f"manifest.json: malformed observation index ({exc})")
+        return
+    count, digest = chain_of(indices)
+    if len(set(indices)) != len(indices) or (count, digest) != (head.count, head.digest):
+        report.fail(
+            f"the bundle does not hold every observation of its post: the signed log has "
+            f"{head.count} up to leaf {checkpoint.size - 1}, the bundle {count}"
+            + (" (the same number, but not the same ones)" if count == head.count else "")
+        )
+        return
+    report.ok(f"all {count} observations of the post up to the checkpoint are in the bundle")
+
+
+def _verify_bundle_facts(manifest: dict[str, Any], report: Report) -> None:
+    """What the manifest says of the post (author, times, text) is what its leaves state."""
+    stated = stated_facts(
+        [json.loads(str(e["leaf"])) for e in manifest.get("observations", []) if e.get("of_post")]
+    )
+    if stated is None:
+        return  # a post listed before leaves stated facts (leaf format 1)
+    for problem in facts_mismatches(manifest.get("post", {}), stated):
+        report.fail(f"manifest.json post: {problem}")
 
 
 def _verify_bundle_observations(
@@ -220,6 +284,8 @@ def verify_study(study: Study) -> Report:
     blob_names: set[str] = set()
     checks_by_post: dict[int, list[dict[str, Any]]] = defaultdict(list)
     discovery: dict[int, dict[str, Any]] = {}
+    chains: dict[int, list[int]] = defaultdict(list)  # post pk → its observations' leaf indices
+    facts_by_post: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row, platform, post_id in _observation_rows(study):
         expected_id = len(leaves) + 1
         if row["id"] != expected_id:
@@ -235,6 +301,12 @@ def verify_study(study: Study) -> Report:
         leaves.append(stored if len(stored) == 32 else bytes(32))
         log.append(leaves[-1])
         blob_names.add(row["body_sha256"])
+        if row["post_pk"] is not None:
+            chains[row["post_pk"]].append(row["id"] - 1)
+            if row["facts"] is not None:
+                facts_by_post[row["post_pk"]].append(
+                    {"id": row["id"], "kind": row["kind"], "facts": json.loads(row["facts"])}
+                )
         if is_post_check(row) and row["post_pk"] is not None:
             checks_by_post[row["post_pk"]].append(dict(row))
         else:
@@ -255,7 +327,97 @@ def verify_study(study: Study) -> Report:
         report.ok(f"{len(blob_names):,} raw responses present and intact (or taken down)")
     _verify_checkpoints(study, leaves, report)
     _verify_verdicts(study, checks_by_post, discovery, report)
+    _verify_chains(study, chains, report)
+    _verify_facts(study, facts_by_post, report)
     return report
+
+
+def _verify_chains(study: Study, chains: dict[int, list[int]], report: Report) -> None:
+    """Each post's chain (the digest its verdict row keeps) is its observations', every post
+    has a verdict, and the latest checkpoint's heads root is the posts' chains up to it."""
+    query = select(posts.c.id, posts.c.post_id, verdicts.c.chain, verdicts.c.chain_length)
+    query = query.outerjoin(verdicts, verdicts.c.post_pk == posts.c.id)
+    bad = 0
+    with study.engine.connect() as conn:
+        rows = conn.execute(query).all()
+        orphans = conn.execute(
+            select(verdicts.c.post_pk).where(verdicts.c.post_pk.not_in(select(posts.c.id)))
+        ).scalars()
+        for pk in orphans:
+            report.fail(f"verdict of post row {pk}: there is no such post")
+            bad += 1
+    for pk, post_id, chain, length in rows:
+        if length is None:
+            report.fail(f"post {post_id}: it has no verdict row (deleted?)")
+            bad += 1
+            continue
+        count, digest = chain_of(chains.get(pk, []))
+        if (count, digest.hex() if count else None) != (length, chain):
+            report.fail(
+                f"post {post_id}: its chain says {length} observations, the log has {count}"
+                + (" (not the same ones)" if count == length else "")
+            )
+            bad += 1
+    if not bad:
+        report.ok(f"{len(rows):,} posts: each has a verdict and its chain of observations")
+    latest = stored_checkpoints(study.engine)[-1:] if rows else []
+    for checkpoint in latest:
+        try:
+            signed = parse_extension(read_checkpoint(checkpoint.note).extensions)
+        except EvidenceError as exc:
+            report.fail(f"checkpoint {checkpoint.id}: {exc}")
+            continue
+        if signed is None:
+            report.ok(f"checkpoint {checkpoint.id} predates post heads: not checked")
+            continue
+        heads = heads_at(study.engine, checkpoint.size)
+        if (len(heads), heads_root(heads)) != signed:
+            report.fail(
+                f"checkpoint {checkpoint.id}: the posts' chains up to it do not give the heads "
+                "root it signed (an observation moved to another post, or a post's chain edited)"
+            )
+        else:
+            report.ok(f"checkpoint {checkpoint.id}: its post heads match ({len(heads):,} posts)")
+
+
+def _verify_facts(
+    study: Study, facts_by_post: dict[int, list[dict[str, Any]]], report: Report
+) -> None:
+    """What the store says of each post (author, publication time, first sighting, text) is
+    what its leaves state (posts listed before leaves stated facts are counted, not checked)."""
+    query = select(
+        posts.c.id,
+        posts.c.post_id,
+        posts.c.published_at,
+        posts.c.published_until,
+        posts.c.first_seen_at,
+        posts.c.text,
+        authors.c.pseudonym,
+    ).join(authors, authors.c.id == posts.c.author_pk)
+    bad = unstated = 0
+    with study.engine.connect() as conn:
+        taken_down = set(conn.execute(select(redactions.c.author_pseudonym)).scalars())
+        rows = conn.execute(query).mappings().all()
+    for row in rows:
+        stated = stated_facts(facts_by_post.get(row["id"], []))
+        if stated is None:
+            unstated += 1
+            continue
+        post = {
+            "author_id": row["pseudonym"],
+            "published_at": row["published_at"],
+            "published_until": row["published_until"],
+            "first_seen_at": row["first_seen_at"],
+            "text": None if row["pseudonym"] in taken_down else row["text"],
+        }
+        for problem in facts_mismatches(post, stated):
+            report.fail(f"post {row['post_id']}: {problem}")
+            bad += 1
+    if not bad:
+        report.ok(
+            f"{len(rows) - unstated:,} posts' authors, times and texts are what the log states"
+            + (f" ({unstated:,} listed before leaves stated them)" if unstated else "")
+        )
 
 
 def _observation_rows(study: Study) -> Iterator[tuple[Any, str, str | None]]:

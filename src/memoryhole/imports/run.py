@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, func, insert, select, update
 
 from memoryhole.errors import MemoryholeError, StudyLockedError
-from memoryhole.evidence.log import checkpoint_row, load_log, sign_checkpoint
+from memoryhole.evidence.heads import extension_line
+from memoryhole.evidence.log import checkpoint_row, load_log, sign_checkpoint, stored_heads
 from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.imports.records import BadRow, Counts, ImportFileError, Record
 from memoryhole.imports.rejects import RejectWriter
@@ -285,7 +286,8 @@ def _sign(study: Study, log: MerkleLog, checkpointed: int) -> None:
     """Sign a checkpoint over the log if this import grew it (as a collector run ends)."""
     if log.size <= checkpointed:
         return
-    size, root, note = sign_checkpoint(study.signing_key(), study.log_origin, log)
+    heads = (extension_line(stored_heads(study.engine)),)
+    size, root, note = sign_checkpoint(study.signing_key(), study.log_origin, log, heads)
     with study.engine.begin() as conn:
         conn.execute(checkpoints.insert(), checkpoint_row(size, root, note))
 

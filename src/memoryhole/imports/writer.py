@@ -27,7 +27,15 @@ from sqlalchemy import Connection, Table, func, select, update
 from memoryhole.classify import first_verdict
 from memoryhole.collect.state import verdict_from_row
 from memoryhole.errors import EvidenceError
-from memoryhole.evidence.leaf import row_leaf_hash
+from memoryhole.evidence.heads import EMPTY_CHAIN, extend_chain
+from memoryhole.evidence.leaf import (
+    POST_KIND,
+    POST_LEAF_KINDS,
+    author_commitment,
+    facts_json,
+    row_leaf_hash,
+    text_digest,
+)
 from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.evidence.rederive import fold_record
 from memoryhole.imports.records import Counts, Event, PostFacts, Record
@@ -52,6 +60,9 @@ class PostState:
     bodies: set[str] = field(default_factory=set)  # raw records already logged for it
     created: bool = False  # by this import
     line: int = 0  # the record that created it
+    post_id: str = ""  # the platform's id of it
+    chain: bytes = EMPTY_CHAIN  # its observations' chain (evidence/heads.py)
+    chain_length: int = 0
 
     def created_by(self, line: int) -> bool:
         return self.created and self.line == line
@@ -174,7 +185,7 @@ class ImportWriter:
                 if not _news(event, post):
                     continue
                 post.checks += 1
-                row = self._leaf(batch, record, sha256, post.pk, post.checks, event)
+                row = self._leaf(batch, record, sha256, post, post.checks, event)
                 fold_record(post.verdict, row)
                 post.updated_at = max(post.updated_at, event.observed_at)
                 applied += 1
@@ -239,23 +250,41 @@ class ImportWriter:
         )
         self.counts.new_posts += 1
         verdict = first_verdict(record.seen_at, content_hash(new.text))
-        return PostState(pk, verdict, 0, 0, record.seen_at, created=True, line=record.line)
+        post = PostState(pk, verdict, 0, 0, record.seen_at, created=True, line=record.line)
+        pseudonym = self.study.pseudonym(self.platform, new.author_id)
+        post.post_id = facts.post_id
+        stated = {
+            "author": author_commitment(pseudonym),
+            "published_at": new.published_at,
+            "published_until": None,
+            "first_seen_at": record.seen_at,
+            "text_sha256": text_digest(new.text),
+            "discovered_by": sighting,
+        }
+        sha256 = hashlib.sha256(record.raw).hexdigest()
+        self._leaf(batch, record, sha256, post, None, _sighting(record), facts=stated)
+        return post
 
     def _leaf(
         self,
         batch: _Batch,
         record: Record,
         sha256: str,
-        post_pk: int | None,
+        post: PostState | None,
         seq: int | None,
         event: Event,
+        *,
+        facts: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """One leaf: an ``import`` statement, or with ``facts`` the ``post`` leaf of a new post
+        (what the dataset says of it, named by the post: leaf format 2)."""
         observation_id = self.next_observation
         self.next_observation += 1
+        kind = POST_KIND if facts is not None else "import"
         row: dict[str, Any] = {
             "id": observation_id,
-            "kind": "import",
-            "post_pk": post_pk,
+            "kind": kind,
+            "post_pk": post.pk if post is not None else None,
             "target_pk": self.target_pk,
             "seq": seq,
             "status": event.status.value,
@@ -273,9 +302,14 @@ class ImportWriter:
             "code": event.code,
             "detail": event.detail,
             "error": None,
+            "facts": facts_json(facts) if facts is not None else None,
         }
-        row["leaf_hash"] = row_leaf_hash(row, self.platform, None, record.headers)
+        named = post.post_id if post is not None and kind in POST_LEAF_KINDS else None
+        row["leaf_hash"] = row_leaf_hash(row, self.platform, named, record.headers)
         batch.observations.append(row)
+        if post is not None:  # the post's chain of observations (evidence/heads.py)
+            post.chain = extend_chain(post.chain, observation_id - 1)
+            post.chain_length += 1
         return row
 
     def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
@@ -302,6 +336,8 @@ class ImportWriter:
             "failures": post.failures,
             "history": _history_json(verdict.history),
             "updated_at": post.updated_at,
+            "chain": post.chain.hex() if post.chain_length else None,
+            "chain_length": post.chain_length,
         }
 
     # -- what the study already holds ---------------------------------------------------------
@@ -323,6 +359,9 @@ class ImportWriter:
                     int(row["checks"]),
                     int(row["failures"]),
                     float(row["updated_at"]),
+                    post_id=row["post_id"],
+                    chain=bytes.fromhex(row["chain"]) if row["chain"] else EMPTY_CHAIN,
+                    chain_length=int(row["chain_length"] or 0),
                 )
                 found[row["post_id"]] = by_pk[post.pk] = post
                 if row["discovered_by"] is not None:

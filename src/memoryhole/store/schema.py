@@ -25,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -80,7 +80,7 @@ observations = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     # "check" | "discover" | "media" | "import" | "text" (a long post's whole text, which
-    # completes the check before it)
+    # completes the check before it) | "post" (a new post's facts as first listed)
     Column("kind", String(16), nullable=False),
     Column("post_pk", Integer, ForeignKey("posts.id")),
     Column("target_pk", Integer, ForeignKey("targets.id")),
@@ -103,6 +103,9 @@ observations = Table(
     # RFC 9162 leaf hash of the observation's canonical record (evidence/leaf.py); the log's
     # leaf index is id - 1. Written in the same transaction as the row.
     Column("leaf_hash", LargeBinary(32)),
+    # What the leaf states about its post (JSON: author commitment, publication interval, text
+    # hash): leaf format 2 (evidence/leaf.py). Null for leaves that state nothing of the kind.
+    Column("facts", Text),
     UniqueConstraint("post_pk", "seq", name="uq_observations_post_seq"),
 )
 Index("ix_observations_post_pk", observations.c.post_pk)
@@ -122,6 +125,10 @@ verdicts = Table(
     Column("failures", Integer, nullable=False),  # consecutive transient failures
     Column("history", Text, nullable=False),  # JSON list of [at, status]
     Column("updated_at", Float, nullable=False),
+    # The post's chain: a digest of its observations' leaf indices (hex) and their number,
+    # committed by every checkpoint (evidence/heads.py).
+    Column("chain", String(64)),
+    Column("chain_length", Integer, nullable=False, default=0, server_default=text("0")),
 )
 Index("ix_verdicts_status", verdicts.c.status)
 

@@ -798,8 +798,8 @@ def _timeline_svg(record: Any) -> TimelineSvg:
 
     marks = [TimelineMark(x(start), "published", f"published {fmt_time(start)}", None)]
     for o in record.observations:
-        if o["kind"] == "media":
-            continue  # a media download says nothing about the post's state
+        if o["kind"] not in ("check", "import") or o["seq"] is None:
+            continue  # a media download, a long text, the facts: not a look at the post's state
         marks.append(
             TimelineMark(
                 x(float(o["sent_at"])),

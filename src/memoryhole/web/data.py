@@ -460,7 +460,7 @@ def raw_response(study: Study, observation_id: int) -> bytes | None:
         )
         .where(
             observations.c.id == observation_id,
-            observations.c.kind == "check",
+            observations.c.kind.in_(("check", "text")),  # the post's own answers
             shown_authors(),
         )
     )

@@ -1,0 +1,39 @@
+"""Evidence: each post's chain of observations, and the facts stated about posts in the log.
+
+``verdicts.chain`` / ``chain_length``: the running digest of the post's observations' leaf
+indices and how many there are (evidence/heads.py): every checkpoint commits to them, so a
+bundle proves it holds all of its post's observations. ``observations.facts``: what a leaf
+states about its post (author commitment, publication interval, text hash; JSON), so every
+fact an export states about a post is checked against the log (leaf format 2).
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("observations") as batch:
+        batch.add_column(sa.Column("facts", sa.Text))
+    with op.batch_alter_table("verdicts") as batch:
+        batch.add_column(sa.Column("chain", sa.String(64)))
+        batch.add_column(
+            sa.Column("chain_length", sa.Integer, nullable=False, server_default=sa.text("0"))
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("verdicts") as batch:
+        batch.drop_column("chain_length")
+        batch.drop_column("chain")
+    with op.batch_alter_table("observations") as batch:
+        batch.drop_column("facts")
