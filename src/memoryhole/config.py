@@ -63,6 +63,17 @@ class CollectorSettings(BaseModel):
     media_max_bytes: int = Field(
         10_000_000, gt=0, description="a media file larger than this is not kept ('too large')"
     )
+    check_max_bytes: int = Field(
+        5_000_000,
+        gt=0,
+        description="an answer to a check larger than this (decompressed) is cut there and "
+        "recorded as too large: never a removal",
+    )
+    listing_max_bytes: int = Field(
+        20_000_000,
+        gt=0,
+        description="the same for a listing poll (a feed can be large)",
+    )
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -157,6 +168,8 @@ scheduler = "budget"        # spends the budget where it catches removals soones
 # learning_half_life = "1d" # what the scheduler learnt fades by half this often (default: never)
 media = "refs"              # "download": fetch each image/video once (docs/adapters.md, Media)
 media_max_bytes = 10000000  # with media = "download": larger files are not kept
+check_max_bytes = 5000000   # a check's answer is read (decompressed) up to this, then cut
+listing_max_bytes = 20000000  # the same for a listing
 
 [platforms.weibo]
 # base_url = "https://m.weibo.cn"

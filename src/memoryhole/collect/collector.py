@@ -31,7 +31,7 @@ from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
 from memoryhole.collect.media import MEDIA_KIND, media_fetcher
 from memoryhole.collect.redirects import MAX_HOPS, REDIRECT_STATUSES, next_hop, redirect_policy
 from memoryhole.collect.state import CollectorState, PostState, TargetState, load_state
-from memoryhole.collect.transport import Transport, strip_secrets
+from memoryhole.collect.transport import BodyTooLarge, Transport, send_capped, strip_secrets
 from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError, TransportError
 from memoryhole.evidence.heads import Head, extend_chain, extension_line, sorted_heads
@@ -147,6 +147,7 @@ class Collector:
             horizon=settings.horizon,
         )
         self.poll_interval = settings.poll_interval
+        self.check_cap, self.listing_cap = settings.check_max_bytes, settings.listing_max_bytes
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.on_removal = on_removal
@@ -588,17 +589,23 @@ class Collector:
         finally:
             self._polling.discard(key)
 
-    async def _fetch(self, request: Request, platform: str) -> Capture:
+    async def _fetch(self, request: Request, platform: str, cap: int) -> Capture:
+        """One request. An answer larger than ``cap`` (decompressed) is cut there and captured
+        with its status and an ``error`` saying so: what it leads to is never a removal."""
         # ``Timer.start`` and ``Timer.capture``, inline: a frozen Timer per request costs.
         clock = self.clock
         sent_at, wall_start = clock.now(), time.time()
         try:
-            raw = await self.transport.send(request)
+            raw = await send_capped(self.transport, request, cap, keep_partial=True)
             status: int | None = raw.status
             headers, body, error = strip_secrets(raw.headers), raw.body, None
         except TransportError as exc:
             status, headers, body, error = None, (), b"", str(exc)
             self._cannot_connect(platform, request, error)
+        except BodyTooLarge as exc:
+            status, headers, body = exc.status, strip_secrets(exc.headers), exc.partial
+            declared = f", Content-Length {exc.declared:,}" if exc.declared is not None else ""
+            error = f"{TOO_LARGE}: over the {cap:,}-byte cap{declared}; cut there"
         received = time.time()
         capture = Capture(
             request=request,
@@ -629,7 +636,8 @@ class Collector:
         """``_fetch``, then the redirects the adapter allows (``collect/redirects.py``): each
         hop on the platform's budget and logged as its own observation. Returns the last
         answer and how many hops led to it."""
-        capture = await self._fetch(request, platform)
+        cap = self.check_cap if target is None else self.listing_cap
+        capture = await self._fetch(request, platform, cap)
         hops = 0
         if capture.status not in REDIRECT_STATUSES:
             return capture, hops
@@ -642,7 +650,7 @@ class Collector:
                 break
             await self.budgets.bucket(platform).acquire()
             hops += 1
-            capture = await self._fetch(follow, platform)
+            capture = await self._fetch(follow, platform, cap)
         if hops and capture.status in REDIRECT_STATUSES:
             capture = replace(capture, error=f"more than {MAX_HOPS} redirects", status=None)
         return capture, hops
@@ -778,6 +786,8 @@ class Collector:
             ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
         capture, hops = await self._fetch_following(adapter.check_request(ref), platform, post=post)
         observation = adapter.parse_check(ref, capture)
+        if capture.status is not None and capture.error is not None:  # cut at the size cap
+            observation = Observation(Status.UNREACHABLE, code="too_large", detail=capture.error)
         if hops and observation.status.is_removal:
             observation = Observation(
                 Status.UNREACHABLE,
@@ -830,7 +840,7 @@ class Collector:
         planner = counts_requests(self.policy)
         if planner is not None:
             planner.after_other_request(post.platform, self.clock.now())
-        capture = await self._fetch(first.follow_up, post.platform)
+        capture = await self._fetch(first.follow_up, post.platform, self.check_cap)
         completed: Observation = complete(ref, first, capture)
         self._record(
             capture,
@@ -933,6 +943,8 @@ class Collector:
             adapter.discover_request(target.target, cursor), target.target.platform, target=target
         )
         discovery = adapter.parse_discover(target.target, capture)
+        if capture.status is not None and capture.error is not None:  # cut at the size cap
+            discovery = Discovery((), None, Status.UNREACHABLE, capture.error)
         self.stats.polls += 1
         observation_id = self._record(
             capture,
@@ -1169,6 +1181,7 @@ class Collector:
 
 
 TEXT_KIND = "text"  # an observation holding a long post's whole text (``_follow_up``)
+TOO_LARGE = "answer too large"
 _CONNECTION_FAILURES = (
     "connection refused",
     "cannot connect",

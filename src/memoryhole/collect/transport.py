@@ -47,28 +47,37 @@ class BodyTooLarge(Exception):
     before giving up (0 when the Content-Length alone said so)."""
 
     def __init__(
-        self, status: int, headers: tuple[tuple[str, str], ...], declared: int | None, read: int
+        self,
+        status: int,
+        headers: tuple[tuple[str, str], ...],
+        declared: int | None,
+        read: int,
+        partial: bytes = b"",
     ) -> None:
         super().__init__(f"body larger than the cap (Content-Length {declared}, read {read})")
         self.status = status
         self.headers = headers
         self.declared = declared
         self.read = read
+        self.partial = partial  # what was read, up to the cap
 
 
-async def send_capped(transport: Transport, request: Request, max_bytes: int) -> RawResponse:
-    """``transport.send``, but an answer over ``max_bytes`` raises ``BodyTooLarge``.
+async def send_capped(
+    transport: Transport, request: Request, max_bytes: int, *, keep_partial: bool = False
+) -> RawResponse:
+    """``transport.send``, but an answer over ``max_bytes`` raises ``BodyTooLarge`` (with the
+    first ``max_bytes`` in ``partial`` if ``keep_partial``).
 
     A transport with its own ``send_capped`` (``AiohttpTransport``) stops reading at the cap
     (or before, from Content-Length); others hold the body in memory already and are checked
     after the fact."""
     capped = getattr(transport, "send_capped", None)
     if capped is not None:
-        raw: RawResponse = await capped(request, max_bytes)
+        raw: RawResponse = await capped(request, max_bytes, keep_partial=keep_partial)
         return raw
     raw = await transport.send(request)
     if len(raw.body) > max_bytes:
-        raise BodyTooLarge(raw.status, raw.headers, None, len(raw.body))
+        raise BodyTooLarge(raw.status, raw.headers, None, len(raw.body), raw.body[:max_bytes])
     return raw
 
 
@@ -122,8 +131,12 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             raise TransportError(f"connection error ({exc.__class__.__name__}: {exc})") from None
 
-    async def send_capped(self, request: Request, max_bytes: int) -> RawResponse:
-        """Stream the body; stop (and drop the connection) once it passes ``max_bytes``."""
+    async def send_capped(
+        self, request: Request, max_bytes: int, *, keep_partial: bool = False
+    ) -> RawResponse:
+        """Read the body up to ``max_bytes`` (decompressed: a gzip bomb stops there too), then
+        drop the connection. ``keep_partial``: read that much even when the Content-Length
+        already says it is larger, and hand it over with the error (to be recorded as cut)."""
         session = self._get_session()
         try:
             async with session.request(
@@ -135,17 +148,21 @@ class AiohttpTransport:
             ) as response:
                 headers = tuple(response.headers.items())
                 declared = response.content_length
-                if declared is not None and declared > max_bytes:
+                if declared is not None and declared > max_bytes and not keep_partial:
                     response.close()
                     raise BodyTooLarge(response.status, headers, declared, 0)
+                encoding = (response.headers.get("Content-Encoding") or "identity").lower()
+                if declared is not None and declared <= max_bytes and encoding == "identity":
+                    return RawResponse(response.status, headers, await response.read())
                 chunks: list[bytes] = []
                 total = 0
                 async for chunk in response.content.iter_chunked(1 << 16):
                     total += len(chunk)
+                    chunks.append(chunk)
                     if total > max_bytes:
                         response.close()
-                        raise BodyTooLarge(response.status, headers, declared, total)
-                    chunks.append(chunk)
+                        partial = b"".join(chunks)[:max_bytes] if keep_partial else b""
+                        raise BodyTooLarge(response.status, headers, declared, total, partial)
                 return RawResponse(response.status, headers, b"".join(chunks))
         except TimeoutError:
             raise TransportError("timeout") from None
@@ -195,14 +212,17 @@ class RedactingTransport:
             raise TransportError(self.redact_text(str(exc))) from None
         return self._redact(raw)
 
-    async def send_capped(self, request: Request, max_bytes: int) -> RawResponse:
+    async def send_capped(
+        self, request: Request, max_bytes: int, *, keep_partial: bool = False
+    ) -> RawResponse:
         try:
-            raw = await send_capped(self.inner, request, max_bytes)
+            raw = await send_capped(self.inner, request, max_bytes, keep_partial=keep_partial)
         except TransportError as exc:
             raise TransportError(self.redact_text(str(exc))) from None
         except BodyTooLarge as exc:
             headers = tuple((k, self.redact_text(v)) for k, v in exc.headers)
-            raise BodyTooLarge(exc.status, headers, exc.declared, exc.read) from None
+            partial = self.redact_bytes(exc.partial)
+            raise BodyTooLarge(exc.status, headers, exc.declared, exc.read, partial) from None
         return self._redact(raw)
 
     def _redact(self, raw: RawResponse) -> RawResponse:
