@@ -8,22 +8,19 @@ author or publication time, or delete its verdict row, in the store."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
 
+from benchmarks.attacks_evidence import forge, rebuilt, trailing_removals_dropped
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.transport import RawResponse
-from memoryhole.evidence.bundle import build_bundle, canonical_zip, read_members
+from memoryhole.evidence.bundle import build_bundle, read_members
 from memoryhole.evidence.heads import chain_of
-from memoryhole.evidence.rederive import is_post_check, rederive_verdict
 from memoryhole.evidence.verify import verify_bundle_bytes, verify_study
-from memoryhole.evidence.warc import write_captures
 from memoryhole.model import Request, Target
 from memoryhole.platforms.weibo import WeiboPlatform
 from memoryhole.schedule.policy import AgeProportional
@@ -37,56 +34,6 @@ JSON = (("content-type", "application/json; charset=utf-8"),)
 
 
 WHOLE = "does not hold every observation"
-
-
-def rebuilt(path: Path, manifest: dict[str, Any]) -> bytes:
-    members = read_members(path.read_bytes())
-    return canonical_zip(
-        [(n, json.dumps(manifest).encode() if n == "manifest.json" else d) for n, d in members]
-    )
-
-
-def forge(path: Path, manifest: dict[str, Any], kept: list[dict[str, Any]]) -> bytes:
-    """What a careful forger builds: only the ``kept`` observations, their responses and WARC
-    records, and the verdict they give (by the verifier's own state machine), in a canonical
-    zip with the real signed checkpoint."""
-    members = dict(read_members(path.read_bytes()))
-    records = [json.loads(entry["leaf"]) for entry in kept]
-    post = manifest["post"]
-    first = next(r for r in records if r["kind"] == "discover")
-    checks = [r for r in records if is_post_check(r)]
-    derived = rederive_verdict(float(first["sent_at"]), post["text"], checks)
-    forged = dict(manifest, observations=kept)
-    forged["verdict"] = {
-        "verdict": derived.export_value,
-        "first_seen_at": derived.first_seen_at,
-        "last_seen_alive_at": derived.last_seen_alive_at,
-        "first_seen_removed_at": derived.first_seen_removed_at,
-        "signal": derived.signal,
-        "edited": derived.edited,
-    }
-    used = {entry["response"] for entry in kept if entry["response"]}
-    bodies = {name[len("responses/") :]: members[name] for name in used}
-    warc = io.BytesIO()
-    write_captures(warc, "origin", records, bodies.get)
-    out = [
-        (name, data)
-        for name, data in members.items()
-        if not name.startswith("responses/") or name in used
-    ]
-    replaced = {"manifest.json": json.dumps(forged).encode(), "captures.warc.gz": warc.getvalue()}
-    return canonical_zip([(name, replaced.get(name, data)) for name, data in out])
-
-
-def trailing_removals_dropped(path: Path, manifest: dict[str, Any]) -> bytes:
-    """The attack: every observation from the first removal on is gone."""
-    observations = manifest["observations"]
-    first_removal = next(
-        i
-        for i, entry in enumerate(observations)
-        if json.loads(entry["leaf"])["status"] in ("censored", "unknown", "account_suspended")
-    )
-    return forge(path, manifest, observations[:first_removal])
 
 
 def test_a_censored_post_without_its_last_observations_does_not_verify(
