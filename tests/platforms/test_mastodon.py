@@ -3,6 +3,8 @@ deletion), a suspended account is told apart, edits change the hash, faults neve
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from memoryhole.errors import TargetError
@@ -23,6 +25,11 @@ def check(
     request = platform.check_request(post)
     headers = HTML if name.endswith(".html") else JSON
     return platform.parse_check(post, capture(request, fixture(name), status, headers))
+
+
+def check_body(platform: MastodonPlatform, body: bytes, status: int) -> Observation:
+    request = platform.check_request(POST)
+    return platform.parse_check(POST, capture(request, body, status))
 
 
 def test_visible_status_text_and_media() -> None:
@@ -149,6 +156,68 @@ def test_public_timeline_skips_boosts_and_pages_forward() -> None:
     assert discovery.posts[2].published_at == 1732341900.0
     assert discovery.next_cursor == "113532000000000099"  # the newest id, boost included
     assert discovery.more is False
+    assert discovery.unreadable == (), "a boost is skipped on purpose, not unreadable"
+
+
+def test_ids_that_are_not_numbers_page_by_the_link_header() -> None:
+    """Servers that speak Mastodon's API with other ids (Pleroma's are not numbers) name the
+    newest in ``Link: <…min_id=…>; rel="prev"``; without the header the first listed is."""
+    platform = adapter()
+    target = platform.parse_target("tag/news")
+    request = platform.discover_request(target, "AbC")
+    statuses = [
+        {"id": f"Aq{suffix}", "created_at": "2024-11-23T06:05:00.000Z", "content": "<p>x</p>",
+         "account": {"id": "9"}}
+        for suffix in ("Zz9", "Zz1", "B0")
+    ]  # fmt: skip
+    body = json.dumps(statuses).encode()
+    url = "http://127.0.0.1:9/api/v1/timelines/tag/news"
+    link = (("Link", f'<{url}?max_id=AqB0>; rel="next", <{url}?min_id=AqZz1>; rel="prev"'),)
+    linked = platform.parse_discover(target, capture(request, body, 200, (*JSON, *link)))
+    assert linked.next_cursor == "AqZz1"
+    assert platform.parse_discover(target, capture(request, body)).next_cursor == "AqZz9"
+
+
+def test_a_visible_status_gives_its_exact_publication_time() -> None:
+    observation = check(adapter(), "mastodon_status_visible.json")
+    assert observation.published_at is not None and observation.published_at > 1.7e9
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, "This API requires an authenticated user"),
+        (422, "This method requires an authenticated user"),
+        (403, "This action is outside the authorized scopes"),
+    ],
+)
+def test_a_refused_check_says_what_mastodon_said(status: int, error: str) -> None:
+    body = json.dumps({"error": error}).encode()
+    observation = check_body(adapter(), body, status)
+    assert observation.status is Status.UNREACHABLE
+    assert error in observation.detail and "not a removal" in observation.detail
+
+
+def test_refused_listings_say_why_and_never_remove() -> None:
+    platform = adapter()
+    tag = platform.parse_target("tag/nobodyusesthis")
+    missing = b'{"error":"Record not found"}'
+    said = platform.parse_discover(tag, capture(platform.discover_request(tag, None), missing, 404))
+    assert said.status is Status.UNREACHABLE and "no such hashtag" in said.detail
+    account = platform.parse_target("account/42")
+    gone = platform.parse_discover(
+        account, capture(platform.discover_request(account, None), missing, 404)
+    )
+    assert gone.status is Status.UNREACHABLE and gone.confirm_all
+    assert "account not found" in gone.detail
+    app_only = MastodonPlatform("http://127.0.0.1:9", token="app")
+    local = app_only.parse_target("local")
+    needs_user = b'{"error":"This method requires an authenticated user"}'
+    refused = app_only.parse_discover(
+        local, capture(app_only.discover_request(local, None), needs_user, 422)
+    )
+    assert refused.status is Status.UNREACHABLE
+    assert "no user" in refused.detail and "read:statuses" in refused.detail
 
 
 def test_account_listing_410_says_suspended() -> None:

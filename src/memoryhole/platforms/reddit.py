@@ -9,7 +9,8 @@ answer in tests/data/real, ``tests/platforms/test_real_reddit.py``):
   ``GET /r/{sub}/new.json`` (``reddit:r/{sub}``; ``reddit:all`` is ``/r/all``),
   ``GET /user/{name}/submitted.json`` (``reddit:user/{name}``), a community's comments
   ``GET /r/{sub}/comments.json`` (``reddit:comments/{sub}``) and an account's comments
-  ``GET /user/{name}/comments.json`` (``reddit:user-comments/{name}``).
+  ``GET /user/{name}/comments.json`` (``reddit:user-comments/{name}``), and both an account's
+  posts and comments ``GET /user/{name}/overview.json`` (``reddit:user-all/{name}``).
 - One post (``t3``): ``GET /by_id/t3_{id}.json``; one comment (``t1``):
   ``GET /api/info.json?id=t1_{id}``. Both answer a Listing holding the item (``/api/info``
   holds every fullname asked for, comments, posts and communities mixed).
@@ -122,6 +123,7 @@ LISTINGS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "user": ("/user/{key}/submitted.json", (("sort", "new"),)),
     "comments": ("/r/{key}/comments.json", ()),
     "user-comments": ("/user/{key}/comments.json", (("sort", "new"),)),
+    "user-all": ("/user/{key}/overview.json", (("sort", "new"),)),
 }
 
 _SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
@@ -273,12 +275,12 @@ class RedditPlatform:
                 return Target(self.name, kind, key)
             if kind in ("user", "u") and _USER.match(key):
                 return Target(self.name, "user", key)
-            if kind == "user-comments" and _USER.match(key):
+            if kind in ("user-comments", "user-all") and _USER.match(key):
                 return Target(self.name, kind, key)
         raise TargetError(
             f"reddit target {text!r} not understood; use reddit:r/<subreddit>, reddit:all, "
-            "reddit:user/<name> (posts), or reddit:comments/<subreddit> and "
-            "reddit:user-comments/<name> (comments)"
+            "reddit:user/<name> (posts), reddit:comments/<subreddit> and "
+            "reddit:user-comments/<name> (comments), reddit:user-all/<name> (both)"
         )
 
     def discover_request(self, target: Target, cursor: str | None) -> Request:

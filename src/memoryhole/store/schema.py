@@ -34,11 +34,11 @@ targets = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("platform", String(32), nullable=False),
-    Column("spec", String(200), nullable=False, unique=True),
+    Column("spec", Text, nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
-    Column("key", String(128), nullable=False),
+    Column("key", Text, nullable=False),
     Column("added_at", Float, nullable=False),
-    Column("cursor", String(200)),
+    Column("cursor", Text),
     Column("next_poll_at", Float, nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     # Listing items of this target that could not be read (never dropped silently).
@@ -51,7 +51,7 @@ authors = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("platform", String(32), nullable=False),
-    Column("raw_id", String(128), nullable=False),
+    Column("raw_id", Text, nullable=False),  # a feed's author may be a long string
     Column("pseudonym", String(64), nullable=False),
     UniqueConstraint("platform", "raw_id", name="uq_authors_platform_raw_id"),
 )
@@ -61,7 +61,7 @@ posts = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("platform", String(32), nullable=False),
-    Column("post_id", String(128), nullable=False),
+    Column("post_id", Text, nullable=False),  # a feed item's guid or URL can be long
     Column("author_pk", Integer, ForeignKey("authors.id"), nullable=False),
     Column("target_pk", Integer, ForeignKey("targets.id")),
     Column("published_at", Float, nullable=False),

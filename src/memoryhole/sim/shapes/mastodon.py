@@ -8,6 +8,11 @@
   the reason, ``404 {"error": "Record not found"}``.
 - ``GET /api/v1/statuses/{id}/history``: every version (StatusEdit), oldest first.
 - ``GET /api/v1/accounts/{id}``: the Account; ``"suspended": true`` once suspended (3.3+).
+- ``GET /api/v2/instance``: the Instance, whose ``configuration.timelines_access`` (4.5+) says
+  every timeline is public (no token needed).
+
+Listings carry Mastodon's ``Link`` header: ``rel="next"`` (``max_id`` = the oldest listed id)
+and ``rel="prev"`` (``min_id`` = the newest), as the real ones do.
 
 So ``censored`` (a moderator deleted the status) and ``author_deleted`` look the same: 404.
 Only ``account_suspended`` is told apart, by the account.
@@ -28,12 +33,15 @@ if TYPE_CHECKING:
 
 INSTANCE = "https://mastodon.sim.invalid"
 NOT_FOUND: dict[str, object] = {"error": "Record not found"}
+#: The query parameters a listing's ``Link`` URLs repeat (not its cursor).
+_KEPT_PARAMS = ("limit", "local", "remote", "exclude_reblogs", "only_media")
 
 _STATUS = re.compile(r"^/api/v1/statuses/([^/]+)$")
 _HISTORY = re.compile(r"^/api/v1/statuses/([^/]+)/history$")
 _ACCOUNT = re.compile(r"^/api/v1/accounts/([^/]+)$")
 _ACCOUNT_STATUSES = re.compile(r"^/api/v1/accounts/([^/]+)/statuses$")
 _TIMELINE = re.compile(r"^/api/v1/timelines/(public|tag/[^/]+)$")
+_INSTANCE = re.compile(r"^/api/v2/instance/?$")
 
 
 def content(text: str) -> str:
@@ -58,7 +66,7 @@ def account(sim: SimPlatform, author: str, now: float) -> dict[str, Any]:
         "header": f"{INSTANCE}/headers/original/missing.png",
         "followers_count": 0,
         "following_count": 0,
-        "statuses_count": 0 if suspended else len(sim.by_author[author]),
+        "statuses_count": len(sim.by_author[author]),  # a suspension keeps the count
         "last_status_at": None,
         "emojis": [],
         "fields": [],
@@ -114,6 +122,42 @@ def status(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[str, Any]:
     }
 
 
+def link_header(path: str, query: Mapping[str, str], statuses: list[dict[str, Any]]) -> str:
+    """``<…max_id=OLDEST>; rel="next", <…min_id=NEWEST>; rel="prev"``, as Mastodon pages."""
+    kept = "".join(f"{key}={value}&" for key, value in query.items() if key in _KEPT_PARAMS)
+    url = f"{INSTANCE}{path}?{kept}"
+    oldest, newest_id = statuses[-1]["id"], statuses[0]["id"]
+    return f'<{url}max_id={oldest}>; rel="next", <{url}min_id={newest_id}>; rel="prev"'
+
+
+def instance() -> dict[str, Any]:
+    """``GET /api/v2/instance`` (the parts a client reads): every timeline open to anyone."""
+    everyone = {"local": "public", "remote": "public"}
+    return {
+        "domain": INSTANCE.removeprefix("https://"),
+        "title": "Mastodon (simulated)",
+        "version": "4.5.0",
+        "source_url": "https://github.com/mastodon/mastodon",
+        "description": "",
+        "usage": {"users": {"active_month": 0}},
+        "languages": ["zh"],
+        "configuration": {
+            "urls": {"streaming": "wss://mastodon.sim.invalid"},
+            "statuses": {"max_characters": 500, "max_media_attachments": 4},
+            "translation": {"enabled": False},
+            "timelines_access": {
+                "live_feeds": dict(everyone),
+                "hashtag_feeds": dict(everyone),
+                "trending_link_feeds": dict(everyone),
+            },
+            "limited_federation": False,
+        },
+        "registrations": {"enabled": False, "approval_required": False, "message": None},
+        "contact": {"email": "", "account": None},
+        "rules": [],
+    }
+
+
 class MastodonShape:
     name = "mastodon"
 
@@ -141,9 +185,11 @@ class MastodonShape:
                 return json_answer(NOT_FOUND, 404)
             if sim.is_suspended(author, now):
                 return json_answer([])
-            return self.timeline(sim, sim.by_author[author], query, now)
+            return self.timeline(sim, sim.by_author[author], query, now, path)
         if _TIMELINE.match(path):
-            return self.timeline(sim, range(len(sim.posts)), query, now)
+            return self.timeline(sim, range(len(sim.posts)), query, now, path)
+        if _INSTANCE.match(path):
+            return json_answer(instance())
         return json_answer(NOT_FOUND, 404)
 
     def _visible(self, sim: SimPlatform, post_id: str, now: float) -> ScenarioPost | None:
@@ -153,7 +199,12 @@ class MastodonShape:
         return post
 
     def timeline(
-        self, sim: SimPlatform, indices: range | list[int], query: Mapping[str, str], now: float
+        self,
+        sim: SimPlatform,
+        indices: range | list[int],
+        query: Mapping[str, str],
+        now: float,
+        path: str,
     ) -> Answer:
         limit = limit_of(query, 20, 40)
         anchor = query.get("min_id") or query.get("since_id")
@@ -165,7 +216,11 @@ class MastodonShape:
                 chosen = [i for i in chosen if i > after]
         else:
             chosen = newest(sim, indices, now, limit)
-        return json_answer([status(sim, sim.posts[i], now) for i in chosen])
+        statuses = [status(sim, sim.posts[i], now) for i in chosen]
+        code, headers, body = json_answer(statuses)
+        if statuses:
+            headers = (*headers, ("link", link_header(path, query, statuses)))
+        return code, headers, body
 
     def history(self, sim: SimPlatform, post: ScenarioPost, now: float) -> list[dict[str, Any]]:
         versions = [(post.published_at, post.text)]

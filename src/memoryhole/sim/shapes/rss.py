@@ -1,17 +1,26 @@
-"""RSS 2.0 and Atom 1.0 feeds with item pages (``sim serve --platform rss``).
+"""RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds with item pages (``sim serve --platform rss``).
 
-- ``GET /feeds/all.rss`` and ``/feeds/all.atom``: the 50 newest visible items, newest first;
-  ``/feeds/user/{id}.rss`` and ``.atom``: one author's (404 once the account is suspended).
+- ``GET /feeds/all.rss``, ``/feeds/all.atom`` and ``/feeds/all.json``: the 50 newest visible
+  items, newest first; ``/feeds/user/{id}.rss``, ``.atom`` and ``.json``: one author's (404
+  once the account is suspended).
 - ``GET /posts/{id}``: the item's HTML page (with ``<link rel="canonical">`` and ``og:image``
   when it has media). Once the item is removed: ``410 Gone`` if it was censored, ``404 Not
   Found`` if its author deleted it or the account was suspended (a web site says no more).
 
-Item links are relative (``/posts/{id}``): the simulator does not know the address it is
-reached at; feed readers (and feedparser) resolve them against the feed's URL.
+As real feeds do: RSS items carry a ``<guid isPermaLink="true">`` that is the item's page (as
+cloudblog.rss, rubenerd.rss and theomnishow.rss in tests/data/real/feeds do), a ``pubDate`` in
+RFC 822 and a ``dc:creator``; Atom entries a ``tag:`` id that is not a URL (as Blogger's and
+TypePad's do), a ``rel="alternate"`` link and ``published``/``updated``; JSON Feed items an
+``id`` that is not a URL, a ``url`` and 1.1 ``authors`` (as 3960.json does).
+
+Item links (and the RSS guids that repeat them) are relative (``/posts/{id}``): the simulator
+does not know the address it is reached at; feed readers (and feedparser) resolve them
+against the feed's URL.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -28,8 +37,9 @@ if TYPE_CHECKING:
 FEED_SIZE = 50
 RSS_HEADERS = (("content-type", "application/rss+xml; charset=utf-8"),)
 ATOM_HEADERS = (("content-type", "application/atom+xml; charset=utf-8"),)
+JSON_FEED_HEADERS = (("content-type", "application/feed+json; charset=utf-8"),)
 
-_FEED = re.compile(r"^/feeds/(?:all|user/([^/]+))\.(rss|atom)$")
+_FEED = re.compile(r"^/feeds/(?:all|user/([^/]+))\.(rss|atom|json)$")
 _POST = re.compile(r"^/posts/([^/]+)$")
 
 GONE_PAGE = (
@@ -63,9 +73,10 @@ def rss(items: list[tuple[ScenarioPost, str]], title: str, media_base: str) -> b
             f'<enclosure url={quoteattr(url)} type={quoteattr(_mime(kind))} length="0"/>'
             for kind, url in media_of(post, media_base)
         )
+        page = f"/posts/{escape(post.post_id)}"
         parts.append(
-            f"<item><title>{escape(title_of(text))}</title><link>/posts/{escape(post.post_id)}</link>"
-            f'<guid isPermaLink="false">{escape(post.post_id)}</guid>'
+            f"<item><title>{escape(title_of(text))}</title><link>{page}</link>"
+            f'<guid isPermaLink="true">{page}</guid>'
             f"<pubDate>{rfc822(post.published_at)}</pubDate>"
             f"<dc:creator>{escape(post.author_id)}</dc:creator>"
             f"<description>{escape(escape(text))}</description>{enclosures}</item>"
@@ -89,7 +100,7 @@ def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float, media_ba
         parts.append(
             f"<entry><title>{escape(title_of(text))}</title>"
             f'<link rel="alternate" href="/posts/{escape(post.post_id)}"/>{media}'
-            f"<id>urn:memoryhole-sim:post:{escape(post.post_id)}</id>"
+            f"<id>tag:memoryhole-sim,2024:post-{escape(post.post_id)}</id>"
             f"<published>{iso(post.published_at)}</published>"
             f"<updated>{iso(post.published_at)}</updated>"
             f"<author><name>{escape(post.author_id)}</name></author>"
@@ -97,6 +108,36 @@ def atom(items: list[tuple[ScenarioPost, str]], title: str, now: float, media_ba
         )
     parts.append("</feed>")
     return "".join(parts).encode()
+
+
+def json_feed(
+    items: list[tuple[ScenarioPost, str]], title: str, path: str, media_base: str
+) -> bytes:
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+    entries = []
+    for post, text in items:
+        entry: dict[str, object] = {
+            "id": post.post_id,
+            "url": f"/posts/{post.post_id}",
+            "title": title_of(text),
+            "content_text": text,
+            "date_published": iso(post.published_at),
+            "authors": [{"name": post.author_id}],
+        }
+        attachments = [
+            {"url": url, "mime_type": _mime(kind)} for kind, url in media_of(post, media_base)
+        ]
+        if attachments:
+            entry["attachments"] = attachments
+        entries.append(entry)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": title,
+        "home_page_url": "/",
+        "feed_url": path,
+        "items": entries,
+    }
+    return json.dumps(feed, ensure_ascii=False).encode()
 
 
 def page(post: ScenarioPost, text: str, media_base: str) -> bytes:
@@ -138,6 +179,8 @@ class RssShape:
             title = f"memoryhole simulator: {author or 'all posts'}"
             if kind == "rss":
                 return 200, RSS_HEADERS, rss(items, title, sim.media_base)
+            if kind == "json":
+                return 200, JSON_FEED_HEADERS, json_feed(items, title, path, sim.media_base)
             return 200, ATOM_HEADERS, atom(items, title, now, sim.media_base)
         if match := _POST.match(path):
             post = sim.by_id.get(match.group(1))
