@@ -191,6 +191,8 @@ class Discovery:
     #: The page lists the newest posts first and covers everything from its oldest listed post
     #: up to now (Weibo's timelines); else it lists the posts after its cursor.
     newest_first: bool = False
+    #: A newest-first page with no older page after it: it reaches the listing's oldest post.
+    last_page: bool = False
 
 
 @dataclass(frozen=True, slots=True)

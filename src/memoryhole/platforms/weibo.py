@@ -422,11 +422,14 @@ class WeiboPlatform:
                 notices=page.notices,
                 more=len(page.posts) >= PAGE_SIZE,
             )
-        cursor, more = self._next(target, capture, page, next_page_token(data))
+        token = next_page_token(data)
+        cursor, more = self._next(target, capture, page, token)
         found = listing(
             page.posts, cursor, unreadable=page.unreadable, notices=page.notices, more=more
         )
-        return replace(found, newest_first=True) if found.status is Status.LIVE else found
+        if found.status is not Status.LIVE:
+            return found
+        return replace(found, newest_first=True, last_page=token is None)
 
     def _next(
         self, target: Target, capture: Capture, page: _Page, token: str | None

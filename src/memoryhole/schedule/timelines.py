@@ -65,7 +65,9 @@ class Author:
         """Known live posts inside the range the listing covered that it did not list."""
         listed = {seen.post_id for seen in discovery.posts}
         if discovery.newest_first:
-            return self._missing_newest_first(cursor, listed)
+            return self._missing_newest_first(
+                cursor, listed, empty=not discovery.posts, last=discovery.last_page
+            )
         start = 0
         if cursor is not None:
             for index, post in enumerate(self.posts):
@@ -80,16 +82,22 @@ class Author:
             end = bisect.bisect_right(self.keys, last)
         return [p for p in self.posts[start:end] if p.live and p.post_id not in listed]
 
-    def _missing_newest_first(self, cursor: str | None, listed: set[str]) -> list[TrackedPost]:
+    def _missing_newest_first(
+        self, cursor: str | None, listed: set[str], *, empty: bool, last: bool
+    ) -> list[TrackedPost]:
         """A newest-first page (Weibo's timelines) covers its listed posts' span; its first
-        page (asked with no cursor, or a post's id) also everything newer. Positions are our
-        own posts' (a listing's relative times are too coarse to order by)."""
+        page (asked with no cursor, or a post's id) also everything newer, and its last page
+        (no older page) everything older. Positions are our own posts' (a listing's relative
+        times are too coarse to order by)."""
+        first_page = cursor is None or any(post.post_id == cursor for post in self.posts)
         positions = [i for i, post in enumerate(self.posts) if post.post_id in listed]
         if not positions:
+            if empty and first_page and last:  # the account shows no post at all
+                return [p for p in self.posts if p.live]
             return []  # none of ours listed: the span it covered is unknown
-        first_page = cursor is None or any(post.post_id == cursor for post in self.posts)
+        start = 0 if last else positions[0]
         end = len(self.posts) if first_page else positions[-1] + 1
-        return [p for p in self.posts[positions[0] : end] if p.live and p.post_id not in listed]
+        return [p for p in self.posts[start:end] if p.live and p.post_id not in listed]
 
 
 class AuthorIndex:
