@@ -78,11 +78,17 @@ def statements(frame: Any) -> Any:
     return frame.drop_duplicates(["archive", "censored_date", "censored_msg"], keep="first")
 
 
+#: Rows of one article at the same second: the importer folds them in this order of kinds
+#: (whatever the file's order), so the verdict is the first of them.
+TIE_RANK = {"author_deleted": 0, "account_suspended": 1, "censored": 2, "unknown": 3}
+
+
 def per_article(frame: Any) -> Any:
-    """One row per article (``archive``): its earliest removal, the first row listed at that
-    time when two rows give the same time (what the study's verdict keeps)."""
-    ordered = frame.sort_values(["archive", "removed", "line"], kind="stable")
-    return ordered.drop_duplicates("archive", keep="first")
+    """One row per article (``archive``): its earliest removal; of two rows at that time, the
+    kind first in :data:`TIE_RANK` (what the study's verdict keeps)."""
+    ranked = frame.assign(rank=frame["kind"].map(TIE_RANK))
+    ordered = ranked.sort_values(["archive", "removed", "rank"], kind="stable")
+    return ordered.drop_duplicates("archive", keep="first").drop(columns="rank")
 
 
 def empirical(durations: Any) -> tuple[list[float], float]:

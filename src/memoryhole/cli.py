@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import signal
 import sys
@@ -97,6 +96,10 @@ def watch(
     for target in parsed:
         if target.spec not in added:
             console.print(f"already watching {target.spec}")
+    from memoryhole.collect.access import access_notes
+
+    for note in access_notes(opened, parsed):  # e.g. a Mastodon timeline that needs a token
+        console.print(note.detail, style=None if note.readable else "yellow", markup=False)
 
 
 @app.command()
@@ -175,7 +178,9 @@ def export_verdicts(
 ) -> None:
     """One line per post: post_id, author_id, first_seen_at, last_seen_alive_at,
     first_seen_removed_at, verdict (docs/formats.md)."""
+    from memoryhole.spreadsheet import SafeDictWriter
     from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, iter_verdicts
+    from memoryhole.times import json_number
 
     if format_ not in ("jsonl", "csv"):
         raise MemoryholeError(f"unknown format {format_!r}; use jsonl or csv")
@@ -184,15 +189,15 @@ def export_verdicts(
     try:
         count = 0
         if format_ == "csv":
-            writer = csv.DictWriter(handle, fieldnames=VERDICT_EXPORT_FIELDS, extrasaction="ignore")
+            writer = SafeDictWriter(handle, VERDICT_EXPORT_FIELDS, extrasaction="ignore")
             writer.writeheader()
             for row in rows:
                 writer.writerow(row)
                 count += 1
         else:
             for row in rows:
-                contract = {key: row[key] for key in VERDICT_EXPORT_FIELDS}
-                handle.write(json.dumps(contract, ensure_ascii=False) + "\n")
+                contract = {key: json_number(row[key]) for key in VERDICT_EXPORT_FIELDS}
+                handle.write(json.dumps(contract, ensure_ascii=False, allow_nan=False) + "\n")
                 count += 1
     finally:
         if out:
@@ -646,6 +651,10 @@ def import_(
         str | None,
         typer.Option(help="Offset of times without one (default +08:00; jsonl: UTC)."),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="utf-8 or gb18030 (also gbk): the file's encoding, if not detected."),
+    ] = None,
     study: StudyOption = Path("."),
 ) -> None:
     """Import a past dataset: Weiboscope or WeChatscope CSV, raw responses (JSONL), a scenario."""
@@ -653,7 +662,7 @@ def import_(
 
     import_with_progress(
         _open(study), kind, file, console, skip_bad=skip_bad, rejected=rejected,
-        platform=platform, utc_offset=utc_offset,
+        platform=platform, utc_offset=utc_offset, encoding=encoding,
     )  # fmt: skip
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from rich.table import Table
 
 from memoryhole.collect.collector import Collector
 from memoryhole.store.queries import StudySummary
+from memoryhole.times import shown_invalid, utc_datetime
 
 REMOVAL_LABELS = {
     "censored": "removed by platform/censor",
@@ -21,7 +21,10 @@ REMOVAL_LABELS = {
 def platform_time(at: float | None) -> str:
     if at is None:
         return "—"
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = utc_datetime(at)
+    if moment is None:
+        return shown_invalid(at)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def duration(seconds: float | None) -> str:

@@ -423,8 +423,9 @@ def export_parquet(study: Study, directory: Path) -> dict[str, int]:
 
 def export_csv(study: Study, directory: Path) -> dict[str, int]:
     """Write ``DIR/<table>.csv`` (UTF-8, header row, empty cell = null, booleans
-    ``true``/``false``) and ``DIR/datapackage.json``. Returns rows per table."""
-    import csv
+    ``true``/``false``, a text cell a spreadsheet would run as a formula behind a ``'``:
+    :mod:`memoryhole.spreadsheet`) and ``DIR/datapackage.json``. Returns rows per table."""
+    from memoryhole.spreadsheet import SafeDictWriter
 
     _prepare_dir(directory)
     counts: dict[str, int] = {}
@@ -433,7 +434,7 @@ def export_csv(study: Study, directory: Path) -> dict[str, int]:
         relative = f"{spec.name}.csv"
         count = 0
         with open(directory / relative, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=spec.names)
+            writer = SafeDictWriter(handle, fieldnames=spec.names)
             writer.writeheader()
             for chunk in iter_table(study.engine, spec.name):
                 for row in chunk:

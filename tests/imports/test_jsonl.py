@@ -83,7 +83,8 @@ def test_reimporting_the_responses_adds_nothing(study: Study, tmp_path: Path) ->
             ':1: "__memoryhole.retrieved_at": expected epoch seconds or an ISO 8601 time',
         ),
         (
-            '{"ok": 1, "__memoryhole": {"url": "https://example.org/x", "retrieved_at": 1}}',
+            '{"ok": 1, "__memoryhole": {"url": "https://example.org/x",'
+            ' "retrieved_at": 1732342800}}',
             ':1: "__memoryhole.url": expected a statuses/show or api/container/getIndex URL',
         ),
     ],

@@ -102,7 +102,7 @@ def _load(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from memoryhole.analysis.cache import LazyTokenizer
-    from memoryhole.analysis.study_data import load_study_data
+    from memoryhole.analysis.study_data import IMPOSSIBLE_TIMES, load_study_data
     from memoryhole.study import Study
 
     opened = Study.open(study)
@@ -127,7 +127,7 @@ def _load(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        return load_study_data(
+        data = load_study_data(
             opened,
             platforms=platform or (),
             since=since,
@@ -135,6 +135,14 @@ def _load(
             tokenizer=tokenizer,
             progress=progress,
         )
+    left_out = int(data.posts.attrs.get(IMPOSSIBLE_TIMES, 0))
+    if left_out:
+        err_console.print(
+            f"[yellow]warning:[/] {left_out:,} posts left out: their times are impossible "
+            "(not a number, before 1970, after 2199, or a removal before the post was seen); "
+            f"`memoryhole verify --study {study}` checks the store"
+        )
+    return data
 
 
 # ----------------------------------------------------------------------------- output
@@ -185,7 +193,9 @@ def emit(
         sys.stdout.write(json.dumps(to_records(frame), ensure_ascii=False) + "\n")
         return
     if format_ is Format.csv:
-        frame.to_csv(sys.stdout, index=False)
+        from memoryhole.spreadsheet import neutralised_frame
+
+        neutralised_frame(frame).to_csv(sys.stdout, index=False)
         return
     shown = [c for c in (columns or frame.columns) if c in frame.columns]
     rows = frame.head(30 if limit is None else limit)

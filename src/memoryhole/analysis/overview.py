@@ -41,6 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from memoryhole.analysis.stats import wilson_interval
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
+from memoryhole.times import shown_invalid, utc_datetime
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -310,7 +311,10 @@ def removal_timings(engine: Engine) -> pd.DataFrame:
     for name in _TIMING_COLUMNS[1:]:
         frame[name] = frame[name].astype("float64")
     frame["kind"] = frame["kind"].where(frame["kind"] != "edited", "live")
-    return frame
+    from memoryhole.analysis.study_data import usable_times
+
+    usable = usable_times(frame)
+    return frame if usable.all() else frame[usable].reset_index(drop=True)
 
 
 _TIMING_COLUMNS: Final = ("platform", "published_at", "last_seen_alive_at", "first_seen_removed_at")
@@ -654,8 +658,7 @@ def methods_paragraphs(
     period = ""
     if act.first_observed_at is not None and act.last_observed_at is not None:
         period = (
-            f" between {time.strftime('%Y-%m-%d %H:%M', time.gmtime(act.first_observed_at))} and "
-            f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(act.last_observed_at))} UTC"
+            f" between {_minute(act.first_observed_at)} and {_minute(act.last_observed_at)} UTC"
         )
     return [
         f"What was watched. memoryhole watched {specs} on {platforms}{period}: "
@@ -720,3 +723,8 @@ __all__ = [
     "verdict_counts",
     "watched_targets",
 ]
+
+
+def _minute(at: float) -> str:
+    moment = utc_datetime(at)
+    return shown_invalid(at) if moment is None else moment.strftime("%Y-%m-%d %H:%M")

@@ -50,6 +50,7 @@ from memoryhole.store.schema import (
     redactions,
     verdicts,
 )
+from memoryhole.times import ANALYSABLE_FROM, ANALYSABLE_UNTIL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -265,7 +266,44 @@ def load_posts(
         frame["text"] = of_posts(
             np.array([t for part in post_parts[7] for t in part], dtype=object)
         )
+    usable = usable_times(frame)
+    left_out = int(usable.size - np.count_nonzero(usable))
+    if left_out:
+        frame = frame[usable].reset_index(drop=True)
+    frame.attrs[IMPOSSIBLE_TIMES] = left_out
     return frame
+
+
+#: ``posts.attrs`` key: how many posts :func:`load_posts` left out for impossible times.
+IMPOSSIBLE_TIMES: Final = "posts_with_impossible_times"
+
+
+def usable_times(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Which posts' times an analysis can use: every time set is finite and in
+    ``[1970, 2200)`` (:func:`memoryhole.times.analysable`), and a removal is not before the
+    publication or the last sighting (less the publication window). Imports refuse anything
+    else; a post that got such times another way (an edited store) is left out, not a crash."""
+    published = frame["published_at"].to_numpy(dtype=np.float64)
+
+    def in_range(values: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            return (values >= ANALYSABLE_FROM) & (values < ANALYSABLE_UNTIL)
+
+    usable = in_range(published)
+    for name in ("first_seen_at", "last_seen_alive_at", "first_seen_removed_at"):
+        if name in frame.columns:
+            values = frame[name].to_numpy(dtype=np.float64)
+            usable &= np.isnan(values) | in_range(values)
+    alive = frame["last_seen_alive_at"].to_numpy(dtype=np.float64)
+    alive = np.where(np.isnan(alive), published, alive)
+    within = np.zeros(len(frame))
+    if "published_within" in frame.columns:
+        within = np.nan_to_num(frame["published_within"].to_numpy(dtype=np.float64))
+    removed = frame["first_seen_removed_at"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        ordered = (removed >= published) & (removed >= alive - within)
+    usable &= np.isnan(removed) | ordered
+    return np.asarray(usable, dtype=bool)
 
 
 _LOAD_CHUNK: Final = 200_000  # rows read at a time: the Python objects of one chunk at most

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
@@ -30,6 +29,7 @@ from memoryhole.analysis.terms import (
     term_stats,
 )
 from memoryhole.errors import MemoryholeError
+from memoryhole.times import utc_datetime
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,9 +114,10 @@ def _is_removed(data: StudyData, kind: Kinds) -> npt.NDArray[np.bool_]:
 
 
 def iso(at: float | None) -> str | None:
-    if at is None or (isinstance(at, float) and not math.isfinite(at)):
+    moment = utc_datetime(at)
+    if moment is None:
         return None
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # ----------------------------------------------------------------------------- terms
@@ -335,7 +336,9 @@ def timeline_table(
     n_eligible = np.bincount(b, weights=eligible, minlength=n_bins).astype(np.int64)
     n_removed = np.bincount(b, weights=removed, minlength=n_bins).astype(np.int64)
     n_any = np.bincount(b, weights=removed_kind, minlength=n_bins).astype(np.int64)
-    seen_bins = (np.floor(seen[removed_kind] / width) - first).astype(np.int64)
+    seen_removed = seen[removed_kind]
+    seen_removed = seen_removed[np.isfinite(seen_removed)]  # undated removals have no bin
+    seen_bins = (np.floor(seen_removed / width) - first).astype(np.int64)
     seen_bins = seen_bins[(seen_bins >= 0) & (seen_bins < n_bins)]
     n_seen = np.bincount(seen_bins, minlength=n_bins).astype(np.int64)
     low, high = wilson_interval(n_removed, n_eligible, alpha)

@@ -28,10 +28,14 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from memoryhole.evidence.leaf import canonical_bytes
+from memoryhole.times import utc_datetime
 
 
-def warc_date(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def warc_date(epoch: float, fallback: float | None = None) -> str:
+    """``epoch`` as a WARC-Date; one no calendar can show (an edited store) gives
+    ``fallback`` (when memoryhole received the answer), else the Unix epoch: never a crash."""
+    moment = utc_datetime(epoch) or utc_datetime(fallback) or datetime.fromtimestamp(0, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _record_id(origin: str, observation_id: int, kind: str) -> str:
@@ -50,7 +54,7 @@ def write_captures(
     for record in records:
         observation_id = int(record["id"])
         url = str(record["url"])
-        date = warc_date(float(record["observed_at"]))
+        date = warc_date(float(record["observed_at"]), record.get("received_at"))
         request_id = _record_id(origin, observation_id, "request")
         path = url.split("://", 1)[-1]
         path = path[path.find("/") :] if "/" in path else "/"

@@ -24,9 +24,11 @@ page or rate-limit answer is ``unreachable`` here too, never a removal.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from memoryhole.imports.records import (
@@ -38,7 +40,7 @@ from memoryhole.imports.records import (
     Record,
     shown,
 )
-from memoryhole.imports.source import SourceFile, iter_lines
+from memoryhole.imports.source import SourceFile, check_encoding_of_line, check_time, iter_lines
 from memoryhole.model import Capture, PostRef, Request, Status, Target
 from memoryhole.platforms.base import Platform
 from memoryhole.platforms.weibo import (
@@ -53,6 +55,7 @@ from memoryhole.platforms.weibo import (
 KIND = "jsonl"
 TIMING = "as archived (retrieved_at of each response)"
 META_KEYS = ("__memoryhole", "__twarc")
+MAX_DEPTH = 200  # no platform's answer nests deeper; far below Python's recursion limit
 
 
 class JsonlParser:
@@ -60,15 +63,21 @@ class JsonlParser:
     timing = TIMING
 
     def __init__(
-        self, adapter: Platform, platform: str, zone: tzinfo | None = None, now: float = 0.0
+        self,
+        adapter: Platform,
+        platform: str,
+        zone: tzinfo | None = None,
+        now: float | None = None,
     ) -> None:
         self.adapter = adapter
         self.platform = platform
         self.zone = zone or UTC
-        self.now = now
+        self.now = time.time() if now is None else now  # the import's own time
         self.position = 0
+        self.encoding_given = False
 
     def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
+        self.encoding_given = source.encoding_given
         for number, raw in iter_lines(source):
             self.position += len(raw)
             if not raw.strip():
@@ -80,15 +89,25 @@ class JsonlParser:
 
     def _record(self, number: int, body: bytes, encoding: str) -> Record:
         try:
-            value = json.loads(body.decode(encoding))
+            text = body.decode(encoding)
         except UnicodeDecodeError as exc:
+            bad = body[exc.start : exc.end]
             raise BadRowError(
-                f"byte {exc.start + 1}", f"{encoding} text", "undecodable bytes"
+                f"byte {exc.start + 1}", f"{encoding} text", f"undecodable bytes {bad.hex(' ')}"
             ) from None
+        check_encoding_of_line(text, body, encoding, self.encoding_given)
+        try:
+            value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadRowError(
                 f"column {exc.colno}", "a JSON object", f"invalid JSON ({exc.msg})"
             ) from None
+        except RecursionError:
+            raise _too_deep() from None
+        if _depth_over(value, MAX_DEPTH):
+            raise _too_deep()
+        # JSON is UTF-8 (RFC 8259): the adapter reads these bytes; the blob keeps the line's.
+        answer = body if encoding == "utf-8" else text.encode("utf-8")
         if not isinstance(value, dict):
             raise BadRowError(None, "a JSON object (one API response)", type(value).__name__)
         meta = next((value[k] for k in META_KEYS if isinstance(value.get(k), dict)), None)
@@ -116,7 +135,7 @@ class JsonlParser:
             Request(method, url),
             status,
             headers,
-            body,
+            answer,
             fetched_at=retrieved,
             received_at=self.now,
             sent_at=sent,
@@ -142,10 +161,13 @@ class JsonlParser:
     def _check(
         self, post_id: str, capture: Capture, value: dict[str, Any], common: dict[str, Any]
     ) -> Record:
-        observation = self.adapter.parse_check(PostRef(self.platform, post_id, ""), capture)
+        ref = PostRef(self.platform, post_id, "")
+        observation = _adapter_call(self.platform, lambda: self.adapter.parse_check(ref, capture))
         new = None
         if observation.status.is_visible and self.platform == "weibo":
             new = _weibo_post(value.get("data"))
+            if new is not None:
+                check_time(new.published_at, '"data.created_at"', str(new.published_at), self)
         event = Event(
             observation.status,
             capture.alive_at,
@@ -163,7 +185,13 @@ class JsonlParser:
     def _listing(
         self, target: Target, capture: Capture, url: str, common: dict[str, Any]
     ) -> Record:
-        discovery = self.adapter.parse_discover(target, capture)
+        discovery = _adapter_call(
+            self.platform, lambda: self.adapter.parse_discover(target, capture)
+        )
+        for seen in discovery.posts:
+            for at in (seen.published_at, seen.published_until):
+                if at is not None:
+                    check_time(at, f"post {seen.post_id}'s publication time", str(at), self)
         facts = tuple(
             PostFacts(
                 seen.post_id,
@@ -215,8 +243,14 @@ class JsonlParser:
         )  # fmt: skip
 
     def _time(self, value: Any, key: str) -> float:
+        column = f'"__memoryhole.{key}"'
+        at: float | None = None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            try:
+                at = float(value)
+            except OverflowError:  # an integer of hundreds of digits
+                at = math.inf
+            return check_time(at, column, json.dumps(value)[:60], self)
         if isinstance(value, str):
             try:
                 moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -225,10 +259,46 @@ class JsonlParser:
             else:
                 if moment.tzinfo is None:
                     moment = moment.replace(tzinfo=self.zone)
-                return moment.timestamp()
+                return check_time(moment.timestamp(), column, value, self)
+        raise BadRowError(column, "epoch seconds or an ISO 8601 time", shown(str(value)))
+
+
+def _too_deep() -> BadRowError:
+    return BadRowError(None, f"JSON nested at most {MAX_DEPTH} levels deep", "deeper nesting")
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (walked
+    without recursion: the check must not itself overflow)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+T = TypeVar("T")
+
+
+def _adapter_call(platform: str, call: Callable[[], T]) -> T:
+    """The adapter's reading of one archived answer; an answer it cannot read at all is a
+    malformed line (named), not a crash of the whole import."""
+    try:
+        return call()
+    except BadRowError:
+        raise
+    except Exception as exc:
         raise BadRowError(
-            f'"__memoryhole.{key}"', "epoch seconds or an ISO 8601 time", shown(str(value))
-        )
+            None, f"an answer the {platform} adapter can read", f"{type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _kind_of(url: str) -> str | None:

@@ -3,17 +3,19 @@
 The side file (default ``FILE.rejected.csv``) is UTF-8 CSV with a header: ``line`` (where the
 record starts), ``column`` (which column or key, when known), ``problem`` (what was expected and
 what was found) and ``record`` (the record as in the file, decoded with the file's encoding;
-undecodable bytes as ``\\xNN``). Fix the records there and import them again: what was already
-imported is skipped.
+undecodable bytes as ``\\xNN``). A cell a spreadsheet would run as a formula (it starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) has a ``'`` in front
+(:mod:`memoryhole.spreadsheet`): take it off when you copy a record back. Fix the records there
+and import them again: what was already imported is skipped.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import IO
 
 from memoryhole.imports.records import BadRow, ImportFileError
+from memoryhole.spreadsheet import SafeWriter
 
 
 class RejectWriter:
@@ -27,7 +29,7 @@ class RejectWriter:
             raise ImportFileError(
                 str(path), None, f"cannot write rejected rows here ({exc.strerror}); use --rejected"
             ) from None
-        self._writer = csv.writer(self._handle)
+        self._writer = SafeWriter(self._handle)
         self._writer.writerow(["line", "column", "problem", "record"])
 
     def write(self, bad: BadRow) -> None:

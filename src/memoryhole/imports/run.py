@@ -84,16 +84,16 @@ def make_parser(
         from memoryhole.imports.weiboscope import WeiboscopeParser
 
         _fixed_platform(kind, platform, "weibo")
-        return WeiboscopeParser(zone)
+        return WeiboscopeParser(zone, now)
     if kind == "wechatscope":
         from memoryhole.imports.wechatscope import WechatscopeParser
 
         _fixed_platform(kind, platform, "wechat")
-        return WechatscopeParser(zone)
+        return WechatscopeParser(zone, now)
     if kind == "scenario":
         from memoryhole.imports.scenario import ScenarioParser
 
-        return ScenarioParser(platform or "weibo")
+        return ScenarioParser(platform or "weibo", now)
     if kind == "jsonl":
         from memoryhole.imports.jsonl import JsonlParser
         from memoryhole.platforms import registry
@@ -118,15 +118,17 @@ def run_import(
     rejected_path: Path | None = None,
     platform: str | None = None,
     utc_offset: str | None = None,
+    encoding: str | None = None,
     batch_size: int = BATCH_SIZE,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ImportSummary:
-    """Import ``path`` (a ``kind`` file) into ``study``; see the module docstring."""
+    """Import ``path`` (a ``kind`` file) into ``study``; see the module docstring.
+    ``encoding`` (utf-8 or gb18030) overrides the detection (``imports.source``)."""
     from memoryhole.collect.runner import collector_lock
 
     started = time.time()
     parser = make_parser(kind, platform=platform, utc_offset=utc_offset, study=study, now=started)
-    source = inspect(path)
+    source = inspect(path, encoding)
     counts = Counts()
     try:
         with collector_lock(study):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator
 
 from memoryhole.errors import ScenarioError
-from memoryhole.imports.records import BadRow, Event, NewPost, PostFacts, Record
-from memoryhole.imports.source import SourceFile, iter_lines
+from memoryhole.imports.records import BadRow, BadRowError, Event, NewPost, PostFacts, Record
+from memoryhole.imports.source import SourceFile, check_time, iter_lines
 from memoryhole.model import Status, content_hash
-from memoryhole.sim.scenario import effective_removal, parse_scenario_line
+from memoryhole.sim.scenario import ScenarioPost, effective_removal, parse_scenario_line
 
 KIND = "scenario"
 TIMING = "exact (simulated truth)"
@@ -28,8 +29,9 @@ class ScenarioParser:
     kind = KIND
     timing = TIMING
 
-    def __init__(self, platform: str = "weibo") -> None:
+    def __init__(self, platform: str = "weibo", now: float | None = None) -> None:
         self.platform = platform
+        self.now = time.time() if now is None else now
         self.position = 0
 
     def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
@@ -48,8 +50,18 @@ class ScenarioParser:
                 continue
             try:
                 post = parse_scenario_line(text, str(source.path), number)
+                self._check_times(post)
             except ScenarioError as exc:
                 yield BadRow(number, None, "", "", raw, message=exc.problem)
+                continue
+            except RecursionError:
+                yield BadRow(number, None, "a JSON object", "JSON nested too deep to read", raw)
+                continue
+            except OverflowError:
+                yield BadRow(number, None, "epoch seconds", "a number too large for a time", raw)
+                continue
+            except BadRowError as exc:
+                yield BadRow(number, exc.column, exc.expected, exc.found, raw)
                 continue
             removal = effective_removal(post, suspended)
             facts = PostFacts(post.post_id, NewPost(post.author_id, post.published_at, post.text))
@@ -81,6 +93,14 @@ class ScenarioParser:
                 detail="scenario: published",
             )
 
+    def _check_times(self, post: ScenarioPost) -> None:
+        times = [("published_at", post.published_at)]
+        if post.removed_at is not None:
+            times.append(("removed_at", post.removed_at))
+        times += [(f"edits[{i}]", at) for i, (at, _) in enumerate(post.edits)]
+        for key, at in times:
+            check_time(at, f'"{key}"', repr(at), self)
+
 
 def _suspensions(source: SourceFile) -> dict[str, float]:
     """When each suspended author was suspended (a first pass; malformed lines are left to the
@@ -92,7 +112,7 @@ def _suspensions(source: SourceFile) -> dict[str, float]:
         try:
             record = json.loads(raw)
             author, at = str(record["author_id"]), float(record["removed_at"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
         if record.get("removal") == "account_suspended" and math.isfinite(at):
             times[author] = min(at, times.get(author, math.inf))

@@ -1,13 +1,16 @@
 """Reading an import file: its identity (sha256, size), its encoding, its records.
 
 Encodings: UTF-8 or GB18030 (a superset of GBK and GB2312), with or without a byte-order mark.
-With a BOM the BOM decides. Without one, the first stretch of non-ASCII text decides: UTF-8 if
-at least 90 % of it is valid UTF-8 (a few corrupt bytes are then reported row by row), else
-GB18030. UTF-16 and UTF-32 are refused with a hint. Bytes the chosen encoding cannot decode make
-their row malformed (the error names the column), never mojibake.
+With a BOM the BOM decides, else ``--encoding``, else the first stretch of non-ASCII lines
+(:func:`_guess`): UTF-8 when none is GB18030-only, GB18030 when none is valid UTF-8, and a
+refusal naming both lines when both kinds are there. Detection never turns valid text into
+mojibake: bytes the chosen encoding cannot decode make their row malformed (the error names the
+column and the bytes), and so does a valid UTF-8 record later in a file detected as GB18030.
+UTF-16 and UTF-32 are refused with a hint. Only regular files are read (:func:`open_regular`).
 
 Everything streams: the file is read once to hash it and pick the encoding, then once record
-by record; memory does not grow with the file.
+by record; memory does not grow with the file. Times a dataset states must lie in
+:func:`memoryhole.times.import_range` (:func:`check_time`).
 """
 
 from __future__ import annotations
@@ -15,17 +18,23 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import os
 import re
+import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 from memoryhole.imports.records import BadRow, BadRowError, ImportFileError, Record, shown
+from memoryhole.times import describe_range, in_import_range
 
 CHUNK = 1 << 20
 WINDOW = 1 << 16  # bytes of non-ASCII text the encoding is guessed from
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _GB18030_BOM = b"\x84\x31\x95\x33"  # U+FEFF in GB18030
 
 csv.field_size_limit(1 << 20)
@@ -39,79 +48,198 @@ class SourceFile:
     sha256: str
     encoding: str  # "utf-8" or "gb18030"
     bom: int  # bytes of byte-order mark to skip
+    encoding_given: bool = False  # by --encoding (else detected)
 
 
-def inspect(path: Path) -> SourceFile:
-    """Hash the file and pick its encoding (one streaming pass)."""
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030",
+             "gb2312": "gb18030", "cp936": "gb18030"}  # fmt: skip
+ENCODING_HINT = "--encoding utf-8 or --encoding gb18030"
+
+
+def encoding_name(given: str) -> str:
+    """The codec of an ``--encoding`` value (GBK and GB2312 are read as their superset)."""
+    name = ENCODINGS.get(given.strip().lower().replace("_", "-"))
+    if name is None:
+        raise ImportFileError(
+            given, None, "is not an encoding memoryhole reads; use utf-8 or gb18030 (also GBK)"
+        )
+    return name
+
+
+def inspect(path: Path, encoding: str | None = None) -> SourceFile:
+    """Hash the file and pick its encoding (one streaming pass); ``encoding`` (``--encoding``)
+    overrides the detection."""
+    given = encoding_name(encoding) if encoding is not None else None
     digest = hashlib.sha256()
     size = 0
-    head = b""
-    encoding: str | None = None
+    chosen: str | None = None
     bom = 0
     window = b""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise ImportFileError(str(path), None, f"cannot open: {exc.strerror}") from None
-    with handle:
+    window_line = 0  # the line the window starts at
+    newlines = 0  # before the window
+    with open_regular(path) as handle:
         first = True
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
             if first:
                 first = False
-                head = chunk[:4]
-                encoding, bom = _bom(head, str(path))
+                chosen, bom = _bom(chunk[:4], str(path), given)
                 chunk = chunk[bom:]
-            if encoding is None:
-                window = _grow_window(window, chunk)
-                if len(window) >= WINDOW:
-                    encoding = _guess(window)
-    if encoding is None:
-        encoding = _guess(window) if window else "utf-8"
-    return SourceFile(path, path.name, size, digest.hexdigest(), encoding, bom)
+                if given is not None:
+                    chosen = given
+            if chosen is not None:
+                continue
+            if window:
+                window += chunk[: WINDOW - len(window)]
+            else:
+                found = _NON_ASCII.search(chunk)
+                if found is None:
+                    newlines += chunk.count(b"\n")
+                    continue
+                begin = chunk.rfind(b"\n", 0, found.start()) + 1
+                window_line = newlines + chunk.count(b"\n", 0, begin) + 1
+                window = chunk[begin : begin + WINDOW]
+            if len(window) >= WINDOW:
+                chosen = _guess(window, window_line, str(path))
+    if chosen is None:
+        chosen = _guess(window, window_line, str(path)) if window else "utf-8"
+    return SourceFile(
+        path, path.name, size, digest.hexdigest(), chosen, bom, encoding_given=given is not None
+    )
 
 
-def _bom(head: bytes, name: str) -> tuple[str | None, int]:
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file. A pipe or a device could stream
+    forever (``/dev/zero``) and cannot be read twice, as an import reads its file: refused.
+    Opened without blocking, so a pipe with no writer cannot hang it either."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImportFileError(str(path), None, f"cannot open: {exc.strerror}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        what = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+        raise ImportFileError(
+            str(path),
+            None,
+            f"is {what}, not a regular file: an import reads its file twice (to hash it, "
+            "then row by row); save the data to a file first and import that",
+        )
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def _bom(head: bytes, name: str, given: str | None) -> tuple[str | None, int]:
+    found: str | None = None
+    size = 0
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8", 3
-    if head.startswith(_GB18030_BOM):
-        return "gb18030", 4
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head.startswith(
+        found, size = "utf-8", 3
+    elif head.startswith(_GB18030_BOM):
+        found, size = "gb18030", 4
+    elif head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head.startswith(
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     ):
         raise ImportFileError(
             name, None, "is UTF-16 or UTF-32 (byte-order mark); convert it to UTF-8 first"
         )
-    return None, 0
+    if found is not None and given is not None and found != given:
+        raise ImportFileError(
+            name,
+            1,
+            f"starts with a {found} byte-order mark but --encoding says {given}: "
+            "leave --encoding out, or remove the mark if it is wrong",
+        )
+    return found, size
 
 
-def _grow_window(window: bytes, chunk: bytes) -> bytes:
-    """The non-ASCII stretch the encoding is guessed from: from the start of the first line
-    holding a non-ASCII byte, up to :data:`WINDOW` bytes."""
-    if window:
-        return window + chunk[: WINDOW - len(window)]
-    found = _NON_ASCII.search(chunk)
-    if found is None:
-        return b""
-    start = chunk.rfind(b"\n", 0, found.start()) + 1
-    return chunk[start : start + WINDOW]
+def _guess(window: bytes, first_line: int, name: str) -> str:
+    """The encoding of a file without a BOM, from its first stretch of non-ASCII lines: each
+    is valid UTF-8, or not UTF-8 but GB18030, or neither (a malformed row either way).
 
-
-def _guess(window: bytes) -> str:
+    UTF-8 when no line is GB18030-only; GB18030 when no line is valid non-ASCII UTF-8; both
+    kinds of line at once is refused: reading either way would turn the other's text into
+    mojibake (GB18030 bytes of Chinese are seldom valid UTF-8, so a file that has both is
+    mixed, or too short to tell), and memoryhole does not guess."""
     end = window.rfind(b"\n")
     sample = window[: end + 1] if end > 0 else window
-    text = sample.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    if bad == 0:
+    utf8_line: tuple[int, bytes] | None = None
+    gb_line: tuple[int, bytes] | None = None
+    lines = sample.split(b"\n")
+    for offset, raw in enumerate(lines):
+        if raw.isascii():
+            continue
+        final = offset < len(lines) - 1 or len(window) < WINDOW  # else cut by the window
+        if _decodes(raw, "utf-8", final):
+            utf8_line = utf8_line or (first_line + offset, raw)
+        elif _decodes(raw, "gb18030", final):
+            gb_line = gb_line or (first_line + offset, raw)
+        if utf8_line and gb_line:
+            break
+    if gb_line is None:
         return "utf-8"
-    non_ascii = sum(1 for c in text if ord(c) > 127)
-    return "utf-8" if bad <= 0.1 * non_ascii else "gb18030"
+    if utf8_line is None:
+        return "gb18030"
+    (u_line, u_raw), (g_line, g_raw) = utf8_line, gb_line
+    raise ImportFileError(
+        name,
+        max(u_line, g_line),
+        f"mixes encodings: line {u_line} is UTF-8 ({shown(u_raw.decode('utf-8').strip(), 40)}) "
+        f"but line {g_line} is not: its bytes {_non_ascii_hex(g_raw)} are GB18030 "
+        f"({shown(g_raw.decode('gb18030').strip(), 40)}). Reading either way would turn the "
+        f"other line into mojibake: say which the file is with {ENCODING_HINT} (lines in the "
+        "other encoding are then malformed rows)",
+    )
+
+
+def _decodes(raw: bytes, encoding: str, final: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(raw, final)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _non_ascii_hex(raw: bytes, limit: int = 12) -> str:
+    """The line's first run of non-ASCII bytes, in hex."""
+    runs = _NON_ASCII_RUN.findall(raw)
+    if not runs:
+        return "none"
+    first: bytes = runs[0]
+    more = len(first) > limit or len(runs) > 1
+    return first[:limit].hex(" ") + (" …" if more else "")
+
+
+def check_encoding_of_line(text: str, raw: bytes, encoding: str, given: bool) -> None:
+    """In a file detected (not declared) as GB18030, a record that is valid non-ASCII UTF-8
+    would become mojibake: :class:`BadRowError` naming its bytes instead."""
+    if given or encoding != "gb18030" or text.isascii():
+        return
+    try:
+        as_utf8 = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    raise BadRowError(
+        None,
+        f"GB18030 text, as the file's first lines are ({ENCODING_HINT} says otherwise)",
+        f"UTF-8 text ({shown(as_utf8.strip(), 40)}; bytes {_non_ascii_hex(raw)}), which "
+        "GB18030 would turn into mojibake",
+    )
 
 
 def iter_lines(source: SourceFile) -> Iterator[tuple[int, bytes]]:
     """``(line number, raw line with its ending)`` for every line (the BOM left out)."""
-    with open(source.path, "rb") as handle:
+    with open_regular(source.path) as handle:
         if source.bom:
             handle.read(source.bom)
         yield from enumerate(handle, start=1)
@@ -200,6 +328,8 @@ def table_rows(
                     None, f"{len(names)} fields, as in the header", f"{len(row.fields)} fields"
                 )
             check_decoded(row.fields, names, source.encoding)
+            check_encoding_of_line("".join(row.fields), row.raw, source.encoding,
+                                   source.encoding_given)  # fmt: skip
         except BadRowError as exc:
             yield BadRow(row.line, exc.column, exc.expected, exc.found, row.raw)
             continue
@@ -215,20 +345,20 @@ def table_rows(
 def check_decoded(fields: list[str], names: list[str], encoding: str) -> None:
     """Raise :class:`BadRowError` naming the first column holding undecodable bytes."""
     for index, value in enumerate(fields):
-        if not value.isascii() and _has_surrogate(value):
-            raw = value.encode(encoding, errors="surrogateescape")
+        found = None if value.isascii() else _SURROGATE.search(value)
+        if found is not None:
+            bad = "".join(_SURROGATE.findall(value)).encode(encoding, errors="surrogateescape")
             name = names[index] if index < len(names) else "?"
+            hint = "" if encoding == "utf-8" else f" ({ENCODING_HINT} if that is wrong)"
+            marked = _SURROGATE.sub("\ufffd", value)
             raise BadRowError(
-                column_name(index, name), f"text in {encoding} (the file's encoding)",
-                f"undecodable bytes {shown(raw.hex(' '), 40)}",
+                column_name(index, name), f"text in {encoding} (the file's encoding{hint})",
+                f"undecodable bytes {shown(bad.hex(' '), 40)} at character {found.start() + 1}"
+                f" of {shown(marked, 40)}",
             )  # fmt: skip
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
-
-
-def _has_surrogate(value: str) -> bool:
-    return _SURROGATE.search(value) is not None
 
 
 def column_name(index: int, name: str) -> str:
@@ -275,6 +405,19 @@ def parse_offset(text: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
+class TimeChecked(Protocol):
+    platform: str
+    now: float
+
+
+def check_time(at: float, column: str | None, found: str, parser: TimeChecked) -> float:
+    """``at``, unless it lies outside what an import accepts (before the platform existed,
+    after the import's own time plus a day, or not a number): then :class:`BadRowError`."""
+    if not in_import_range(at, parser.platform, parser.now):
+        raise BadRowError(column, describe_range(parser.platform, parser.now), shown(found))
+    return at
+
+
 def parse_time(value: str, zone: tzinfo, column: str, example: str) -> float:
     """Epoch seconds of an ISO date or date-time; a naive one is in ``zone``."""
     text = value.strip()
@@ -296,10 +439,16 @@ class CsvDatasetParser:
     kind: str
     label: str  # the dataset's name in error messages
     columns: tuple[str, ...]
+    platform: str
 
-    def __init__(self, zone: tzinfo | None = None) -> None:
+    def __init__(self, zone: tzinfo | None = None, now: float | None = None) -> None:
         self.zone = zone or CHINA
+        self.now = time.time() if now is None else now
         self.position = 0
+
+    def time(self, value: str, column: str, example: str) -> float:
+        """:func:`parse_time`, refused outside :func:`memoryhole.times.import_range`."""
+        return check_time(parse_time(value, self.zone, column, example), column, value, self)
 
     def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
         url = f"{self.kind}:{source.name}#line="

@@ -30,6 +30,7 @@ def import_with_progress(
     rejected: Path | None = None,
     platform: str | None = None,
     utc_offset: str | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
     bar = Progress(
         TextColumn("[bold]import[/] {task.description}"),
@@ -61,6 +62,7 @@ def import_with_progress(
             rejected_path=rejected,
             platform=platform,
             utc_offset=utc_offset,
+            encoding=encoding,
             on_progress=show,
         )
     console.print(summary_table(summary))

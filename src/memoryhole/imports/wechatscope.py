@@ -42,8 +42,11 @@ kept in the verdict's signal and the leaf's code. Counting them as censorship wo
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterator
 
 from memoryhole.imports.records import (
+    BadRow,
     BadRowError,
     Event,
     NewPost,
@@ -51,11 +54,7 @@ from memoryhole.imports.records import (
     Record,
     shown,
 )
-from memoryhole.imports.source import (
-    CsvDatasetParser,
-    column_name,
-    parse_time,
-)
+from memoryhole.imports.source import CsvDatasetParser, SourceFile, column_name
 from memoryhole.model import Status
 
 KIND = "wechatscope"
@@ -112,12 +111,53 @@ def classify_message(message: str) -> tuple[Status, str, str]:
     return Status.REMOVED_UNKNOWN, "other", "a message memoryhole does not recognise"
 
 
+#: When two rows report one article removed at the same second, the first removal kind sticks,
+#: so which goes first must not be the file's order: the least accusing specific kind first
+#: (never "censored" over the author's own deletion by chance), ``unknown`` last (any specific
+#: kind refines it anyway).
+TIE_ORDER: dict[Status, int] = {
+    Status.AUTHOR_DELETED: 0,
+    Status.ACCOUNT_SUSPENDED: 1,
+    Status.CENSORED: 2,
+    Status.REMOVED_UNKNOWN: 3,
+}
+
+
 class WechatscopeParser(CsvDatasetParser):
     kind = KIND
     label = "WeChatscope"
     columns = COLUMNS
     platform = PLATFORM
     timing = TIMING
+
+    def records(self, source: SourceFile) -> Iterator[Record | BadRow]:
+        """The rows, those about the same article together and in a canonical order
+        (:func:`canonical_order`), so the same set of rows gives the same verdicts whatever
+        order the file lists them in. Two passes: the first counts each article's rows (one
+        counter per article: the log is small), the second holds an article's rows back until
+        the last of them is read."""
+        expected = Counter(
+            item.posts[0].post_id
+            for item in super().records(source)
+            if isinstance(item, Record) and item.posts
+        )
+        self.position = 0
+        held: dict[str, list[Record]] = {}
+        for item in super().records(source):
+            if isinstance(item, BadRow) or not item.posts:
+                yield item
+                continue
+            post_id = item.posts[0].post_id
+            if expected[post_id] <= 1:
+                yield item
+                continue
+            group = held.setdefault(post_id, [])
+            group.append(item)
+            if len(group) == expected[post_id]:
+                del held[post_id]
+                yield from sorted(group, key=canonical_order)
+        for group in held.values():  # the file changed between the passes
+            yield from sorted(group, key=canonical_order)
 
     def _record(
         self, fields: list[str], index: dict[str, int], line: int, raw: bytes, url: str
@@ -134,10 +174,8 @@ class WechatscopeParser(CsvDatasetParser):
             raise BadRowError(
                 where("archive"), "ACCOUNT_YYYY-MM-DD_MSGID_KEY.y.tar.gz", shown(field("archive"))
             )
-        published = parse_time(field("created_at"), self.zone, where("created_at"), "2018-07-06")
-        removed = parse_time(
-            field("censored_date"), self.zone, where("censored_date"), "2018-07-07 15:07:27"
-        )
+        published = self.time(field("created_at"), where("created_at"), "2018-07-06")
+        removed = self.time(field("censored_date"), where("censored_date"), "2018-07-07 15:07:27")
         if removed < published:
             raise BadRowError(
                 where("censored_date"),
@@ -162,3 +200,9 @@ class WechatscopeParser(CsvDatasetParser):
             ),
             detail="WeChatscope: the article as published (created_at, a day)",
         )
+
+
+def canonical_order(record: Record) -> tuple[float, int, bytes]:
+    """Rows about one article: by removal time, then :data:`TIE_ORDER`, then bytes."""
+    event = record.posts[0].events[0]
+    return event.observed_at, TIE_ORDER.get(event.status, len(TIE_ORDER)), record.raw

@@ -35,11 +35,7 @@ from memoryhole.imports.records import (
     Record,
     shown,
 )
-from memoryhole.imports.source import (
-    CsvDatasetParser,
-    column_name,
-    parse_time,
-)
+from memoryhole.imports.source import CsvDatasetParser, column_name
 from memoryhole.model import Status
 
 KIND = "weiboscope"
@@ -98,15 +94,11 @@ class WeiboscopeParser(CsvDatasetParser):
                 raise BadRowError(
                     where(name), f"an id of 1 to {MAX_ID} characters", shown(field(name))
                 )
-        created = parse_time(
-            field("created_at"), self.zone, where("created_at"), "2012-01-03 02:02:27"
-        )
+        created = self.time(field("created_at"), where("created_at"), "2012-01-03 02:02:27")
         last_seen_text = field("deleted_last_seen").strip()
         last_seen: float | None = None
         if last_seen_text:
-            last_seen = parse_time(
-                last_seen_text, self.zone, where("deleted_last_seen"), "2012-01-03 02:02:27"
-            )
+            last_seen = self.time(last_seen_text, where("deleted_last_seen"), "2012-01-03 02:02:27")
             if last_seen < created:
                 raise BadRowError(
                     where("deleted_last_seen"),

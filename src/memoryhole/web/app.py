@@ -21,7 +21,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,6 +49,7 @@ from memoryhole.analysis.overview import (
 )
 from memoryhole.errors import MemoryholeError
 from memoryhole.study import Study
+from memoryhole.times import shown_invalid, utc_datetime
 from memoryhole.web import charts
 from memoryhole.web.atom import atom_feed
 from memoryhole.web.cache import CacheSettings, FigureCache
@@ -91,15 +91,15 @@ class ServeOptions:
 
 
 def fmt_time(epoch: float | None) -> str:
-    if epoch is None or (isinstance(epoch, float) and not math.isfinite(epoch)):
-        return "—"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = utc_datetime(epoch)
+    if moment is None:
+        return "—" if epoch is None else shown_invalid(epoch)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def iso_time(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = utc_datetime(epoch)
+    return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -792,9 +792,11 @@ def _timeline_svg(record: Any) -> TimelineSvg:
     start = float(record.published_at)
     times = [float(o["sent_at"]) for o in record.observations] or [start]
     end = max([*times, start + 60.0])
+    span = end - start if math.isfinite(end - start) and end > start else 60.0
 
     def x(at: float) -> float:
-        return round(20 + (width - 40) * (at - start) / (end - start), 1)
+        offset = (at - start) / span
+        return round(20 + (width - 40) * (offset if math.isfinite(offset) else 0.0), 1)
 
     marks = [TimelineMark(x(start), "published", f"published {fmt_time(start)}", None)]
     for o in record.observations:

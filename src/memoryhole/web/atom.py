@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from memoryhole.analysis.overview import KIND_LABELS
+from memoryhole.times import utc_datetime
 from memoryhole.web.data import FeedItem
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -25,7 +26,8 @@ def xml_text(value: str) -> str:
 
 
 def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = utc_datetime(epoch) or datetime.fromtimestamp(0, UTC)  # never crash the feed
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

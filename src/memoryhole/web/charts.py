@@ -18,6 +18,7 @@ from memoryhole.analysis.overview import (
     TermTable,
     Timeline,
 )
+from memoryhole.times import utc_datetime
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 FONT = "Noto Sans CJK SC, Noto Sans, DejaVu Sans, sans-serif"
@@ -58,7 +59,8 @@ def _kind_color(kinds: list[str]) -> dict[str, Any]:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = utc_datetime(epoch) or datetime.fromtimestamp(0, UTC)  # never crash a chart
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def removals_chart(timeline: Timeline) -> dict[str, Any]:
