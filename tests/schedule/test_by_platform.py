@@ -239,6 +239,6 @@ def test_one_author_id_on_two_platforms_is_two_authors() -> None:
     gone = mine[0].verdict
     gone.status, gone.first_seen_removed_at = Status.ACCOUNT_SUSPENDED, 600.0
     policy.after_check(gone, 0.0, 600.0, post=mine[0])
-    assert policy.scheduler("reddit")._pending == {1: 600.0, 2: 600.0}
-    assert policy.scheduler("json")._pending == {}  # the other platform's "7" is someone else
+    assert policy.scheduler("reddit").pending == {1: 600.0, 2: 600.0}
+    assert policy.scheduler("json").pending == {}  # the other platform's "7" is someone else
     assert len(policy.scheduler("json").posts) == 2

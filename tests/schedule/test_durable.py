@@ -167,17 +167,25 @@ def test_the_snapshot_of_a_restored_scheduler_is_the_snapshot_it_came_from(
     assert again_arrays.keys() == arrays.keys()
     for name, array in arrays.items():
         assert np.array_equal(again_arrays[name], array, equal_nan=True), name
-    # Every attribute of the scheduler is either in the snapshot or rebuilt from it: one added
-    # later without either would make a resumed run drift, so it must be listed here.
+    # Every attribute of the scheduler and its parts is either in the snapshot or rebuilt from
+    # it: one added later without either would make a resumed run drift, so it is listed here.
     assert set(vars(original)) == {
-        "settings", "hazard", "risk", "index", "posts", "threshold", "requests", "wide_view",
-        "_pending", "_parked", "_dirty", "_slots", "_published", "_risks", "_modes",
-        "_author_of", "_alive_ages", "_author_slots", "backlog", "plan_gain", "_asked",
-        "_other_rate", "_other",
-        "_period_start", "_spent", "_late", "_late_checks", "_planned", "_floored", "_updates",
-        "_request_cache", "trace", "_features_flat", "_feature_offsets", "_author_ids",
-        "_author_count", "_touched", "_touched_authors", "_post_floats", "_post_ints",
-        "_author_floats", "_author_ints", "_author_rows",
+        "settings", "hazard", "risk", "index", "posts", "slots", "budget", "wide_view",
+        "pending", "parked", "dirty", "updates", "request_cache", "saved", "_touched",
+        "_touched_authors",
+    }  # fmt: skip
+    assert set(vars(original.budget)) == {
+        "settings", "slots", "hazard", "risk", "threshold", "requests", "backlog",
+        "plan_gain", "asked", "other_rate", "other", "period_start", "spent", "late",
+        "late_checks", "planned", "floored", "trace",
+    }  # fmt: skip
+    assert set(vars(original.slots)) == {
+        "count", "published", "risks", "modes", "author_of", "alive_ages", "author_slots",
+    }  # fmt: skip
+    assert set(vars(original.saved)) == {
+        "features_flat", "feature_offsets", "author_ids", "author_count", "touched",
+        "touched_authors", "post_floats", "post_ints", "author_floats", "author_ints",
+        "author_rows",
     }  # fmt: skip
 
 

@@ -195,7 +195,7 @@ def test_the_plan_spends_the_rate_it_is_asked_for() -> None:
         scheduler.after_discovery(published, now, post=post, text="六四" if i % 9 == 0 else "好")
     for rate in (0.05, 0.5, 2.0):
         threshold = scheduler.plan_threshold(now, rate)
-        weights, longest = scheduler._units(now)
+        weights, longest = scheduler.demand(now)
         spent = sum(
             min(max(w / threshold, 1 / gap), 1 / scheduler.settings.min_gap)
             for w, gap in zip(weights, longest, strict=True)
@@ -281,7 +281,7 @@ def test_a_suspension_makes_the_authors_other_posts_due_at_once() -> None:
     gone = posts[0].verdict
     gone.status, gone.first_seen_removed_at = Status.ACCOUNT_SUSPENDED, 600.0
     scheduler.after_check(gone, 0.0, 600.0, post=posts[0])
-    assert scheduler._pending == {1: 600.0, 2: 600.0}
+    assert scheduler.pending == {1: 600.0, 2: 600.0}
 
 
 def test_the_scheduler_is_the_default_and_age_proportional_is_still_there(

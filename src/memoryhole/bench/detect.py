@@ -449,9 +449,7 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
     evaluation = evaluate(posts, rows, until=stopped, horizon=settings.horizon, platform="weibo")
     notes: dict[str, Any] = {"checks": stats.checks, "polls": stats.polls}
     if isinstance(policy, Scheduler):
-        notes["final_threshold"] = policy.threshold
-        if job.full:
-            policy.save(study.path)
+        notes["final_threshold"] = policy.threshold  # its state is the study's (durable.py)
     if isinstance(policy, OracleStatic):
         notes["check_ages_hours"] = [round(a / 3600, 3) for a in policy.ages]
     if isinstance(policy, PerAuthor):

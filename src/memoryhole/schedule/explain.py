@@ -3,10 +3,10 @@
 The post's platform's scheduler (there is one per platform, ``schedule/by_platform.py``) is
 rebuilt from the study's posts of that platform, as of its last observation: every post's features
 (text, author) with what was seen of it (alive until, removed when) give the relative risks;
-the hazard by age and the threshold are the last run's (committed with each batch; or the
-``scheduler.json`` that ``bench detect`` leaves; without either the hazard is re-learnt from
-the verdicts and the threshold is the one the post's scheduled check implies). The next check
-is the one the store holds.
+the hazard by age and the threshold are the last run's (the saved state the collector commits
+with each batch, ``schedule/state.py``: ``run`` and ``bench detect`` alike; without it the
+hazard is re-learnt from the verdicts and the threshold is the one the post's scheduled check
+implies). The next check is the one the store holds.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ class _Post:
 def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
     """The threshold and hazard of the platform's scheduler in the study's last run: from the
     state the collector commits with each batch (``collect/durable.py``; one scheduler's per
-    platform, or a lone scheduler's from before), else from a ``scheduler.json`` (``bench
-    detect`` leaves one)."""
+    platform, or a lone scheduler's from before), or None."""
     from memoryhole.collect.state import load_scheduler_state
     from memoryhole.schedule import snapshot
 
@@ -51,7 +50,7 @@ def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
             meta = meta["platforms"].get(platform)
         if meta is not None and "hazard" in meta:
             return {"settings": meta["settings"], "threshold": meta["threshold"], "store": meta}
-    return Scheduler.load_state(study.path)
+    return None
 
 
 def rebuild(
@@ -67,10 +66,7 @@ def rebuild(
         settings = SchedulerSettings(budget_per_second=budget, horizon=collector.horizon)
     scheduler = Scheduler(settings)
     if saved is not None:
-        if "store" in saved:
-            scheduler.hazard.restore(saved["store"]["hazard"])
-        else:
-            scheduler.hazard.load(saved["hazard"])
+        scheduler.hazard.restore(saved["store"]["hazard"])
         scheduler.threshold = float(saved["threshold"])
     query = (
         select(

@@ -273,18 +273,3 @@ class RemovalHazard:
         self.hazard = [float(x) for x in state["hazard"]]
         self.forgotten_at = state.get("forgotten_at")  # absent: saved before it could forget
         self._tables()
-
-    def state(self) -> dict[str, list[float] | float]:
-        return {"edges": self.edges, "events": self.events, "exposure": self.exposure}
-
-    def load(self, state: dict[str, list[float] | float]) -> None:
-        events, exposure = state.get("events"), state.get("exposure")
-        if (
-            isinstance(events, list)
-            and isinstance(exposure, list)
-            and len(events) == len(self.events)
-            and len(exposure) == len(self.exposure)
-        ):
-            self.events = [float(x) for x in events]
-            self.exposure = [float(x) for x in exposure]
-            self.refresh()
