@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memoryhole.sim.scenario import ScenarioPost
+from memoryhole.scenario import ScenarioPost
 
 TEXTS = ["今天天气很好", "这家餐厅的菜很好吃", "刚看完一部电影", "周末去爬山了", "新买的手机不错"]
 

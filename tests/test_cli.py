@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from memoryhole.evidence.checkpoint import VerifierKey
+from memoryhole.scenario import load_scenario, write_scenario
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import load_scenario, write_scenario
 from memoryhole.store.queries import VERDICT_EXPORT_FIELDS
 from memoryhole.study import Study
 from tests.scenarios import known_removals

@@ -12,13 +12,13 @@ from memoryhole.collect.collector import Collector
 from memoryhole.collect.runner import run_study
 from memoryhole.config import update_config
 from memoryhole.model import Target
-from memoryhole.sim.process import SimulatorProcess
-from memoryhole.sim.scenario import (
+from memoryhole.scenario import (
     effective_removal,
     load_scenario,
     suspension_times,
     write_scenario,
 )
+from memoryhole.sim.process import SimulatorProcess
 from memoryhole.sim.truth import evaluate
 from memoryhole.store.queries import add_targets, iter_verdicts
 from memoryhole.study import Study

@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from memoryhole.clock import VirtualClock
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.study import Study
 from tests.platforms.real_samples import sample
 from tests.test_cli import memoryhole

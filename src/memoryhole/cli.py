@@ -247,8 +247,8 @@ def sim_from_wechatscope(
     """Build a scenario replaying the WeChatscope log's removals (times, reasons, accounts)."""
     from datetime import datetime as _datetime
 
+    from memoryhole.scenario import write_scenario
     from memoryhole.sim.generate import summarize
-    from memoryhole.sim.scenario import write_scenario
     from memoryhole.sim.wechatscope import from_wechatscope
 
     first = None
@@ -322,8 +322,8 @@ def sim_replay(
 ) -> None:
     """Replay a scenario through the collector on a virtual clock: days in seconds, resumable."""
     from memoryhole.config import parse_duration
+    from memoryhole.scenario import load_scenario
     from memoryhole.sim.replay import replay
-    from memoryhole.sim.scenario import load_scenario
     from memoryhole.sim.shapes import get_shape
 
     get_shape(platform)
@@ -348,7 +348,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Scenario seed.")] = 1,
 ) -> None:
     """Generate a scenario, simulate a censoring platform, watch it, and show what was caught."""
-    from memoryhole.demo import run_demo
+    from memoryhole.sim.demo import run_demo
 
     run_demo(directory, seconds=seconds, speed=speed, seed=seed, console=console)
 
@@ -426,7 +426,7 @@ def bench_detect(
         summary_table,
     )
     from memoryhole.config import parse_duration
-    from memoryhole.sim.scenario import load_scenario
+    from memoryhole.scenario import load_scenario
 
     skipped = set(skip or ())
     unknown = skipped - {*NAMES, HALF}

@@ -13,21 +13,25 @@ Layout::
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
-from memoryhole.errors import ConfigError, StudyNotFoundError
+from memoryhole.errors import ConfigError, StudyLockedError, StudyNotFoundError
 from memoryhole.evidence.checkpoint import SigningKey, VerifierKey
 from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.db import create_study_engine, migrate
 
 CONFIG_FILE = "memoryhole.toml"
+LOCK_FILE = "collector.lock"  # held by the one writer (``Study.writer_lock``)
 DATABASE_FILE = "store.sqlite"
 SECRET_FILE = "secret.key"
 LOG_KEY_FILE = "log.key"
@@ -123,6 +127,26 @@ class Study:
     def set_base_url(self, platform: str, url: str) -> None:
         update_config(self.config_path, ("platforms", platform), "base_url", url)
         self.config = load_config(self.config_path)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer per study (a collector, an import, a checkpoint's signer): the store's
+        owner takes it. The OS drops the lock if the process dies, even by kill -9."""
+        handle = open(self.path / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StudyLockedError(
+                f"another collector is running on {self.path}; stop it first (Ctrl-C) or wait"
+            ) from None
+        try:
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -20,6 +20,9 @@ LAUNCHES: Final[dict[str, str]] = {
     "reddit": "2005-06-23",
     "mastodon": "2016-03-16",
 }
+#: Seconds after ``published_at`` a WeChatscope article may have been published: its
+#: ``created_at`` is a day, taken as its start (``imports/wechatscope.py``; analyses use it).
+WECHATSCOPE_PUBLISHED_WITHIN: Final = 86_400.0
 #: Any other platform (RSS, generic JSON, plugins): the first web site.
 WEB_LAUNCH: Final = "1991-08-06"
 #: How far past the import's own time a time may lie (clocks differ, zones get mixed up).

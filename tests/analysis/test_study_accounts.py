@@ -16,7 +16,7 @@ from memoryhole.analysis.tables import (
     platforms_table,
     suspensions_table,
 )
-from memoryhole.sim.scenario import suspension_times
+from memoryhole.scenario import suspension_times
 from memoryhole.store.schema import authors, posts
 from memoryhole.study import Study
 from tests.analysis.study_fixtures import PlantedStudy

@@ -9,7 +9,7 @@ import pytest
 
 from memoryhole.analysis.study_data import StudyData
 from memoryhole.analysis.tables import ALL_POSTS, OTHER_POSTS, survival_table
-from memoryhole.sim.scenario import effective_removal, suspension_times
+from memoryhole.scenario import effective_removal, suspension_times
 from tests.analysis.study_fixtures import PLANTED, PlantedStudy
 
 

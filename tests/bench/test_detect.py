@@ -16,8 +16,8 @@ from memoryhole.bench import detect
 from memoryhole.bench.detect import DetectSettings, Job, plan_jobs, run_detect, run_job
 from memoryhole.errors import MemoryholeError
 from memoryhole.evidence.verify import verify_study
+from memoryhole.scenario import ScenarioPost, write_scenario
 from memoryhole.schedule.explain import explain_post
-from memoryhole.sim.scenario import ScenarioPost, write_scenario
 from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, iter_verdicts
 from memoryhole.study import Study
 from tests.schedule.replays import HORIZON, small_scenario

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from memoryhole.config import update_config
 from memoryhole.evidence.verify import verify_study
 from memoryhole.model import Target
-from memoryhole.sim.scenario import ScenarioPost, write_scenario
+from memoryhole.scenario import ScenarioPost, write_scenario
 from memoryhole.store.queries import add_targets, iter_verdicts
 from memoryhole.store.schema import observations, scheduler_state
 from memoryhole.study import Study
@@ -39,7 +39,7 @@ from pathlib import Path
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.runner import study_policy
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import load_scenario
+from memoryhole.scenario import load_scenario
 from memoryhole.study import Study
 study, posts = Study.open(Path(sys.argv[1])), load_scenario(Path(sys.argv[2]))
 policy = study_policy(study)

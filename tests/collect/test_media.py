@@ -27,10 +27,10 @@ from memoryhole.evidence.bundle import build_bundle
 from memoryhole.evidence.verify import verify_bundle, verify_study
 from memoryhole.model import Request
 from memoryhole.platforms._shared import media_detail, media_refs
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim import inprocess
 from memoryhole.sim.faults import CAPTCHA_PAGE
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import media_of
 from memoryhole.sim.shapes.media import media_bytes
 from memoryhole.store.queries import iter_verdicts
@@ -363,8 +363,8 @@ def test_media_over_http_from_sim_serve(tmp_path: Path) -> None:
     import sys
     import time
 
+    from memoryhole.scenario import write_scenario
     from memoryhole.sim.process import free_port
-    from memoryhole.sim.scenario import write_scenario
 
     posts_ = known_removals(time.time(), posts=120)
     path = tmp_path / "scenario.jsonl"

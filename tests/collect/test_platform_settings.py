@@ -22,9 +22,9 @@ from memoryhole.errors import ConfigError, TransportError
 from memoryhole.evidence.export import export_warc
 from memoryhole.evidence.verify import verify_study
 from memoryhole.model import Request
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
 from memoryhole.store.schema import observations

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.study import Study
 from tests.scenarios import known_removals

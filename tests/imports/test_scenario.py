@@ -8,7 +8,7 @@ import pytest
 
 from memoryhole.evidence.verify import verify_study
 from memoryhole.imports.records import ImportFileError
-from memoryhole.sim.scenario import load_scenario
+from memoryhole.scenario import load_scenario
 from memoryhole.sim.truth import evaluate
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.study import Study

@@ -7,7 +7,6 @@ import math
 import pytest
 from sqlalchemy import select
 
-from memoryhole.collect.runner import collector_lock
 from memoryhole.errors import StudyLockedError
 from memoryhole.evidence.verify import verify_study
 from memoryhole.sim.replay import replay
@@ -45,7 +44,7 @@ def test_imports_and_observations_share_one_log_that_verifies(study: Study) -> N
 
 
 def test_an_import_waits_for_no_collector(study: Study) -> None:
-    with collector_lock(study), pytest.raises(StudyLockedError, match=r"busy.*an import needs"):
+    with study.writer_lock(), pytest.raises(StudyLockedError, match=r"busy.*an import needs"):
         run(study, "weiboscope", data("import_weiboscope.csv"))
 
 

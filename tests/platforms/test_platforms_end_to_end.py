@@ -19,15 +19,15 @@ from memoryhole.clock import VirtualClock
 from memoryhole.collect.transport import AiohttpTransport
 from memoryhole.model import Capture, PostRef, Status
 from memoryhole.platforms import registry
-from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.process import free_port
-from memoryhole.sim.replay import REPLAY_BASE_URL, replay
-from memoryhole.sim.scenario import (
+from memoryhole.scenario import (
     ScenarioPost,
     effective_removal,
     suspension_times,
     write_scenario,
 )
+from memoryhole.sim.platform import SimPlatform
+from memoryhole.sim.process import free_port
+from memoryhole.sim.replay import REPLAY_BASE_URL, replay
 from memoryhole.sim.shapes import WATCH, get_shape
 from memoryhole.sim.truth import Evaluation, evaluate
 from memoryhole.store.queries import iter_verdicts

@@ -22,8 +22,8 @@ from memoryhole.platforms.mastodon import (
     parse_history,
     timeline_access,
 )
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from tests.platforms.helpers import FAULTS, Fault
 from tests.platforms.real_samples import sample, sample_names, shape_differences
 

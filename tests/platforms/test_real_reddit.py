@@ -12,8 +12,8 @@ import pytest
 from memoryhole.clock import VirtualClock
 from memoryhole.model import Capture, PostRef, Status, Target, content_hash
 from memoryhole.platforms.reddit import COMMUNITY_BANNED, RedditPlatform
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from tests.platforms.helpers import FAULTS, Fault
 from tests.platforms.real_samples import sample, sample_names, shape_differences
 

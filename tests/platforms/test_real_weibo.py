@@ -11,8 +11,8 @@ import pytest
 from memoryhole.clock import VirtualClock
 from memoryhole.model import Capture, PostRef, Status, Target, content_hash
 from memoryhole.platforms.weibo import WeiboPlatform
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from tests.platforms.real_samples import sample, sample_names, shape_differences
 
 ADAPTER = WeiboPlatform()

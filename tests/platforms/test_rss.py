@@ -17,8 +17,8 @@ from memoryhole.model import Capture, Discovery, Observation, PostRef, Request, 
 from memoryhole.platforms._feed_time import feed_time
 from memoryhole.platforms._page import comparable, same_url
 from memoryhole.platforms.rss import FEED_ACCEPT, LEFT_FEED, RssPlatform, Where, locate
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from tests.platforms.helpers import FAULTS, HTML, JSON, XML, Fault, capture, fixture
 
 FEED = Target("rss", "feed", "https://blog.example/feed.xml")

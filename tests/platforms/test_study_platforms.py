@@ -16,8 +16,8 @@ import pytest
 from memoryhole.errors import ConfigError, TargetError
 from memoryhole.platforms import registry
 from memoryhole.platforms.generic_json import DEFAULT_CONFIG, GenericJsonPlatform
+from memoryhole.scenario import effective_removal, suspension_times, write_scenario
 from memoryhole.sim.process import free_port
-from memoryhole.sim.scenario import effective_removal, suspension_times, write_scenario
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.study import Study
 from tests.scenarios import known_removals

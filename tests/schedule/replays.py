@@ -12,11 +12,11 @@ from memoryhole.bench.detect import LeanCollector, _prepare_study
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.state import PostState, TargetState
 from memoryhole.model import Target, Verdict
+from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.base import Policy
 from memoryhole.sim.generate import generate
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.store.queries import add_targets
 
 HORIZON = 2 * 86400.0

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from memoryhole.model import Discovery, Verdict
+from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule import snapshot
 from memoryhole.schedule.base import ListingPlan, ListingRequest, PostView, TargetView
 from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
-from memoryhole.sim.scenario import ScenarioPost
 from tests.schedule.replays import HORIZON, budget, lean_replay, small_scenario, verdict_rows
 
 

@@ -12,12 +12,12 @@ import pytest
 
 from memoryhole.classify import first_verdict
 from memoryhole.model import Discovery, SeenPost, Status
+from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.baselines import PerAuthor, expected_delay, optimal_static_ages
 from memoryhole.schedule.hazard import RemovalHazard
 from memoryhole.schedule.risk import RiskModel, text_features
 from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
 from memoryhole.schedule.timelines import Author, TrackedPost
-from memoryhole.sim.scenario import ScenarioPost
 from tests.schedule.replays import (
     HORIZON,
     Post,

@@ -21,6 +21,12 @@ from pathlib import Path
 import pytest
 
 from memoryhole.errors import PolicyError
+from memoryhole.scenario import (
+    ScenarioPost,
+    effective_removal,
+    load_scenario,
+    suspension_times,
+)
 from memoryhole.sim.generate import (
     FIRST_POST_ID,
     Matcher,
@@ -34,12 +40,6 @@ from memoryhole.sim.generate import (
     summarize,
 )
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH, Chance, LogNormal, Policy, load_policy
-from memoryhole.sim.scenario import (
-    ScenarioPost,
-    effective_removal,
-    load_scenario,
-    suspension_times,
-)
 
 REVIEWS = DEFAULT_POLICY_PATH.parent / "reviews.txt"
 

@@ -13,10 +13,10 @@ from memoryhole.clock import VirtualClock
 from memoryhole.errors import ConfigError, TransportError
 from memoryhole.model import Capture, PostRef, Request, Status, Target
 from memoryhole.platforms.weibo import WeiboPlatform
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.faults import FaultSpec
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform, created_at
-from memoryhole.sim.scenario import ScenarioPost
 
 T0 = 1_700_000_000.0
 ADAPTER = WeiboPlatform("http://sim.invalid")

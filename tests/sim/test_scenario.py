@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memoryhole.errors import ScenarioError
-from memoryhole.sim.scenario import (
+from memoryhole.scenario import (
     ScenarioPost,
     effective_removal,
     load_scenario,

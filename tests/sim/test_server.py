@@ -14,8 +14,8 @@ from memoryhole.collect.runner import simulator_clock
 from memoryhole.collect.transport import AiohttpTransport, RawResponse
 from memoryhole.errors import TransportError
 from memoryhole.model import Request
+from memoryhole.scenario import write_scenario
 from memoryhole.sim.process import SimulatorProcess
-from memoryhole.sim.scenario import write_scenario
 from tests.scenarios import known_removals
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from memoryhole.errors import ScenarioError
+from memoryhole.scenario import effective_removal, load_scenario, suspension_times
 from memoryhole.sim.generate import summarize
-from memoryhole.sim.scenario import effective_removal, load_scenario, suspension_times
 from memoryhole.sim.wechatscope import from_wechatscope
 
 LOG = Path(__file__).parents[1] / "data" / "import_wechatscope.csv"

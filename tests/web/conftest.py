@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from memoryhole.evidence.takedown import takedown
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.study import Study
 
 DATA = Path(__file__).parent / "data"

@@ -38,7 +38,6 @@ from memoryhole.analysis.cache import (
 )
 from memoryhole.analysis.terms import PostTerms, TermIndex
 from memoryhole.errors import MemoryholeError
-from memoryhole.imports.wechatscope import PUBLISHED_WITHIN as WECHATSCOPE_WITHIN
 from memoryhole.store.bulk import driver_chunks
 from memoryhole.store.schema import (
     authors,
@@ -51,6 +50,7 @@ from memoryhole.store.schema import (
     verdicts,
 )
 from memoryhole.times import ANALYSABLE_FROM, ANALYSABLE_UNTIL
+from memoryhole.times import WECHATSCOPE_PUBLISHED_WITHIN as WECHATSCOPE_WITHIN
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -48,6 +48,7 @@ from memoryhole.errors import MemoryholeError
 from memoryhole.model import Capture, Discovery, Observation, PostRef, Target
 from memoryhole.platforms.base import Platform
 from memoryhole.platforms.weibo import WeiboPlatform
+from memoryhole.scenario import ScenarioPost, effective_removal, suspension_times
 from memoryhole.schedule.base import Policy
 from memoryhole.schedule.baselines import (
     FixedCadence,
@@ -61,7 +62,6 @@ from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import USER_TIMELINE_PREFIX, Answer, SimPlatform
 from memoryhole.sim.replay import replay
-from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
 from memoryhole.sim.truth import evaluate
 from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, add_targets, iter_verdicts
 from memoryhole.study import SECRET_FILE, Study

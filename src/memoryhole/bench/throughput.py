@@ -26,9 +26,9 @@ from memoryhole.collect.runner import build_adapters
 from memoryhole.collect.transport import AiohttpTransport
 from memoryhole.config import update_config
 from memoryhole.model import Target
+from memoryhole.scenario import ScenarioPost, write_scenario
 from memoryhole.schedule.policy import AgeProportional
 from memoryhole.sim.process import SimulatorProcess
-from memoryhole.sim.scenario import ScenarioPost, write_scenario
 from memoryhole.store.queries import add_targets
 from memoryhole.study import Study
 

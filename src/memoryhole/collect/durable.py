@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
-from memoryhole.collect.state import load_scheduler_state
 from memoryhole.model import Capture, Request
 from memoryhole.schedule import snapshot
 from memoryhole.schedule.base import durable
+from memoryhole.store.queries import load_scheduler_state
 from memoryhole.store.schema import observations, targets
 
 if TYPE_CHECKING:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import ipaddress
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -17,34 +14,12 @@ from memoryhole.clock import AcceleratedClock, Clock, SystemClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.transport import AiohttpTransport, RedactingTransport, Transport
 from memoryhole.config import PlatformSettings
-from memoryhole.errors import ConfigError, StudyLockedError
+from memoryhole.errors import ConfigError
 from memoryhole.platforms import registry
 from memoryhole.platforms.base import Platform
 from memoryhole.schedule.base import Policy
 from memoryhole.store.queries import watched_platforms
 from memoryhole.study import Study
-
-LOCK_FILE = "collector.lock"
-
-
-@contextmanager
-def collector_lock(study: Study) -> Iterator[None]:
-    """One collector per study. The OS drops the lock if the process dies, even by kill -9."""
-    handle = open(study.path / LOCK_FILE, "w")  # noqa: SIM115 - held for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise StudyLockedError(
-            f"another collector is running on {study.path}; stop it first (Ctrl-C) or wait"
-        ) from None
-    try:
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
 
 
 def build_adapter(study: Study, name: str) -> Platform:
@@ -155,7 +130,7 @@ async def run_study(
     on_start: Callable[[Collector], None] | None = None,
 ) -> CollectorStats:
     """Run the collector on a study until ``stop``, ``for_seconds`` of wall time, or no work."""
-    with collector_lock(study):
+    with study.writer_lock():
         adapters = build_adapters(study)
         if not adapters:
             raise ConfigError(

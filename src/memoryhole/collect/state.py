@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
-from memoryhole.model import Status, Target, Verdict
+from memoryhole.model import Target, Verdict
+from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import (
     authors,
     observations,
     posts,
     schedule,
-    scheduler_state,
     targets,
     verdicts,
 )
@@ -55,20 +54,6 @@ class CollectorState:
     next_observation_id: int
     next_post_pk: int
     next_author_pk: int
-
-
-def verdict_from_row(row: dict[str, object]) -> Verdict:
-    history = [(float(at), str(status)) for at, status in json.loads(str(row["history"]))]
-    return Verdict(
-        status=Status(str(row["status"])),
-        first_seen_at=float(row["first_seen_at"]),  # type: ignore[arg-type]
-        last_seen_alive_at=row["last_seen_alive_at"],  # type: ignore[arg-type]
-        first_seen_removed_at=row["first_seen_removed_at"],  # type: ignore[arg-type]
-        signal=str(row["signal"]),
-        edited=bool(row["edited"]),
-        content_hash=row["content_hash"],  # type: ignore[arg-type]
-        history=history,
-    )
 
 
 def load_state(engine: Engine) -> CollectorState:
@@ -139,10 +124,3 @@ def load_state(engine: Engine) -> CollectorState:
         next_post_pk=next_post + 1,
         next_author_pk=next_author + 1,
     )
-
-
-def load_scheduler_state(engine: Engine) -> dict[str, bytes]:
-    """The rows of ``scheduler_state`` (``collect/durable.py`` reads them)."""
-    with engine.connect() as connection:
-        rows = connection.execute(select(scheduler_state.c.name, scheduler_state.c.value))
-        return {row.name: bytes(row.value) for row in rows}

@@ -26,7 +26,7 @@ import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -40,7 +40,9 @@ from memoryhole.evidence.warc import write_captures
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.queries import redacted_authors
 from memoryhole.store.schema import authors, observations, posts, verdicts
-from memoryhole.study import Study
+
+if TYPE_CHECKING:
+    from memoryhole.study import Study
 
 BUNDLE_FORMAT = "memoryhole-evidence-bundle"
 BUNDLE_VERSION = 2  # 2: with the post's head entry (evidence/heads.py)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from memoryhole.evidence.leaf import POST_LEAF_KINDS, leaf_record
 from memoryhole.evidence.warc import write_captures
 from memoryhole.store.schema import observations, posts, redactions, targets
-from memoryhole.study import Study
+
+if TYPE_CHECKING:
+    from memoryhole.study import Study
 
 
 def _records(study: Study) -> Iterator[dict[str, Any]]:

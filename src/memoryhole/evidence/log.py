@@ -188,11 +188,10 @@ def ensure_checkpoint(study: Study) -> StoredCheckpoint:
     Signing needs the collector lock (one writer per study): while a collector runs, the
     latest checkpoint it made is used instead, and leaves after it are not covered yet.
     """
-    from memoryhole.collect.runner import collector_lock
 
     latest = latest_checkpoint(study.engine)
     try:
-        with collector_lock(study):
+        with study.writer_lock():
             log = load_log(study.engine)
             stale = latest is None or latest.size < log.size or not has_heads(latest.note)
             if log.size and stale:  # a checkpoint from before heads existed is signed again

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -39,7 +39,9 @@ from memoryhole.evidence.rederive import (
 )
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
-from memoryhole.study import Study
+
+if TYPE_CHECKING:
+    from memoryhole.study import Study
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``memoryhole import KIND FILE``: stream a past dataset into a study, batch by batch.
 
-The study is locked for the whole import (``collect.runner.collector_lock``: no collector and
+The study is locked for the whole import (``Study.writer_lock``: no collector and
 no other import may write meanwhile). Each import gets a row in ``imports`` (what file, its
 sha256, the dataset's timing resolution, progress counts) and an inactive target
 ``PLATFORM:import/N`` that its leaves and posts hang from, as a collector's hang from the
@@ -124,14 +124,13 @@ def run_import(
 ) -> ImportSummary:
     """Import ``path`` (a ``kind`` file) into ``study``; see the module docstring.
     ``encoding`` (utf-8 or gb18030) overrides the detection (``imports.source``)."""
-    from memoryhole.collect.runner import collector_lock
 
     started = time.time()
     parser = make_parser(kind, platform=platform, utc_offset=utc_offset, study=study, now=started)
     source = inspect(path, encoding)
     counts = Counts()
     try:
-        with collector_lock(study):
+        with study.writer_lock():
             return _locked(
                 study, parser, source, counts, skip_bad, rejected_path, batch_size, on_progress,
                 started,

@@ -1,4 +1,4 @@
-"""A simulator scenario (docs/formats.md, ``memoryhole.sim.scenario``) imported as truth.
+"""A simulator scenario (docs/formats.md, ``memoryhole.scenario``) imported as truth.
 
 Each post becomes a post of ``--platform`` (default ``weibo``) whose verdict is what the
 scenario says happened: seen at publication, its edits (visible, with the new text's hash), and
@@ -19,7 +19,7 @@ from memoryhole.errors import ScenarioError
 from memoryhole.imports.records import BadRow, BadRowError, Event, NewPost, PostFacts, Record
 from memoryhole.imports.source import SourceFile, check_time, iter_lines
 from memoryhole.model import Status, content_hash
-from memoryhole.sim.scenario import ScenarioPost, effective_removal, parse_scenario_line
+from memoryhole.scenario import ScenarioPost, effective_removal, parse_scenario_line
 
 KIND = "scenario"
 TIMING = "exact (simulated truth)"

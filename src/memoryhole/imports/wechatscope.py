@@ -56,6 +56,7 @@ from memoryhole.imports.records import (
 )
 from memoryhole.imports.source import CsvDatasetParser, SourceFile, column_name
 from memoryhole.model import Status
+from memoryhole.times import WECHATSCOPE_PUBLISHED_WITHIN
 
 KIND = "wechatscope"
 PLATFORM = "wechat"
@@ -65,7 +66,7 @@ ARCHIVE = re.compile(r"(?P<account>.+?)_(?P<post>\d{4}-\d{2}-\d{2}_[^/\\]+?)\.y\
 MAX_ID = 128
 #: Seconds after ``published_at`` (the start of the ``created_at`` day) the article may have been
 #: published: the day. The removal itself is dated (``censored_date``).
-PUBLISHED_WITHIN = 86_400.0
+PUBLISHED_WITHIN = WECHATSCOPE_PUBLISHED_WITHIN
 
 #: Known messages (normalised: spaces and trailing ``,，.。`` stripped) → status, code, gloss.
 MESSAGES: dict[str, tuple[Status, str, str]] = {

@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select, update
 
 from memoryhole.classify import first_verdict
-from memoryhole.collect.state import verdict_from_row
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.heads import EMPTY_CHAIN, extend_chain
 from memoryhole.evidence.leaf import (
@@ -41,6 +40,7 @@ from memoryhole.evidence.rederive import fold_record
 from memoryhole.imports.records import Counts, Event, PostFacts, Record
 from memoryhole.model import Status, Verdict, content_hash
 from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, imports, observations, posts, verdicts
 from memoryhole.study import Study
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from memoryhole.collect.state import verdict_from_row
 from memoryhole.errors import MemoryholeError
 from memoryhole.model import Verdict
 from memoryhole.schedule.scheduler import Explanation, Scheduler, SchedulerSettings
+from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
 from memoryhole.study import Study
 
@@ -40,8 +40,8 @@ def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
     """The threshold and hazard of the platform's scheduler in the study's last run: from the
     state the collector commits with each batch (``collect/durable.py``; one scheduler's per
     platform, or a lone scheduler's from before), or None."""
-    from memoryhole.collect.state import load_scheduler_state
     from memoryhole.schedule import snapshot
+    from memoryhole.store.queries import load_scheduler_state
 
     decoded = snapshot.decode("policy", load_scheduler_state(study.engine))
     if decoded is not None:

@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from memoryhole.errors import PolicyError
-from memoryhole.sim.policy import KeywordList, Policy, load_policy
-from memoryhole.sim.scenario import (
+from memoryhole.scenario import (
     ScenarioPost,
     effective_removal,
     suspension_times,
     write_scenario,
 )
+from memoryhole.sim.policy import KeywordList, Policy, load_policy
 
 FIRST_POST_ID = 4_800_000_000_000_000  # Weibo mids are 16 digits and grow with time
 _PUNCTUATION = frozenset("，。！？；、,.!?;~～…)）】」 ")

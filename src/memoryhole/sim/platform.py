@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs
 
 from memoryhole.clock import Clock
-from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
+from memoryhole.scenario import ScenarioPost, effective_removal, suspension_times
 from memoryhole.sim.shapes import MEDIA_BASE, get_shape
 from memoryhole.sim.shapes.media import is_media_path, media_answer
 from memoryhole.sim.shapes.weibo import (

@@ -14,13 +14,12 @@ from collections.abc import Callable, Sequence
 
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
-from memoryhole.collect.runner import collector_lock
 from memoryhole.platforms import registry
+from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.base import Policy
 from memoryhole.sim.faults import FaultSpec
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
 from memoryhole.study import Study
@@ -50,7 +49,7 @@ def replay(
     """
     start = min(post.published_at for post in scenario)
     end = until if until is not None else max(post.published_at for post in scenario) + 86400.0
-    with collector_lock(study):
+    with study.writer_lock():
         add_targets(study.engine, [WATCH[platform]], time.time())
         clock = VirtualClock(start)
         simulated = SimPlatform(list(scenario), clock, platform)

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from memoryhole.clock import AcceleratedClock, SystemClock
+from memoryhole.scenario import ScenarioPost, load_scenario
 from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
 from memoryhole.sim.platform import SimPlatform
 from memoryhole.sim.ratelimit import RefusingBucket
-from memoryhole.sim.scenario import ScenarioPost, load_scenario
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from memoryhole.sim.scenario import ScenarioPost, effective_removal, suspension_times
+from memoryhole.scenario import ScenarioPost, effective_removal, suspension_times
 
 REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended", "unknown"})
 

@@ -38,9 +38,9 @@ from memoryhole.imports.records import BadRow
 from memoryhole.imports.source import CHINA, inspect
 from memoryhole.imports.wechatscope import WechatscopeParser
 from memoryhole.model import Status
+from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.generate import FIRST_POST_ID
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
-from memoryhole.sim.scenario import ScenarioPost
 
 DAY = 86_400.0
 #: WeChatscope (HKU JMSC), 2018: ~1.1% of the >1M articles it followed were removed.

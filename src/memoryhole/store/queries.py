@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from memoryhole.model import Status, Target
-from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
+from memoryhole.model import Status, Target, Verdict
+from memoryhole.store.schema import (
+    authors,
+    observations,
+    posts,
+    redactions,
+    scheduler_state,
+    targets,
+    verdicts,
+)
 
 #: Field order of ``memoryhole export verdicts`` (a public contract, docs/formats.md).
 VERDICT_EXPORT_FIELDS = (
@@ -161,3 +170,25 @@ def summarise(engine: Engine) -> StudySummary:
         last_observed_at=last,
         unreadable=unreadable,
     )
+
+
+def verdict_from_row(row: dict[str, object]) -> Verdict:
+    """A post's verdict from its ``verdicts`` row."""
+    history = [(float(at), str(status)) for at, status in json.loads(str(row["history"]))]
+    return Verdict(
+        status=Status(str(row["status"])),
+        first_seen_at=float(row["first_seen_at"]),  # type: ignore[arg-type]
+        last_seen_alive_at=row["last_seen_alive_at"],  # type: ignore[arg-type]
+        first_seen_removed_at=row["first_seen_removed_at"],  # type: ignore[arg-type]
+        signal=str(row["signal"]),
+        edited=bool(row["edited"]),
+        content_hash=row["content_hash"],  # type: ignore[arg-type]
+        history=history,
+    )
+
+
+def load_scheduler_state(engine: Engine) -> dict[str, bytes]:
+    """The rows of ``scheduler_state`` (``collect/durable.py`` reads them)."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(scheduler_state.c.name, scheduler_state.c.value))
+        return {row.name: bytes(row.value) for row in rows}

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 from memoryhole.model import Target
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 Headers = tuple[tuple[str, str], ...]
 Answer = tuple[int, Headers, bytes]

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from memoryhole.sim.shapes import Answer, iso, json_answer, limit_of, media_of
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 REMOVED: dict[str, tuple[int, dict[str, str]]] = {
     "censored": (451, {"error": "unavailable_for_legal_reasons", "reason": "legal"}),

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from memoryhole.sim.shapes import Answer, iso, json_answer, limit_of, media_of, newer_than, newest
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 INSTANCE = "https://mastodon.sim.invalid"
 NOT_FOUND: dict[str, object] = {"error": "Record not found"}

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 from memoryhole.sim.shapes import Answer, json_answer, limit_of, media_of, newer_than, newest, pick
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 SUBREDDIT = "memoryhole_sim"
 SUBREDDIT_ID = "t5_3sim0"

@@ -31,8 +31,8 @@ from xml.sax.saxutils import escape, quoteattr
 from memoryhole.sim.shapes import HTML_HEADERS, Answer, iso, media_of, newest
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 FEED_SIZE = 50
 RSS_HEADERS = (("content-type", "application/rss+xml; charset=utf-8"),)

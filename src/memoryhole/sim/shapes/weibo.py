@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from memoryhole.sim.shapes import media_of
 
 if TYPE_CHECKING:
+    from memoryhole.scenario import ScenarioPost
     from memoryhole.sim.platform import SimPlatform
-    from memoryhole.sim.scenario import ScenarioPost
 
 BEIJING = timezone(timedelta(hours=8))
 LONG_TEXT = 140  # characters a listing shows of a long post

@@ -18,10 +18,10 @@ from memoryhole.config import update_config
 from memoryhole.console import REMOVAL_LABELS, ProgressView, duration
 from memoryhole.errors import ConfigError
 from memoryhole.model import Target
+from memoryhole.scenario import load_scenario
 from memoryhole.sim.generate import generate_to_file
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH
 from memoryhole.sim.process import SimulatorProcess
-from memoryhole.sim.scenario import load_scenario
 from memoryhole.sim.truth import Evaluation, evaluate
 from memoryhole.store.queries import add_targets, iter_verdicts
 from memoryhole.study import CONFIG_FILE, Study

@@ -1,5 +1,8 @@
 """The scenario format: what a simulated platform publishes and what happens to each post.
 
+A product-side format: ``import scenario`` reads it as ground truth, and the lab (``sim/``,
+``bench/``) generates, serves and scores it.
+
 JSONL, one post per line (a public contract, documented in docs/formats.md)::
 
     {"post_id": str, "author_id": str, "published_at": float, "text": str,
