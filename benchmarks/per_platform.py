@@ -30,12 +30,12 @@ from memoryhole.collect.runner import build_adapters, study_policy
 from memoryhole.collect.transport import RawResponse
 from memoryhole.config import update_config
 from memoryhole.model import Request
+from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.base import Policy
 from memoryhole.schedule.by_platform import PlatformSchedulers
 from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.scenario import ScenarioPost
 from memoryhole.sim.shapes import WATCH
 from memoryhole.store.queries import add_targets
 from memoryhole.store.schema import observations, posts, verdicts
