@@ -266,7 +266,7 @@ def formulas(lab: Lab) -> list[Row]:
     # what matters is that `analyze … --format csv` neutralises any text it is given.
     import pandas as pd
 
-    from memoryhole.analysis.cli import Format, emit
+    from memoryhole.cli.analyze import Format, emit
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

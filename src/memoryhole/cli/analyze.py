@@ -154,7 +154,7 @@ def _percent(value: Any) -> str:
 
 def _cell(value: Any, column: str) -> str:
     from memoryhole.analysis.tables import iso
-    from memoryhole.console import duration
+    from memoryhole.cli.console import duration
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"

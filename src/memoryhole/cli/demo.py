@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from memoryhole.cli.console import REMOVAL_LABELS, ProgressView, duration
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.loop import run as run_loop
 from memoryhole.collect.runner import run_study
 from memoryhole.config import update_config
-from memoryhole.console import REMOVAL_LABELS, ProgressView, duration
 from memoryhole.errors import ConfigError
 from memoryhole.model import Target
 from memoryhole.scenario import load_scenario

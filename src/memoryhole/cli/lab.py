@@ -1,0 +1,278 @@
+"""The lab's commands: the simulator, the demo, the benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from memoryhole.cli.apps import (
+    StudyOption,
+    app,
+    bench_app,
+    console,
+    err_console,
+    open_study,
+    sim_app,
+)
+from memoryhole.errors import MemoryholeError
+
+
+@sim_app.command("generate")
+def sim_generate(
+    out: Annotated[Path, typer.Option(help="Scenario file to write (JSONL).")],
+    policy: Annotated[
+        Path | None, typer.Option(help="Censor policy TOML (default: the shipped policy).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same scenario.")] = 0,
+) -> None:
+    """Build a scenario (posts, removals) from a censor policy."""
+    from memoryhole.sim.generate import generate_to_file
+    from memoryhole.sim.policy import DEFAULT_POLICY_PATH
+
+    summary = generate_to_file(policy or DEFAULT_POLICY_PATH, out, seed)
+    console.print(f"[green]wrote[/] {out}")
+    for key, value in summary.items():
+        console.print(f"  {key}: {value}")
+
+
+@sim_app.command("from-wechatscope")
+def sim_from_wechatscope(
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="CSV", help="The WeChatscope deletion log (ceninfo.csv).")
+    ],
+    out: Annotated[Path, typer.Option(help="Scenario file to write (JSONL).")],
+    start: Annotated[
+        str | None,
+        typer.Option(help="First created_at day of the window, YYYY-MM-DD (default: the log's)."),
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="Days of the window.")] = 7,
+    removed_share: Annotated[
+        float,
+        typer.Option(min=0.0001, max=1.0, help="Removed share of all posts (live ones added)."),
+    ] = 0.011,
+    posts_per_author_day: Annotated[
+        float, typer.Option(min=0.01, help="Posts a day of an average account.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same scenario.")] = 0,
+) -> None:
+    """Build a scenario replaying the WeChatscope log's removals (times, reasons, accounts)."""
+    from datetime import datetime as _datetime
+
+    from memoryhole.scenario import write_scenario
+    from memoryhole.sim.generate import summarize
+    from memoryhole.sim.wechatscope import from_wechatscope
+
+    first = None
+    if start is not None:
+        try:
+            first = _datetime.fromisoformat(start)
+        except ValueError:
+            raise typer.BadParameter(
+                f"{start!r}: give a day, e.g. 2018-07-06", param_hint="--start"
+            ) from None
+    scenario = from_wechatscope(
+        csv_file, start=first, days=days, removed_share=removed_share,
+        posts_per_author_day=posts_per_author_day, seed=seed,
+    )  # fmt: skip
+    write_scenario(scenario.posts, out)
+    console.print(f"[green]wrote[/] {out}")
+    console.print(f"  log rows: {scenario.rows:,}; removals used: {scenario.used:,}")
+    for reason, count in scenario.left_out.items():
+        console.print(f"  left out, {reason}: {count:,}")
+    for key, value in summarize(scenario.posts).items():
+        console.print(f"  {key}: {value}")
+
+
+@sim_app.command("serve")
+def sim_serve(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    speed: Annotated[float, typer.Option(help="Platform seconds per real second.")] = 1.0,
+    faults: Annotated[
+        str | None,
+        typer.Option(help="e.g. 5xx=0.05,slow=0.02,truncate=0.05,captcha=0.02,reset=0.02"),
+    ] = None,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests per second before 429 + Retry-After.")
+    ] = None,
+    platform: Annotated[
+        str, typer.Option(help="Shapes to answer in: weibo, reddit, mastodon, rss or json.")
+    ] = "weibo",
+) -> None:
+    """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
+    from memoryhole.sim.server import serve
+    from memoryhole.sim.shapes import WATCH, get_shape
+
+    get_shape(platform)  # an unknown name fails here, before the server starts
+    console.print(f"serving {scenario} on http://127.0.0.1:{port} at {speed}x (Ctrl-C stops)")
+    watch_hint = f"memoryhole watch {WATCH[platform].spec} --base-url http://127.0.0.1:{port}"
+    console.print(f"as {platform}: {watch_hint}")
+    serve(
+        scenario,
+        port=port,
+        speed=speed,
+        faults_spec=faults,
+        rate_limit=rate_limit,
+        platform=platform,
+    )
+
+
+@sim_app.command("replay")
+def sim_replay(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    until: Annotated[
+        str | None,
+        typer.Option(help="Stop this long after the first post (default: last post + 1 day)."),
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for injected faults.")] = 0,
+    study: StudyOption = Path("."),
+    platform: Annotated[
+        str, typer.Option(help="Shapes and adapter: weibo, reddit, mastodon, rss or json.")
+    ] = "weibo",
+) -> None:
+    """Replay a scenario through the collector on a virtual clock: days in seconds, resumable."""
+    from memoryhole.config import parse_duration
+    from memoryhole.scenario import load_scenario
+    from memoryhole.sim.replay import replay
+    from memoryhole.sim.shapes import get_shape
+
+    get_shape(platform)
+    posts = load_scenario(scenario)
+    end = min(p.published_at for p in posts) + parse_duration(until) if until else None
+    stats, stopped_at = replay(
+        open_study(study), posts, until=end, faults=faults, seed=seed, platform=platform
+    )
+    console.print(
+        f"replayed to {stopped_at:.0f}: {stats.checks:,} checks, {stats.discovered:,} posts, "
+        f"{sum(stats.removals.values()):,} removals caught"
+    )
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo study goes.")] = Path(
+        "memoryhole-demo"
+    ),
+    seconds: Annotated[float, typer.Option(help="How long the collector runs.")] = 90.0,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1200.0,
+    seed: Annotated[int, typer.Option(help="Scenario seed.")] = 1,
+) -> None:
+    """Generate a scenario, simulate a censoring platform, watch it, and show what was caught."""
+    from memoryhole.cli.demo import run_demo
+
+    run_demo(directory, seconds=seconds, speed=speed, seed=seed, console=console)
+
+
+@bench_app.command("throughput")
+def bench_throughput(
+    seconds: Annotated[float, typer.Option(help="Length of each timed run.")] = 10.0,
+    posts: Annotated[int, typer.Option(help="Posts in the benchmark scenario.")] = 20_000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 32,
+    profile: Annotated[bool, typer.Option(help="Print where the collector's time goes.")] = False,
+) -> None:
+    """Checks/s end to end (archived + committed) vs a bare aiohttp loop, same server."""
+    from memoryhole.bench.throughput import run_throughput
+
+    console.print(f"simulator on loopback, {posts:,} posts, {concurrency} in flight, {seconds:g} s")
+    result = run_throughput(posts=posts, seconds=seconds, concurrency=concurrency, profile=profile)
+    console.print(f"bare aiohttp loop:      {result.bare_requests_per_second:8,.0f} req/s")
+    console.print(f"memoryhole collector:   {result.collector_checks_per_second:8,.0f} checks/s")
+    console.print(f"ratio:                  {result.ratio:8.1%}")
+    console.print(f"observations committed: {result.committed_observations:8,}")
+    if result.profile:
+        console.print(result.profile)
+
+
+def _half_life(value: str | None) -> float | None:
+    from memoryhole.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise MemoryholeError(f"--half-life: {exc}") from exc
+    if seconds <= 0:
+        raise MemoryholeError(
+            "--half-life must be longer than 0 s, e.g. 1d; leave it out to never fade"
+        )
+    return seconds
+
+
+@bench_app.command("detect")
+def bench_detect(
+    scenario: Annotated[Path, typer.Option(help="Scenario file (JSONL).")],
+    budget_per_post: Annotated[
+        float, typer.Option(help="R: requests per post; the rate is R × posts ÷ horizon.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for verdicts, summary.json and a study.")],
+    horizon: Annotated[str, typer.Option(help="Keep checking each post this long.")] = "7d",
+    seed: Annotated[int, typer.Option(help="Seed: faults, and checks staggered alike.")] = 0,
+    workers: Annotated[int, typer.Option(help="Schedules run in this many processes.")] = 2,
+    per_author_interval: Annotated[
+        str, typer.Option(help="Per-author polling interval (Zhu et al.: 6.6 min width).")
+    ] = "396s",
+    poll_interval: Annotated[str, typer.Option(help="Between polls of the feed.")] = "60s",
+    skip: Annotated[
+        list[str] | None, typer.Option(help="Leave out a schedule (repeatable), e.g. per-author.")
+    ] = None,
+    faults: Annotated[str | None, typer.Option(help="Fault spec, as for sim serve.")] = None,
+    study: Annotated[
+        bool, typer.Option(help="Keep memoryhole's run as a study (--no-study: faster, lean).")
+    ] = True,
+    half_life: Annotated[
+        str | None,
+        typer.Option(help="The scheduler's learning_half_life (e.g. 2d; default: never fades)."),
+    ] = None,
+) -> None:
+    """Detection delay and recall of memoryhole's scheduler and five baselines, same budget."""
+    from memoryhole.bench.detect import (
+        HALF,
+        NAMES,
+        DetectSettings,
+        check_budget,
+        comparison_lines,
+        run_detect,
+        summary_table,
+    )
+    from memoryhole.config import parse_duration
+    from memoryhole.scenario import load_scenario
+
+    skipped = set(skip or ())
+    unknown = skipped - {*NAMES, HALF}
+    if unknown:
+        raise MemoryholeError(f"unknown schedule(s) {sorted(unknown)}; known: {[*NAMES, HALF]}")
+    if "per-author" in skipped:
+        skipped.add(HALF)  # it spends half of what per-author spent
+    settings = DetectSettings(
+        scenario=scenario,
+        budget_per_post=budget_per_post,
+        out=out,
+        horizon=parse_duration(horizon),
+        seed=seed,
+        poll_interval=parse_duration(poll_interval),
+        per_author_interval=parse_duration(per_author_interval),
+        half_life=_half_life(half_life),
+        workers=workers,
+        faults=faults,
+        only=tuple(name for name in (*NAMES, HALF) if name not in skipped),
+        keep_study=study,
+    )
+    posts = load_scenario(scenario)
+    check_budget(settings, posts)  # before anything runs
+    console.print(f"{len(posts):,} posts from {scenario}; running {', '.join(settings.only)}")
+    summary = run_detect(
+        settings,
+        posts,
+        progress=lambda run: err_console.print(
+            f"  {run.name}: {run.requests:,} requests, {run.wall_seconds:.0f} s"
+        ),
+    )
+    Console(width=max(console.width, 132)).print(summary_table(summary))
+    for line in comparison_lines(summary):
+        console.print(line)
+    console.print(f"{summary['wall_seconds']:.0f} s; figures in {out / 'summary.json'}")

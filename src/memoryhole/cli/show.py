@@ -1,0 +1,63 @@
+"""Showing a study: the dashboard and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memoryhole.cli.apps import (
+    StudyOption,
+    app,
+    console,
+    open_study,
+)
+
+
+@app.command()
+def serve(
+    study: StudyOption = Path("."),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (local mode: loopback only).")
+    ] = "127.0.0.1",
+    public: Annotated[
+        bool,
+        typer.Option(help="Pseudonyms only, no raw responses or bundles, read-only."),
+    ] = False,
+    webhook: Annotated[
+        str | None, typer.Option(help="POST new removals here (overrides STUDY/alerts.toml).")
+    ] = None,
+) -> None:
+    """Serve the dashboard: overview, removals, posts, terms, speed, accounts, Atom feed."""
+    from memoryhole.web.server import serve as run_server
+
+    run_server(
+        open_study(study),
+        host=host,
+        port=port,
+        public=public,
+        webhook_url=webhook,
+        say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+    )
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    study: StudyOption = Path("."),
+    kind: Annotated[str, typer.Option(help="Removal kind the term table counts.")] = "censored",
+    min_posts: Annotated[int, typer.Option(help="Terms need at least this many posts.")] = 20,
+) -> None:
+    """Write the study as one self-contained HTML file (charts, top terms, methods)."""
+    from memoryhole.report.html import build_report
+
+    summary = build_report(open_study(study), out, kind=kind, min_posts=min_posts)
+    console.print(
+        f"[green]wrote[/] {out} ({summary.bytes / 1e6:.1f} MB, {summary.posts:,} posts, "
+        f"{summary.removals:,} removals, {summary.terms:,} terms tested) in {summary.seconds:.0f} s"
+    )
+
+
+# -- imports of past datasets (memoryhole/imports) -----------------------------------------------

@@ -1,0 +1,230 @@
+"""Commands on a study: init, watch, run, status, export verdicts, schedule explain, import."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+
+from memoryhole.cli.apps import (
+    StudyOption,
+    app,
+    console,
+    err_console,
+    export_app,
+    open_study,
+    schedule_app,
+)
+from memoryhole.errors import MemoryholeError
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new study.")]) -> None:
+    """Create a study folder: configuration, store and pseudonymisation secret."""
+    from memoryhole.study import Study
+
+    study = Study.init(directory)
+    console.print(f"[green]created study[/] {study.path}")
+    console.print(f"public key (publish it; it verifies your evidence): {study.verifier_key()}")
+    console.print(f"next: memoryhole watch weibo:all --base-url URL --study {directory}")
+
+
+@app.command()
+def watch(
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="e.g. weibo:user/1234567, weibo:search/关键词, reddit:r/news, or weibo:all on "
+            "the simulator"
+        ),
+    ],
+    base_url: Annotated[
+        str | None, typer.Option(help="The platform's base URL (e.g. a simulator's).")
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Add accounts, feeds or searches to watch."""
+    from memoryhole.platforms.registry import parse_target
+    from memoryhole.store.queries import add_targets
+
+    opened = open_study(study)
+    # Each target is read by its platform's adapter at the base URL it will be polled at (Weibo
+    # refuses weibo:all, the simulator's feed, anywhere but on a local simulator).
+    parsed = [
+        parse_target(
+            spec, base_url or opened.base_url(spec.partition(":")[0]) or "", study_dir=opened.path
+        )
+        for spec in targets
+    ]
+    if base_url:
+        for platform in sorted({t.platform for t in parsed}):
+            opened.set_base_url(platform, base_url)
+    added = add_targets(opened.engine, parsed, time.time())
+    for spec in added:
+        console.print(f"[green]watching[/] {spec}")
+    for target in parsed:
+        if target.spec not in added:
+            console.print(f"already watching {target.spec}")
+    from memoryhole.collect.access import access_notes
+
+    for note in access_notes(opened, parsed):  # e.g. a Mastodon timeline that needs a token
+        console.print(note.detail, style=None if note.readable else "yellow", markup=False)
+
+
+@app.command()
+def run(
+    for_: Annotated[
+        str | None, typer.Option("--for", help="Stop after this long (wall clock): 90s, 10m, 2h.")
+    ] = None,
+    study: StudyOption = Path("."),
+    quiet: Annotated[bool, typer.Option(help="No live progress display.")] = False,
+) -> None:
+    """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops."""
+    from memoryhole.config import parse_duration
+
+    seconds = parse_duration(for_) if for_ else None
+    opened = open_study(study)
+    from memoryhole.collect.loop import run as run_loop
+
+    stats = run_loop(_run_with_progress(opened, seconds, quiet))
+    console.print(
+        f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
+        f"{sum(stats.removals.values()):,} removals caught, "
+        f"{stats.committed_observations:,} observations committed"
+    )
+    if stats.unreadable:
+        console.print(
+            f"[yellow]{stats.unreadable:,} listing items could not be read[/] (each is named in "
+            "its listing's observation; `memoryhole status` shows them per target)"
+        )
+
+
+async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> Any:
+    from memoryhole.cli.console import ProgressView
+    from memoryhole.collect.collector import Collector
+    from memoryhole.collect.runner import run_study
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    holder: list[Collector] = []
+
+    def started(collector: Collector) -> None:
+        # A platform that cannot be reached at all (a wrong --base-url) is said at once.
+        collector.on_problem = lambda message: console.print(f"[bold red]problem:[/] {message}")
+        holder.append(collector)
+
+    task = asyncio.create_task(run_study(study, for_seconds=seconds, stop=stop, on_start=started))
+    if quiet or not console.is_terminal:
+        return await task
+    while not holder and not task.done():
+        await asyncio.sleep(0.05)
+    if not holder:
+        return await task
+    with Live(ProgressView(holder[0]), console=console, refresh_per_second=4):
+        return await task
+
+
+@app.command()
+def status(study: StudyOption = Path(".")) -> None:
+    """Summarise a study: targets, posts, observations, verdicts."""
+    from memoryhole.cli.console import summary_table
+    from memoryhole.store.queries import summarise
+
+    console.print(summary_table(summarise(open_study(study).engine)))
+
+
+@export_app.command("verdicts")
+def export_verdicts(
+    format_: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    raw_author_ids: Annotated[
+        bool,
+        typer.Option(help="Real author ids instead of pseudonyms: for your own machine only."),
+    ] = False,
+    study: StudyOption = Path("."),
+) -> None:
+    """One line per post: post_id, author_id, first_seen_at, last_seen_alive_at,
+    first_seen_removed_at, verdict (docs/formats.md)."""
+    from memoryhole.spreadsheet import SafeDictWriter
+    from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, iter_verdicts
+    from memoryhole.times import json_number
+
+    if format_ not in ("jsonl", "csv"):
+        raise MemoryholeError(f"unknown format {format_!r}; use jsonl or csv")
+    rows = iter_verdicts(open_study(study).engine, raw_author_ids=raw_author_ids)
+    handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
+    try:
+        count = 0
+        if format_ == "csv":
+            writer = SafeDictWriter(handle, VERDICT_EXPORT_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        else:
+            for row in rows:
+                contract = {key: json_number(row[key]) for key in VERDICT_EXPORT_FIELDS}
+                handle.write(json.dumps(contract, ensure_ascii=False, allow_nan=False) + "\n")
+                count += 1
+    finally:
+        if out:
+            handle.close()
+    if out:
+        err_console.print(f"wrote {count:,} verdicts to {out}")
+
+
+@schedule_app.command("explain")
+def schedule_explain(
+    post_id: Annotated[str, typer.Argument(help="The platform's id of the post.")],
+    study: StudyOption = Path("."),
+    platform: Annotated[
+        str | None,
+        typer.Option(help="The post's platform, when the id is on several (e.g. weibo)."),
+    ] = None,
+) -> None:
+    """Why a post is checked when it is: its age, risk, the removal hazard, the next check."""
+    from memoryhole.schedule.explain import explain_post
+
+    for line in explain_post(open_study(study), post_id, platform).lines():
+        console.print(line, highlight=False)
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="weiboscope, wechatscope, jsonl or scenario.")],
+    file: Annotated[Path, typer.Argument(help="The file (UTF-8 or GB18030, BOM or not).")],
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Set malformed rows aside in a side file; go on.")
+    ] = False,
+    rejected: Annotated[
+        Path | None, typer.Option(help="The side file of --skip-bad (default FILE.rejected.csv).")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option(help="Platform of jsonl and scenario imports (default weibo).")
+    ] = None,
+    utc_offset: Annotated[
+        str | None,
+        typer.Option(help="Offset of times without one (default +08:00; jsonl: UTC)."),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="utf-8 or gb18030 (also gbk): the file's encoding, if not detected."),
+    ] = None,
+    study: StudyOption = Path("."),
+) -> None:
+    """Import a past dataset: Weiboscope or WeChatscope CSV, raw responses (JSONL), a scenario."""
+    from memoryhole.imports.view import import_with_progress
+
+    import_with_progress(
+        open_study(study), kind, file, console, skip_bad=skip_bad, rejected=rejected,
+        platform=platform, utc_offset=utc_offset, encoding=encoding,
+    )  # fmt: skip
