@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from memoryhole.analysis.cache import forget_posts_terms
 from memoryhole.errors import MemoryholeError
 from memoryhole.store.schema import authors, observations, posts, redactions
-from memoryhole.study import Study
+from memoryhole.store.terms import forget_posts_terms
+
+if TYPE_CHECKING:
+    from memoryhole.study import Study
 
 
 @dataclass(frozen=True)
