@@ -122,8 +122,9 @@ def make_pool(size: int, seed: int) -> tuple[list[str], list[bool]]:
 def tokenise(texts: list[str]) -> tuple[list[tuple[str, bytes]], list[str], str]:
     """Each text's cached terms as ``refresh_terms`` stores them (text and ids), the
     vocabulary (by id) and the tokenizer's key."""
-    from memoryhole.analysis.cache import encode_ids, encode_terms, tokenizer_key
+    from memoryhole.analysis.cache import encode_terms, tokenizer_key
     from memoryhole.analysis.tokens import Tokenizer
+    from memoryhole.store.terms import encode_ids
 
     tokenizer = Tokenizer()
     tokenizer("预热")  # load the dictionary outside the count

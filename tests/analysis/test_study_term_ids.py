@@ -12,7 +12,6 @@ from sqlalchemy import Connection, func, select
 from memoryhole.analysis import cache
 from memoryhole.analysis.cache import (
     Vocabulary,
-    decode_ids,
     decode_terms,
     load_vocabulary,
     refresh_terms,
@@ -22,6 +21,7 @@ from memoryhole.analysis.study_data import load_study_data
 from memoryhole.analysis.terms import TermIndex
 from memoryhole.analysis.tokens import Tokenizer
 from memoryhole.store.schema import post_term_ids, post_terms, term_vocab
+from memoryhole.store.terms import decode_ids
 from memoryhole.study import Study
 
 
