@@ -8,7 +8,7 @@ round-robin, one after the other in this process. It prints requests replayed pe
 wall time at each size, and the projection of a whole benchmark (every schedule but
 per-author, to the horizon) on two workers, from the requests per post each schedule used on
 the whole 3,366-post sparse run. ``--baseline`` also times each schedule with the lean
-collector's repeated answers off (``LeanCollector.repeat_answers``), in the same run.
+collector's repeated answers off (``bench.detect.REPEAT_ANSWERS``), in the same run.
 
     .venv/bin/python benchmarks/detect_scale.py [--sizes 20000,100000,1000000] [--hours 12]
         [--baseline]
@@ -51,7 +51,7 @@ def measure(size: int, hours: float, out: Path, *, baseline: bool = False) -> di
     for name in ("memoryhole", "round-robin"):
         job = detect.Job(name, rate, name, timelines=name == "memoryhole", full=False)
         for repeat in (False, True) if baseline else (True,):
-            detect.LeanCollector.repeat_answers = repeat
+            detect.REPEAT_ANSWERS = repeat
             runs = []
             for span in (hours, 2 * hours):  # the difference leaves out the set-up
                 gc.collect()

@@ -147,7 +147,7 @@ def test_repeated_answers_fold_what_the_whole_path_would(
     rate = 20.0 * len(posts) / HORIZON
     runs = {}
     for repeat in (False, True):
-        monkeypatch.setattr(detect.LeanCollector, "repeat_answers", repeat)
+        monkeypatch.setattr(detect, "REPEAT_ANSWERS", repeat)
         settings = lean_settings(tmp_path / str(repeat))
         job = Job(policy, rate, policy, timelines=policy == "memoryhole", full=False)
         result = run_job(job, settings)

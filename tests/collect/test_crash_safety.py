@@ -47,7 +47,7 @@ assert policy is not None
 end = min(p.published_at for p in posts) + 2 * 86400.0
 # Batches of 500: more commits to be killed between, and progress on a slow machine.
 small = functools.partial(Collector, batch_size=500)
-replay(study, posts, until=end, policy=policy, collector_class=small)
+replay(study, posts, until=end, policy=policy, build=small)
 """
 
 

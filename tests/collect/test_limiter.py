@@ -51,7 +51,7 @@ def test_a_resumed_run_goes_on_with_the_budget_it_had_left(tmp_path: Path) -> No
     def started(collector: Collector) -> None:
         seen.append(collector)
         at_start.append(
-            (collector.budgets.levels().get("weibo", []), set(collector._planned_polls))
+            (collector.budgets.levels().get("weibo", []), set(collector.queue.planned))
         )
 
     def policy() -> Scheduler:
@@ -68,5 +68,5 @@ def test_a_resumed_run_goes_on_with_the_budget_it_had_left(tmp_path: Path) -> No
     # as the first run left it at its last commit (the one taken at its end)
     levels, planned = at_start[1]
     assert levels == left
-    assert first._planned_polls  # the timelines' polls are the scheduler's to plan
-    assert planned == first._planned_polls
+    assert first.queue.planned  # the timelines' polls are the scheduler's to plan
+    assert planned == first.queue.planned

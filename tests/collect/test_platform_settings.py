@@ -384,4 +384,4 @@ def test_a_feed_polled_without_checks_keeps_its_queue_small(tmp_path: Path) -> N
     collector = Collector(study, build_adapters(study), transport, clock)
     asyncio.run(collector.run(until=T0 + 86000.0))
     assert collector.stats.polls >= 1400 and collector.stats.checks == 0
-    assert len(collector._own_rhythm["json"]) <= 64 + 2
+    assert len(collector.queue.feeds["json"]) <= 64 + 2

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memoryhole.bench.detect import LeanCollector, _prepare_study
+from memoryhole.bench.detect import KnownAnswers, _prepare_study, lean_collector
 from memoryhole.collect.collector import Collector, CollectorStats
-from memoryhole.collect.state import PostState, TargetState
 from memoryhole.model import Target, Verdict
 from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.base import Policy
@@ -18,6 +17,7 @@ from memoryhole.sim.generate import generate
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
 from memoryhole.sim.replay import replay
 from memoryhole.store.queries import add_targets
+from memoryhole.store.state import PostState, TargetState
 
 HORIZON = 2 * 86400.0
 POLL_INTERVAL = 120.0
@@ -82,14 +82,15 @@ def lean_replay(
 
     def watch(collector: Collector) -> None:
         holder.append(collector)
-        send, check, poll = collector.transport.send, collector._check, collector._poll
+        send = collector.transport.send
+        check, poll = collector.checks.check, collector.listings.poll
 
         async def counted_send(request: Any) -> Any:
             recorded["sent"] += 1
             return await send(request)
 
         # Each check and each poll is one request; a check the lean collector folds from
-        # the post's repeated answer (``LeanCollector.repeat_answers``) sends nothing.
+        # the post's repeated answer (``bench.detect.KnownAnswers``) sends nothing.
         async def timed_check(post: PostState) -> None:
             now = collector.clock.now()
             recorded["requests"].append(now)
@@ -105,8 +106,8 @@ def lean_replay(
             await poll(target)
 
         collector.transport.send = counted_send  # type: ignore[method-assign]
-        collector._check = timed_check  # type: ignore[method-assign]
-        collector._poll = timed_poll  # type: ignore[method-assign]
+        collector.checks.check = timed_check  # type: ignore[method-assign]
+        collector.listings.poll = timed_poll  # type: ignore[method-assign]
 
     end = until or max(p.published_at for p in posts) + HORIZON + 600.0
     stats, stopped = replay(
@@ -115,13 +116,14 @@ def lean_replay(
         until=end,
         budget_per_second=rate,
         policy=policy,
-        collector_class=LeanCollector,
+        build=lean_collector,
         on_start=watch,
     )
     study.close()
     collector = holder[0]
-    assert isinstance(collector, LeanCollector)
-    assert recorded["sent"] + collector.repeated == len(recorded["requests"])
+    shortcut = collector.checks.shortcut
+    repeated = shortcut.repeated if isinstance(shortcut, KnownAnswers) else 0
+    assert recorded["sent"] + repeated == len(recorded["requests"])
     return Recorded(
         holder[0],
         stats,

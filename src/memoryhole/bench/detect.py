@@ -14,7 +14,7 @@ polls, checks, confirmations). Runs:
 - ``per-author``: every author's timeline at a fixed interval (Zhu et al. 2013), spending what
   that interval costs; and ``memoryhole-half``: memoryhole on half of what per-author spent.
 
-The runs other than ``memoryhole`` skip the store (``LeanCollector``: same collector code,
+The runs other than ``memoryhole`` skip the store (``lean_collector``: same collector code,
 nothing written), which makes them several times faster; ``tests/bench`` checks that the lean
 and the full collector give the same verdicts. Runs go to ``workers`` processes.
 
@@ -42,7 +42,7 @@ from rich.table import Table
 
 from memoryhole.clock import Clock
 from memoryhole.collect.collector import Collector
-from memoryhole.collect.writer import Batch
+from memoryhole.collect.recorder import CountingRecorder
 from memoryhole.config import update_config
 from memoryhole.errors import MemoryholeError
 from memoryhole.model import Capture, Discovery, Observation, PostRef, Target
@@ -64,6 +64,7 @@ from memoryhole.sim.platform import USER_TIMELINE_PREFIX, Answer, SimPlatform
 from memoryhole.sim.replay import replay
 from memoryhole.sim.truth import evaluate
 from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, add_targets, iter_verdicts
+from memoryhole.store.state import PostState
 from memoryhole.study import SECRET_FILE, Study
 
 WEEK = 7 * 86400.0
@@ -152,83 +153,72 @@ class CachingWeibo(WeiboPlatform):
         return discovery
 
 
-class LeanCollector(Collector):
-    """The collector without the store: observations, verdicts and the evidence log are not
-    written (the verdicts stay in ``state``). Scheduling and classification are untouched;
-    the simulator and the adapter memoise answers (``CachingSimPlatform``, ``CachingWeibo``).
+#: Whether lean runs answer repeated checks from ``KnownAnswers`` (tests and
+#: ``benchmarks/detect_scale.py`` turn it off to compare).
+REPEAT_ANSWERS = True
 
-    Repeated answers (``repeat_answers``): a check whose answer the simulator would send is
-    the answer the adapter classified last for that post (same status, same bytes) is folded
-    with that classification, without building the request, sending it and parsing the
-    answer again: every step of it is a pure function of the request and that answer. It
-    still takes its token and counts as a request. Only without faults, a simulator rate
-    limit or media, on the Weibo shape.
-    """
 
-    repeat_answers = True
+class KnownAnswers:
+    """The lean runs' shortcut (``collect.checks.Shortcut``): a check whose answer the
+    simulator would send is the answer the adapter classified last for that post (same
+    status, same bytes) is folded with that classification, without building the request,
+    sending it and parsing the answer again: every step of it is a pure function of the
+    request and that answer. It still takes its token and counts as a request."""
 
-    def __init__(self, study: Study, adapters: dict[str, Platform], *args: Any, **kw: Any) -> None:
-        super().__init__(study, adapters, *args, **kw)
-        for name, adapter in self.adapters.items():
-            if type(adapter) is WeiboPlatform:
-                self.adapters[name] = CachingWeibo(adapter.base_url)
-        transport = self.transport
-        if isinstance(transport, InProcessTransport) and type(transport.platform) is SimPlatform:
-            platform = transport.platform
-            transport.platform = CachingSimPlatform(platform.posts, platform.clock)
+    def __init__(
+        self,
+        transport: InProcessTransport,
+        adapter: CachingWeibo,
+        show: Callable[[str, float], Answer],
+    ) -> None:
+        self.transport, self.adapter, self.show = transport, adapter, show
         self.repeated = 0  # checks folded from the post's last answer
-        self._show: Callable[[str, float], Answer] | None = None
-        if (
-            self.repeat_answers
-            and isinstance(transport, InProcessTransport)
-            and isinstance(transport.platform, CachingSimPlatform)
-            and transport.platform.shape is None
-            and transport.faults.total <= 0.0
-            and not transport.rate_limited
-            and self.media is None
-            and all(isinstance(adapter, CachingWeibo) for adapter in self.adapters.values())
-        ):
-            self._show = transport.platform.show
 
-    async def _check(self, post: Any) -> None:
-        if self._show is not None:
-            answer = self._show(post.post_id, self.clock.now())
-            adapter = self.adapters[post.platform]
-            assert isinstance(adapter, CachingWeibo)
-            # What parse_check would return for this answer: the post's last classification
-            observation = adapter.parsed_check(post.post_id, answer[0], answer[2])
-            if observation is not None and observation.status.is_definitive:
-                self._repeat_check(post, observation)
-                return
-        await super()._check(post)
-
-    def _repeat_check(self, post: Any, observation: Observation) -> None:
-        if self._sightings:
-            self._log_sighting(post)
-        assert isinstance(self.transport, InProcessTransport)
+    def __call__(self, post: PostState, now: float) -> Observation | None:
+        answer = self.show(post.post_id, now)
+        observation = self.adapter.parsed_check(post.post_id, answer[0], answer[2])
+        if observation is None or not observation.status.is_definitive:
+            return None
         self.transport.requests += 1
         self.repeated += 1
-        post.checks += 1
-        self.stats.checks += 1
-        self._count_observation()
-        now = self.clock.now()
-        self._schedule_check(post, self._fold_check(post, observation, now, now))
+        return observation
 
-    def _count_observation(self) -> int:
-        observation_id = self.state.next_observation_id
-        self.state.next_observation_id += 1
-        if observation_id % 65536 == 0:
-            self._batch = Batch()  # what the writer would have taken away
-        return observation_id
 
-    def _record(self, capture: Capture, **fields: Any) -> int:
-        return self._count_observation()
-
-    def _stage_verdict(self, post: Any, now: float) -> None:
-        return None
-
-    async def flush(self, *, final: bool = False) -> None:
-        self._batch = Batch()
+def lean_collector(
+    study: Study,
+    adapters: dict[str, Platform],
+    transport: Any,
+    clock: Clock,
+    **options: Any,
+) -> Collector:
+    """The collector without the store: a ``CountingRecorder`` (observations, verdicts and
+    the evidence log are not written; the verdicts stay in ``state``). Scheduling and
+    classification are untouched; the simulator and the adapter memoise answers
+    (``CachingSimPlatform``, ``CachingWeibo``), and, only without faults, a simulator rate
+    limit or media, on the Weibo shape, checks are answered by ``KnownAnswers``."""
+    for name, adapter in adapters.items():
+        if type(adapter) is WeiboPlatform:
+            adapters[name] = CachingWeibo(adapter.base_url)
+    if isinstance(transport, InProcessTransport) and type(transport.platform) is SimPlatform:
+        platform = transport.platform
+        transport.platform = CachingSimPlatform(platform.posts, platform.clock)
+    shortcut: KnownAnswers | None = None
+    cached = list(adapters.values())
+    if (
+        REPEAT_ANSWERS
+        and isinstance(transport, InProcessTransport)
+        and isinstance(transport.platform, CachingSimPlatform)
+        and transport.platform.shape is None
+        and transport.faults.total <= 0.0
+        and not transport.rate_limited
+        and study.config.collector.media != "download"
+        and len(cached) == 1
+        and isinstance(cached[0], CachingWeibo)
+    ):
+        shortcut = KnownAnswers(transport, cached[0], transport.platform.show)
+    return Collector(
+        study, adapters, transport, clock, recorder=CountingRecorder, shortcut=shortcut, **options
+    )
 
 
 @dataclass
@@ -440,7 +430,7 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
         seed=settings.seed,
         budget_per_second=job.budget_per_second or 1e9,
         policy=policy,
-        collector_class=Collector if job.full else LeanCollector,
+        build=Collector if job.full else lean_collector,
         on_start=holder.append,
     )
     full_rows = list(iter_verdicts(study.engine)) if job.full else None
@@ -454,8 +444,9 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
         notes["check_ages_hours"] = [round(a / 3600, 3) for a in policy.ages]
     if isinstance(policy, PerAuthor):
         notes["interval_seconds"] = policy.interval
-    if isinstance(holder[0], LeanCollector):
-        notes["repeated_answers"] = holder[0].repeated
+    if not job.full:
+        shortcut = holder[0].checks.shortcut
+        notes["repeated_answers"] = shortcut.repeated if isinstance(shortcut, KnownAnswers) else 0
     study.close()
     if not job.full:
         shutil.rmtree(folder, ignore_errors=True)

@@ -119,7 +119,9 @@ async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> 
 
     def started(collector: Collector) -> None:
         # A platform that cannot be reached at all (a wrong --base-url) is said at once.
-        collector.on_problem = lambda message: console.print(f"[bold red]problem:[/] {message}")
+        collector.fetcher.on_problem = lambda message: console.print(
+            f"[bold red]problem:[/] {message}"
+        )
         holder.append(collector)
 
     task = asyncio.create_task(run_study(study, for_seconds=seconds, stop=stop, on_start=started))

@@ -19,41 +19,41 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 
+from memoryhole.collect.parts import Parts
 from memoryhole.model import Capture, Request
 from memoryhole.schedule import snapshot
 from memoryhole.schedule.base import durable
 from memoryhole.store.queries import load_scheduler_state
 from memoryhole.store.schema import observations, targets
 
-if TYPE_CHECKING:
-    from memoryhole.collect.collector import Collector
-
 COLLECTOR, POLICY = "collector", "policy"
 log = logging.getLogger(__name__)
 
 
 class DurableState:
-    def __init__(self, collector: Collector) -> None:
-        self.collector = collector
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
         self.written: dict[str, bytes] = {}  # the rows as last committed
         self.restored = False
+        #: Platform time of the commit taken back (a virtual replay resumes its clock there).
+        self.committed_at: float | None = None
 
     def rows(self) -> dict[str, bytes]:
         """The rows that changed since the last commit (to commit with the batch)."""
-        collector = self.collector
-        sightings = collector._sightings or {}
+        parts = self.parts
+        sightings = parts.sightings
         meta: dict[str, Any] = {
-            "observations": collector.state.next_observation_id - 1,
-            "policy": type(collector.policy).__name__,
-            "buckets": collector.budgets.levels(),
-            "clock": collector.clock.now(),
+            "observations": parts.state.next_observation_id - 1,
+            "policy": type(parts.policy).__name__,
+            "buckets": parts.budgets.levels(),
+            "clock": parts.clock.now(),
         }
-        planned = sorted(collector._planned_polls)
+        planned = sorted(parts.queue.planned)
         arrays = {
             "planned_polls": np.array(planned, dtype=np.int64),
             "sightings.posts": np.fromiter(sightings, dtype=np.int64, count=len(sightings)),
@@ -62,7 +62,7 @@ class DurableState:
             ),
         }
         rows = snapshot.encode(COLLECTOR, meta, arrays, self.written)
-        policy = durable(collector.policy)
+        policy = durable(parts.policy)
         if policy is not None:
             policy_meta, policy_arrays = policy.snapshot()
             rows.update(snapshot.encode(POLICY, policy_meta, policy_arrays, self.written))
@@ -70,14 +70,14 @@ class DurableState:
 
     def restore(self) -> None:
         """Take back the state committed with the store's last batch, if it fits."""
-        collector = self.collector
-        rows = load_scheduler_state(collector.study.engine)
+        parts = self.parts
+        rows = load_scheduler_state(parts.study.engine)
         self.written = dict(rows)
         decoded = snapshot.decode(COLLECTOR, rows)
         if decoded is None:
             return
         meta, arrays = decoded
-        logged = collector.state.next_observation_id - 1
+        logged = parts.state.next_observation_id - 1
         if meta.get("observations") != logged:
             log.warning(
                 "the schedule's saved state is from observation %s but the store holds %s "
@@ -86,20 +86,20 @@ class DurableState:
                 logged,
             )
             return
-        policy = durable(collector.policy)
-        kinds = {type(collector.policy).__name__, *getattr(collector.policy, "restores_from", ())}
+        policy = durable(parts.policy)
+        kinds = {type(parts.policy).__name__, *getattr(parts.policy, "restores_from", ())}
         if policy is not None and meta.get("policy") not in kinds:
             log.warning(
                 "the schedule's saved state was left by %s, not %s: the schedule starts "
                 "afresh from its prior",
                 meta.get("policy"),
-                type(collector.policy).__name__,
+                type(parts.policy).__name__,
             )
         elif policy is not None:
             state = snapshot.decode(POLICY, rows)
             if state is not None:
                 try:
-                    policy.restore(state[0], state[1], collector.state.posts)
+                    policy.restore(state[0], state[1], parts.state.posts)
                 except (KeyError, ValueError) as exc:
                     log.warning(
                         "the schedule's saved state does not fit this configuration (%s): the "
@@ -108,20 +108,20 @@ class DurableState:
                     )
                     return
         self._restore_sightings(arrays)
-        collector.budgets.restore_levels(meta.get("buckets", {}))  # absent: saved before 2026-12
-        collector.committed_at = meta.get("clock")
+        parts.budgets.restore_levels(meta.get("buckets", {}))  # absent: saved before 2026-12
+        self.committed_at = meta.get("clock")
         if "planned_polls" in arrays:
-            collector.restore_planned_polls(int(x) for x in arrays["planned_polls"])
+            parts.queue.restore_planned(int(x) for x in arrays["planned_polls"])
         self.restored = True
 
     def _restore_sightings(self, arrays: dict[str, Any]) -> None:
-        collector = self.collector
+        parts = self.parts
         posts = [int(x) for x in arrays["sightings.posts"]]
         ids = [int(x) for x in arrays["sightings.observations"]]
         if not posts:
             return
         captures: dict[int, tuple[Capture, str]] = {}
-        engine, blobs = collector.study.engine, collector.study.blobs
+        engine, blobs = parts.study.engine, parts.study.blobs
         wanted = sorted(set(ids))
         with engine.connect() as connection:
             specs = dict(connection.execute(select(targets.c.id, targets.c.spec)).all())
@@ -145,7 +145,7 @@ class DurableState:
                         sent_at=row["sent_at"],
                     )
                     captures[row["id"]] = (capture, specs.get(row["target_pk"], ""))
-        collector._sightings = {
+        parts.sightings = {
             pk: (*captures[observation], observation)
             for pk, observation in zip(posts, ids, strict=True)
             if observation in captures

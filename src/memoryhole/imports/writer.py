@@ -15,7 +15,6 @@ post are stale and skipped (folding them would date a removal before a later sig
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,21 +26,16 @@ from sqlalchemy import Connection, Table, func, select, update
 from memoryhole.classify import first_verdict
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.heads import EMPTY_CHAIN, extend_chain
-from memoryhole.evidence.leaf import (
-    POST_KIND,
-    POST_LEAF_KINDS,
-    author_commitment,
-    facts_json,
-    row_leaf_hash,
-    text_digest,
-)
+from memoryhole.evidence.leaf import POST_KIND, author_commitment, text_digest
 from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.evidence.rederive import fold_record
+from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
 from memoryhole.imports.records import Counts, Event, PostFacts, Record
-from memoryhole.model import Status, Verdict, content_hash
+from memoryhole.model import Status, content_hash
 from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, imports, observations, posts, verdicts
+from memoryhole.store.state import PostState
 from memoryhole.study import Study
 
 IN_CHUNK = 900  # ids per IN (...) query
@@ -51,18 +45,13 @@ UNKNOWN_POST = "answers about a post the study does not hold (they do not say wh
 
 
 @dataclass(slots=True)
-class PostState:
-    pk: int
-    verdict: Verdict
-    checks: int
-    failures: int
-    updated_at: float
+class ImportedPost(PostState):
+    """A post's state (``store.state.PostState``) and what an import keeps of it besides."""
+
+    updated_at: float = 0.0  # its latest event
     bodies: set[str] = field(default_factory=set)  # raw records already logged for it
     created: bool = False  # by this import
     line: int = 0  # the record that created it
-    post_id: str = ""  # the platform's id of it
-    chain: bytes = EMPTY_CHAIN  # its observations' chain (evidence/heads.py)
-    chain_length: int = 0
 
     def created_by(self, line: int) -> bool:
         return self.created and self.line == line
@@ -97,7 +86,7 @@ class ImportWriter:
                 f"{self.next_observation - 1} observations; run `memoryhole verify`"
             )
         self._touched: set[int] = set()  # posts held before this import that it added to
-        self._headers: dict[tuple[tuple[str, str], ...], str] = {}
+        self._headers = HeadersJson(limit=1024)
         self._pool = ThreadPoolExecutor(BLOB_THREADS, thread_name_prefix="import-blobs")
 
     def close(self) -> None:
@@ -156,7 +145,7 @@ class ImportWriter:
     def _record(
         self,
         record: Record,
-        state: dict[str, PostState],
+        state: dict[str, ImportedPost],
         author_pks: dict[str, int],
         batch: _Batch,
     ) -> None:
@@ -216,7 +205,7 @@ class ImportWriter:
         sighting: int,
         author_pks: dict[str, int],
         batch: _Batch,
-    ) -> PostState:
+    ) -> ImportedPost:
         assert facts.new is not None
         new = facts.new
         author_pk = author_pks.get(new.author_id)
@@ -250,9 +239,19 @@ class ImportWriter:
         )
         self.counts.new_posts += 1
         verdict = first_verdict(record.seen_at, content_hash(new.text))
-        post = PostState(pk, verdict, 0, 0, record.seen_at, created=True, line=record.line)
+        post = ImportedPost(
+            pk=pk,
+            platform=self.platform,
+            post_id=facts.post_id,
+            author_id=new.author_id,
+            published_at=new.published_at,
+            verdict=verdict,
+            target_pk=self.target_pk,
+            updated_at=record.seen_at,
+            created=True,
+            line=record.line,
+        )
         pseudonym = self.study.pseudonym(self.platform, new.author_id)
-        post.post_id = facts.post_id
         stated = {
             "author": author_commitment(pseudonym),
             "published_at": new.published_at,
@@ -270,7 +269,7 @@ class ImportWriter:
         batch: _Batch,
         record: Record,
         sha256: str,
-        post: PostState | None,
+        post: ImportedPost | None,
         seq: int | None,
         event: Event,
         *,
@@ -280,86 +279,82 @@ class ImportWriter:
         (what the dataset says of it, named by the post: leaf format 2)."""
         observation_id = self.next_observation
         self.next_observation += 1
-        kind = POST_KIND if facts is not None else "import"
-        row: dict[str, Any] = {
-            "id": observation_id,
-            "kind": kind,
-            "post_pk": post.pk if post is not None else None,
-            "target_pk": self.target_pk,
-            "seq": seq,
-            "status": event.status.value,
-            "sent_at": event.sent_at,
-            "observed_at": event.observed_at,
-            "received_at": self.received_at,
-            "elapsed": 0.0,
-            "method": record.method,
-            "url": record.url,
-            "http_status": record.http_status,
-            "response_headers": self._headers_json(record.headers),
-            "body_sha256": sha256,
-            "body_size": len(record.raw),
-            "content_hash": event.content_hash,
-            "code": event.code,
-            "detail": event.detail,
-            "error": None,
-            "facts": facts_json(facts) if facts is not None else None,
-        }
-        named = post.post_id if post is not None and kind in POST_LEAF_KINDS else None
-        row["leaf_hash"] = row_leaf_hash(row, self.platform, named, record.headers)
+        row = observation_row(
+            observation_id,
+            kind=POST_KIND if facts is not None else "import",
+            status=event.status.value,
+            platform=self.platform,
+            post_pk=post.pk if post is not None else None,
+            post_id=post.post_id if post is not None else None,
+            target_pk=self.target_pk,
+            seq=seq,
+            sent_at=event.sent_at,
+            observed_at=event.observed_at,
+            received_at=self.received_at,
+            elapsed=0.0,
+            method=record.method,
+            url=record.url,
+            http_status=record.http_status,
+            headers=record.headers,
+            headers_json=self._headers(record.headers),
+            body_sha256=sha256,
+            body_size=len(record.raw),
+            content_hash=event.content_hash,
+            code=event.code,
+            detail=event.detail,
+            error=None,
+            facts=facts,
+        )
         batch.observations.append(row)
         if post is not None:  # the post's chain of observations (evidence/heads.py)
             post.chain = extend_chain(post.chain, observation_id - 1)
             post.chain_length += 1
         return row
 
-    def _headers_json(self, headers: tuple[tuple[str, str], ...]) -> str:
-        encoded = self._headers.get(headers)
-        if encoded is None:
-            if len(self._headers) > 1024:
-                self._headers.clear()
-            encoded = json.dumps(headers, ensure_ascii=False)
-            self._headers[headers] = encoded
-        return encoded
-
-    def _verdict_row(self, post: PostState) -> dict[str, Any]:
-        verdict = post.verdict
-        return {
-            "post_pk": post.pk,
-            "status": verdict.status.value,
-            "first_seen_at": verdict.first_seen_at,
-            "last_seen_alive_at": verdict.last_seen_alive_at,
-            "first_seen_removed_at": verdict.first_seen_removed_at,
-            "signal": verdict.signal,
-            "edited": verdict.edited,
-            "content_hash": verdict.content_hash,
-            "checks": post.checks,
-            "failures": post.failures,
-            "history": _history_json(verdict.history),
-            "updated_at": post.updated_at,
-            "chain": post.chain.hex() if post.chain_length else None,
-            "chain_length": post.chain_length,
-        }
+    def _verdict_row(self, post: ImportedPost) -> dict[str, Any]:
+        return verdict_row(
+            post.pk,
+            post.verdict,
+            checks=post.checks,
+            failures=post.failures,
+            chain=post.chain,
+            chain_length=post.chain_length,
+            updated_at=post.updated_at,
+        )
 
     # -- what the study already holds ---------------------------------------------------------
 
-    def _known(self, conn: Connection, post_ids: list[str]) -> dict[str, PostState]:
-        found: dict[str, PostState] = {}
-        by_pk: dict[int, PostState] = {}
+    def _known(self, conn: Connection, post_ids: list[str]) -> dict[str, ImportedPost]:
+        found: dict[str, ImportedPost] = {}
+        by_pk: dict[int, ImportedPost] = {}
         sightings: dict[int, int] = {}
         for chunk in _chunks(post_ids):
             query = (
-                select(posts.c.id, posts.c.post_id, posts.c.discovered_by, verdicts)
+                select(
+                    posts.c.id,
+                    posts.c.post_id,
+                    posts.c.published_at,
+                    posts.c.target_pk,
+                    posts.c.discovered_by,
+                    authors.c.raw_id,
+                    verdicts,
+                )
                 .join(verdicts, verdicts.c.post_pk == posts.c.id)
+                .join(authors, authors.c.id == posts.c.author_pk)
                 .where(posts.c.platform == self.platform, posts.c.post_id.in_(chunk))
             )
             for row in conn.execute(query).mappings():
-                post = PostState(
-                    row["id"],
-                    verdict_from_row(dict(row)),
-                    int(row["checks"]),
-                    int(row["failures"]),
-                    float(row["updated_at"]),
+                post = ImportedPost(
+                    pk=row["id"],
+                    platform=self.platform,
                     post_id=row["post_id"],
+                    author_id=row["raw_id"],
+                    published_at=row["published_at"],
+                    verdict=verdict_from_row(dict(row)),
+                    checks=int(row["checks"]),
+                    failures=int(row["failures"]),
+                    target_pk=row["target_pk"],
+                    updated_at=float(row["updated_at"]),
                     chain=bytes.fromhex(row["chain"]) if row["chain"] else EMPTY_CHAIN,
                     chain_length=int(row["chain_length"] or 0),
                 )
@@ -381,7 +376,7 @@ class ImportWriter:
         return found
 
     def _authors(
-        self, conn: Connection, records: list[Record], state: dict[str, PostState]
+        self, conn: Connection, records: list[Record], state: dict[str, ImportedPost]
     ) -> dict[str, int]:
         wanted = list(
             dict.fromkeys(
@@ -417,11 +412,6 @@ def _put_all(blobs: FileBlobStore, chunk: list[tuple[str, bytes]]) -> None:
         blobs.put(sha256, body)
 
 
-def _history_json(history: list[tuple[float, str]]) -> str:
-    """``json.dumps(history)``, faster (it runs once per imported post)."""
-    return "[" + ", ".join(f'[{float(at)!r}, "{status}"]' for at, status in history) + "]"
-
-
 def _insert(
     conn: Connection, table: Table, rows: list[dict[str, Any]], upsert_on: str = ""
 ) -> None:
@@ -442,7 +432,7 @@ def _insert(
     conn.exec_driver_sql(sql, [getter(row) for row in rows])
 
 
-def _news(event: Event, post: PostState) -> bool:
+def _news(event: Event, post: ImportedPost) -> bool:
     """Whether an event adds to what the study holds for the post: it is later than all of
     it, or, at that very time, a removal the verdict does not say yet (an equal-time visible
     statement would turn a removal into a "visible again", which nobody saw)."""

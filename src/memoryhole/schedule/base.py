@@ -27,7 +27,7 @@ from memoryhole.model import Discovery, Target, Verdict
 
 
 class PostView(Protocol):
-    """What a policy may read about a post (``collect.state.PostState`` is one)."""
+    """What a policy may read about a post (``store.state.PostState`` is one)."""
 
     pk: int
     platform: str
@@ -40,7 +40,7 @@ class PostView(Protocol):
 
 
 class TargetView(Protocol):
-    """What a policy may read about a watched listing (``collect.state.TargetState``)."""
+    """What a policy may read about a watched listing (``store.state.TargetState``)."""
 
     pk: int
     target: Target

@@ -11,29 +11,16 @@ implies). The next check is the one the store holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from memoryhole.errors import MemoryholeError
-from memoryhole.model import Verdict
 from memoryhole.schedule.scheduler import Explanation, Scheduler, SchedulerSettings
 from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
+from memoryhole.store.state import PostState
 from memoryhole.study import Study
-
-
-@dataclass(slots=True)
-class _Post:
-    pk: int
-    platform: str
-    post_id: str
-    author_id: str
-    published_at: float
-    verdict: Verdict
-    checks: int = 0
-    failures: int = 0
 
 
 def saved_state(study: Study, platform: str) -> dict[str, Any] | None:
@@ -111,7 +98,7 @@ def rebuild(
                 author = scheduler.index.bind_target(target.key, target.id)
                 author.poll_at = target.next_poll_at
         for row in connection.execute(query).mappings():
-            post = _Post(
+            post = PostState(
                 row["id"],
                 row["platform"],
                 row["post_id"],

@@ -36,15 +36,16 @@ def replay(
     seed: int = 0,
     budget_per_second: float | None = None,
     policy: Policy | None = None,
-    collector_class: type[Collector] = Collector,
+    build: Callable[..., Collector] = Collector,
     on_start: Callable[[Collector], None] | None = None,
     platform: str = "weibo",
 ) -> tuple[CollectorStats, float]:
     """Watch ``weibo:all`` (and any targets already added) of the scenario until platform
     time ``until``; resumable.
 
-    Returns the run's statistics and the virtual time it stopped at. ``collector_class`` and
-    ``on_start`` let benchmarks run a variant of the collector and look at it. ``platform``
+    Returns the run's statistics and the virtual time it stopped at. ``build`` (the collector's
+    constructor, or a function with its signature) and ``on_start`` let benchmarks run a
+    variant of the collector and look at it. ``platform``
     picks the simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched).
     """
     start = min(post.published_at for post in scenario)
@@ -56,7 +57,7 @@ def replay(
         transport = InProcessTransport(
             simulated, faults=FaultSpec.parse(faults) if faults else None, seed=seed
         )
-        collector = collector_class(
+        collector = build(
             study,
             {platform: registry.get(platform, REPLAY_BASE_URL)},
             transport,

@@ -1,0 +1,199 @@
+"""One check of one post: ask, classify, fold into its verdict, plan the next check.
+
+The adapter builds the request and reads the answer (``platforms/``); ``classify.fold`` turns a
+definitive answer into the verdict; a transient one (timeout, 429, 5xx, captcha) only counts a
+failure and asks the policy when to try again. Nothing that came through a redirect, or an
+answer cut at its size cap, is ever a removal. A visible post's media are fetched after its
+check when the study keeps media.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from memoryhole.collect.fetch import Fetcher
+from memoryhole.collect.media import MEDIA_KIND, MediaFetcher
+from memoryhole.collect.parts import Parts, retry_after_seconds
+from memoryhole.evidence.leaf import text_digest
+from memoryhole.model import Observation, PostRef, Status
+from memoryhole.schedule.base import counts_requests
+from memoryhole.store.state import PostState
+
+TEXT_KIND = "text"  # an observation holding a long post's whole text (``_follow_up``)
+
+#: The lab's replays only (``bench/``): an answer known without sending the request (what the
+#: adapter classified last for exactly the answer the simulator would send now), or None to
+#: send it. It counts its own requests; a check it answers is folded like a sent one.
+Shortcut = Callable[[PostState, float], Observation | None]
+
+
+class Checks:
+    def __init__(
+        self,
+        parts: Parts,
+        fetcher: Fetcher,
+        *,
+        media: MediaFetcher | None = None,
+        shortcut: Shortcut | None = None,
+    ) -> None:
+        self.parts = parts
+        self.fetcher = fetcher
+        self.media = media
+        self.shortcut = shortcut
+        self._refs: dict[int, PostRef] = {}  # each post's, for its checks
+
+    async def check(self, post: PostState) -> None:
+        parts = self.parts
+        if parts.sightings:  # without a pending sighting there is nothing to log
+            parts.log_sighting(post)
+        if self.shortcut is not None and self._answered(post):
+            return
+        platform = post.platform
+        adapter = parts.adapters[platform]
+        ref = self._refs.get(post.pk)
+        if ref is None:  # a post's platform, id and author never change: one ref per post
+            ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
+        capture, hops = await self.fetcher.fetch_following(
+            adapter.check_request(ref), platform, post=post
+        )
+        observation = adapter.parse_check(ref, capture)
+        if capture.status is not None and capture.error is not None:  # cut at the size cap
+            observation = Observation(Status.UNREACHABLE, code="too_large", detail=capture.error)
+        if hops and observation.status.is_removal:
+            observation = Observation(
+                Status.UNREACHABLE,
+                code=observation.code,
+                detail=f"through {hops} redirect(s): never a removal ({observation.detail})",
+            )
+        if observation.follow_up is not None:
+            observation = await self._follow_up(post, ref, observation)
+        status = observation.status
+        post.checks += 1
+        parts.stats.checks += 1
+        facts = self._refine_post(post, observation) if status.is_visible else None
+        parts.recorder.observe(
+            capture,
+            kind="check",
+            status=status,
+            platform=platform,
+            post=post,
+            content=observation.content_hash,
+            code=observation.code,
+            detail=observation.detail,
+            facts=facts,
+        )
+        now = capture.fetched_at
+        if status.is_definitive:
+            next_at = parts.fold_check(post, observation, capture.alive_at, now)
+        else:
+            post.failures += 1
+            parts.stats.transient += 1
+            retry = retry_after_seconds(capture) if capture.status == 429 else None
+            retry_platform = parts.platform_seconds(retry) if retry else None
+            next_at = parts.policy.after_failure(
+                post.published_at, now, post.failures, retry_platform, post=post
+            )
+        parts.recorder.stage_verdict(post, now)
+        parts.schedule_check(post, next_at)
+        if self.media is not None and status.is_visible:
+            await self._fetch_media(post, observation.detail)
+
+    def _answered(self, post: PostState) -> bool:
+        """The lab's shortcut: a definitive answer known without sending, folded."""
+        assert self.shortcut is not None
+        parts = self.parts
+        now = parts.clock.now()
+        observation = self.shortcut(post, now)
+        if observation is None or not observation.status.is_definitive:
+            return False
+        post.checks += 1
+        parts.stats.checks += 1
+        parts.recorder.observe(None, kind="check", status=observation.status, platform="")
+        parts.schedule_check(post, parts.fold_check(post, observation, now, now))
+        return True
+
+    async def _follow_up(self, post: PostState, ref: PostRef, first: Observation) -> Observation:
+        """A check that needs one more request (Weibo's long text): sent at once on the
+        platform's budget, its answer logged (kind ``text``: not folded by itself), and the
+        check completed by the adapter from both answers."""
+        assert first.follow_up is not None
+        parts = self.parts
+        adapter = parts.adapters[post.platform]
+        complete = getattr(adapter, "complete_check", None)
+        if complete is None:
+            return first
+        await parts.budgets.bucket(post.platform).acquire()
+        planner = counts_requests(parts.policy)
+        if planner is not None:
+            planner.after_other_request(post.platform, parts.clock.now())
+        capture = await self.fetcher.fetch(first.follow_up, post.platform, self.fetcher.check_cap)
+        completed: Observation = complete(ref, first, capture)
+        parts.recorder.observe(
+            capture,
+            kind=TEXT_KIND,
+            status=completed.status if completed.content_hash else Status.UNREACHABLE,
+            platform=post.platform,
+            post=post,
+            content=completed.content_hash,
+            detail="the whole text, for this post's check that follows"
+            if completed.content_hash
+            else "the whole text could not be read",
+        )
+        return completed
+
+    def _refine_post(self, post: PostState, observation: Observation) -> dict[str, Any] | None:
+        """What a visible answer says more exactly than the listing did: the publication time
+        (a listing may give only the day or hour) and, the first time the text is hashed (a
+        long post listed cut short), the whole text. Returns the facts its leaf states (so the
+        post's row stays checked against the log), or None."""
+        update: dict[str, Any] = {}
+        exact = observation.published_at
+        if (
+            post.published_until is not None
+            and exact is not None
+            and post.published_at - 1.0 <= exact <= post.published_until + 1.0
+        ):
+            post.published_at, post.published_until = exact, None
+            update.update(published_at=exact, published_until=None)
+        if (
+            post.verdict.content_hash is None
+            and observation.content_hash is not None
+            and observation.text is not None
+        ):
+            update["text"] = observation.text
+        if not update:
+            return None
+        self.parts.recorder.stage_post_update(post.pk, update)
+        facts: dict[str, Any] = {key: value for key, value in update.items() if key != "text"}
+        if "text" in update:
+            facts["text_sha256"] = text_digest(update["text"])
+        return facts
+
+    async def _fetch_media(self, post: PostState, detail: str) -> None:
+        """Each media reference of a visible post not fetched yet, once, on the platform's
+        budget; logged as a ``media`` observation, never folded into the verdict (media.py)."""
+        assert self.media is not None
+        parts = self.parts
+        bucket = parts.budgets.bucket(post.platform)
+        label = f"{post.platform} post {post.post_id}"
+        planner = counts_requests(parts.policy)
+        for kind, url in self.media.wanted(post.pk, post.platform, detail):
+            await bucket.acquire()
+            if planner is not None:
+                planner.after_other_request(post.platform, parts.clock.now())
+            transport = self.fetcher.transport
+            result = await self.media.fetch(transport, parts.clock, post.pk, kind, url, label)
+            capture = result.capture
+            if capture.status == 429 and self.media.same_host(post.platform, url):
+                wait = retry_after_seconds(capture) or 1.0
+                bucket.pause_until(capture.fetched_at + parts.platform_seconds(wait))
+            parts.recorder.observe(
+                capture,
+                kind=MEDIA_KIND,
+                status=result.status,
+                platform=post.platform,
+                post=post,
+                code=result.code,
+                detail=result.detail,
+            )
