@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.evidence.leaf import row_leaf_hash
 from memoryhole.evidence.log import checkpoint_row, sign_checkpoint
 from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.model import Target, content_hash
 from memoryhole.store.queries import add_targets
+from memoryhole.store.writer import Batch, commit_batch
 from memoryhole.study import Study
 
 

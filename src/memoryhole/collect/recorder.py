@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from memoryhole.collect.writer import Batch, commit_batch
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.heads import Head, extend_chain, extension_line, sorted_heads
 from memoryhole.evidence.leaf import POST_KIND, author_commitment, text_digest
@@ -25,6 +24,7 @@ from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log,
 from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
 from memoryhole.model import Capture, SeenPost, Status
 from memoryhole.store.state import CollectorState, PostState, TargetState
+from memoryhole.store.writer import Batch, commit_batch
 from memoryhole.study import Study
 
 

@@ -18,10 +18,9 @@ import hashlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from memoryhole.classify import first_verdict
 from memoryhole.errors import EvidenceError
@@ -36,6 +35,7 @@ from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, imports, observations, posts, verdicts
 from memoryhole.store.state import PostState
+from memoryhole.store.writer import insert_rows
 from memoryhole.study import Study
 
 IN_CHUNK = 900  # ids per IN (...) query
@@ -113,11 +113,11 @@ class ImportWriter:
             for write in batch.writes:
                 write.result()  # a blob that could not be written stops the batch
             with self.study.engine.begin() as conn:
-                _insert(conn, authors, batch.authors)
-                _insert(conn, posts, batch.posts)
-                _insert(conn, observations, batch.observations)
+                insert_rows(conn, authors, batch.authors)
+                insert_rows(conn, posts, batch.posts)
+                insert_rows(conn, observations, batch.observations)
                 rows = [self._verdict_row(state[post_id]) for post_id in batch.dirty]
-                _insert(conn, verdicts, rows, upsert_on="post_pk")
+                insert_rows(conn, verdicts, rows, upsert_on="post_pk")
                 conn.execute(
                     update(imports)
                     .where(imports.c.id == self.import_pk)
@@ -410,26 +410,6 @@ class _Batch:
 def _put_all(blobs: FileBlobStore, chunk: list[tuple[str, bytes]]) -> None:
     for sha256, body in chunk:
         blobs.put(sha256, body)
-
-
-def _insert(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], upsert_on: str = ""
-) -> None:
-    """``collect.writer.insert_rows``, with the parameter tuples built by ``itemgetter``."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    if upsert_on:
-        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != upsert_on)
-        sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
-    getter = itemgetter(*columns)
-    conn.exec_driver_sql(sql, [getter(row) for row in rows])
 
 
 def _news(event: Event, post: ImportedPost) -> bool:

@@ -9,6 +9,7 @@ whole batch (it is redone on resume); after it, nothing of it is lost.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, update
@@ -71,7 +72,9 @@ def insert_rows(
     if upsert_on:
         updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != upsert_on)
         sql += f" ON CONFLICT ({quote(upsert_on)}) DO UPDATE SET {updates}"
-    connection.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    getter = itemgetter(*columns)
+    params = [getter(row) for row in rows] if len(columns) > 1 else [(getter(r),) for r in rows]
+    connection.exec_driver_sql(sql, params)
 
 
 def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
