@@ -207,15 +207,7 @@ class StoreRecorder:
         return pk
 
     def stage_verdict(self, post: PostState, now: float) -> None:
-        self.batch.verdicts[post.pk] = verdict_row(
-            post.pk,
-            post.verdict,
-            checks=post.checks,
-            failures=post.failures,
-            chain=post.chain,
-            chain_length=post.chain_length,
-            updated_at=now,
-        )
+        self.batch.verdicts[post.pk] = verdict_row(post, now)
 
     def stage_post_update(self, pk: int, values: dict[str, Any]) -> None:
         self.batch.post_updates.setdefault(pk, {}).update(values)

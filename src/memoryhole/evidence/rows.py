@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memoryhole.evidence.leaf import POST_LEAF_KINDS, facts_json, row_leaf_hash
-from memoryhole.model import Verdict
+from memoryhole.store.state import PostState
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -99,19 +99,11 @@ def history_json(history: Sequence[tuple[float, str]]) -> str:
     return "[" + ", ".join(f'[{float(at)!r}, "{status}"]' for at, status in history) + "]"
 
 
-def verdict_row(
-    post_pk: int,
-    verdict: Verdict,
-    *,
-    checks: int,
-    failures: int,
-    chain: bytes,
-    chain_length: int,
-    updated_at: float,
-) -> dict[str, Any]:
+def verdict_row(post: PostState, updated_at: float) -> dict[str, Any]:
     """A post's verdict row: its state machine's state and its chain of observations."""
+    verdict = post.verdict
     return {
-        "post_pk": post_pk,
+        "post_pk": post.pk,
         "status": verdict.status.value,
         "first_seen_at": verdict.first_seen_at,
         "last_seen_alive_at": verdict.last_seen_alive_at,
@@ -119,10 +111,10 @@ def verdict_row(
         "signal": verdict.signal,
         "edited": verdict.edited,
         "content_hash": verdict.content_hash,
-        "checks": checks,
-        "failures": failures,
+        "checks": post.checks,
+        "failures": post.failures,
         "history": history_json(verdict.history),
         "updated_at": updated_at,
-        "chain": chain.hex() if chain_length else None,
-        "chain_length": chain_length,
+        "chain": post.chain.hex() if post.chain_length else None,
+        "chain_length": post.chain_length,
     }

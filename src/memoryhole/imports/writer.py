@@ -116,7 +116,7 @@ class ImportWriter:
                 insert_rows(conn, authors, batch.authors)
                 insert_rows(conn, posts, batch.posts)
                 insert_rows(conn, observations, batch.observations)
-                rows = [self._verdict_row(state[post_id]) for post_id in batch.dirty]
+                rows = [verdict_row(state[p], state[p].updated_at) for p in batch.dirty]
                 insert_rows(conn, verdicts, rows, upsert_on="post_pk")
                 conn.execute(
                     update(imports)
@@ -310,17 +310,6 @@ class ImportWriter:
             post.chain = extend_chain(post.chain, observation_id - 1)
             post.chain_length += 1
         return row
-
-    def _verdict_row(self, post: ImportedPost) -> dict[str, Any]:
-        return verdict_row(
-            post.pk,
-            post.verdict,
-            checks=post.checks,
-            failures=post.failures,
-            chain=post.chain,
-            chain_length=post.chain_length,
-            updated_at=post.updated_at,
-        )
 
     # -- what the study already holds ---------------------------------------------------------
 

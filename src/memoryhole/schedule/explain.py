@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 from memoryhole.errors import MemoryholeError
 from memoryhole.schedule.scheduler import Explanation, Scheduler, SchedulerSettings
-from memoryhole.store.queries import verdict_from_row
-from memoryhole.store.schema import authors, observations, posts, schedule, targets, verdicts
-from memoryhole.store.state import PostState
+from memoryhole.store.schema import observations, posts, targets
+from memoryhole.store.state import post_state, post_states_query
 from memoryhole.study import Study
 
 
@@ -55,23 +54,8 @@ def rebuild(
     if saved is not None:
         scheduler.hazard.restore(saved["store"]["hazard"])
         scheduler.threshold = float(saved["threshold"])
-    query = (
-        select(
-            posts.c.id,
-            posts.c.platform,
-            posts.c.post_id,
-            posts.c.published_at,
-            posts.c.text,
-            authors.c.raw_id,
-            verdicts,
-            schedule.c.next_check_at,
-        )
-        .join(authors, authors.c.id == posts.c.author_pk)
-        .join(verdicts, verdicts.c.post_pk == posts.c.id)
-        .outerjoin(schedule, schedule.c.post_pk == posts.c.id)
-        .where(posts.c.platform == platform)
-        .order_by(posts.c.id)
-    )
+    query = post_states_query(posts.c.text).where(posts.c.platform == platform)
+    query = query.order_by(posts.c.id)
     keys: dict[str, int] = {}
     polled: dict[str, float] = {}  # author → when its timeline last answered
     with study.engine.connect() as connection:
@@ -98,14 +82,7 @@ def rebuild(
                 author = scheduler.index.bind_target(target.key, target.id)
                 author.poll_at = target.next_poll_at
         for row in connection.execute(query).mappings():
-            post = PostState(
-                row["id"],
-                row["platform"],
-                row["post_id"],
-                row["raw_id"],
-                row["published_at"],
-                verdict_from_row(dict(row)),
-            )
+            post = post_state(row)
             # A live post was seen in its author's last timeline poll after its publication
             # (had it been missing, a check would have followed): sightings are only logged
             # before a post's own next check, so the verdict may not show it yet.

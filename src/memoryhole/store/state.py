@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, RowMapping, Select, func, select
 
 from memoryhole.model import Target, Verdict
 from memoryhole.store.queries import verdict_from_row
@@ -56,6 +57,46 @@ class CollectorState:
     next_author_pk: int
 
 
+def post_states_query(*columns: Any) -> Select[Any]:
+    """Each post with its author's id, verdict and next check (and ``columns``): the rows
+    ``post_state`` reads."""
+    return (
+        select(
+            posts.c.id,
+            posts.c.platform,
+            posts.c.post_id,
+            authors.c.raw_id,
+            posts.c.published_at,
+            posts.c.published_until,
+            posts.c.target_pk,
+            verdicts,
+            schedule.c.next_check_at,
+            *columns,
+        )
+        .join(authors, authors.c.id == posts.c.author_pk)
+        .join(verdicts, verdicts.c.post_pk == posts.c.id)
+        .outerjoin(schedule, schedule.c.post_pk == posts.c.id)
+    )
+
+
+def post_state(row: RowMapping) -> PostState:
+    return PostState(
+        pk=row["id"],
+        platform=row["platform"],
+        post_id=row["post_id"],
+        author_id=row["raw_id"],
+        published_at=row["published_at"],
+        verdict=verdict_from_row(dict(row)),
+        checks=row["checks"],
+        failures=row["failures"],
+        next_check_at=row["next_check_at"],
+        published_until=row["published_until"],
+        target_pk=row["target_pk"],
+        chain=bytes.fromhex(row["chain"]) if row["chain"] else bytes(32),
+        chain_length=int(row["chain_length"] or 0),
+    )
+
+
 def load_state(engine: Engine) -> CollectorState:
     with engine.connect() as connection:
         target_rows = connection.execute(select(targets).where(targets.c.active)).mappings()
@@ -76,40 +117,10 @@ def load_state(engine: Engine) -> CollectorState:
                 select(authors.c.id, authors.c.platform, authors.c.raw_id)
             )
         }
-        query = (
-            select(
-                posts.c.id,
-                posts.c.platform,
-                posts.c.post_id,
-                authors.c.raw_id,
-                posts.c.published_at,
-                posts.c.published_until,
-                posts.c.target_pk,
-                verdicts,
-                schedule.c.next_check_at,
-            )
-            .join(authors, authors.c.id == posts.c.author_pk)
-            .join(verdicts, verdicts.c.post_pk == posts.c.id)
-            .outerjoin(schedule, schedule.c.post_pk == posts.c.id)
-        )
         post_states: dict[int, PostState] = {}
         post_keys: dict[tuple[str, str], int] = {}
-        for row in connection.execute(query).mappings():
-            state = PostState(
-                pk=row["id"],
-                platform=row["platform"],
-                post_id=row["post_id"],
-                author_id=row["raw_id"],
-                published_at=row["published_at"],
-                verdict=verdict_from_row(dict(row)),
-                checks=row["checks"],
-                failures=row["failures"],
-                next_check_at=row["next_check_at"],
-                published_until=row["published_until"],
-                target_pk=row["target_pk"],
-                chain=bytes.fromhex(row["chain"]) if row["chain"] else bytes(32),
-                chain_length=int(row["chain_length"] or 0),
-            )
+        for row in connection.execute(post_states_query()).mappings():
+            state = post_state(row)
             post_states[state.pk] = state
             post_keys[(state.platform, state.post_id)] = state.pk
         next_observation = connection.execute(select(func.max(observations.c.id))).scalar() or 0
