@@ -80,7 +80,7 @@ def test_a_huge_answer_and_a_gzip_bomb_are_cut_at_the_cap_and_never_a_removal(
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         study = Study.init(tmp_path / "study")
         update_config(study.config_path, ("collector",), "check_max_bytes", CAP)
         study = Study.open(study.path)

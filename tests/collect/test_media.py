@@ -333,7 +333,7 @@ def test_http_transport_stops_at_the_cap() -> None:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = runner.addresses[0][1]
         transport = AiohttpTransport(timeout=10)
         base = f"http://127.0.0.1:{port}"
         try:
