@@ -42,7 +42,7 @@ async def _serve(routes: dict[str, Handler]) -> tuple[web.AppRunner, str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 async def _watch(tmp: Path, base: str, seconds: float, **collector: int) -> dict[str, str]:
