@@ -22,13 +22,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
 from memoryhole.errors import ConfigError, StudyLockedError, StudyNotFoundError
 from memoryhole.evidence.checkpoint import SigningKey, VerifierKey
 from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.coverage import (
+    TIMELINE_KINDS,
+    CoverageGap,
+    GapIndex,
+    coverage_gaps,
+    gap_threshold,
+)
 from memoryhole.store.db import create_study_engine, migrate
+from memoryhole.store.schema import targets
 
 CONFIG_FILE = "memoryhole.toml"
 LOCK_FILE = "collector.lock"  # held by the one writer (``Study.writer_lock``)
@@ -119,6 +127,25 @@ class Study:
         """Stable within this study, unlinkable without its secret (HMAC-SHA256)."""
         message = f"{platform}:{raw_author_id}".encode()
         return "a_" + hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:20]
+
+    def coverage_gaps(self) -> list[CoverageGap]:
+        """The periods in which the study was not watching (``store/coverage.py``), with
+        thresholds from this study's poll interval and budgets."""
+        settings = self.config.collector
+        budgets = self.config.platform_budgets()
+
+        def threshold(platform: str) -> float:
+            rate = budgets.get(platform, settings.budget_per_second)
+            return gap_threshold(settings.poll_interval, rate)
+
+        planned = TIMELINE_KINDS if settings.scheduler == "budget" else frozenset()
+        return coverage_gaps(self.engine, threshold, planned_kinds=planned)
+
+    def gap_index(self, gaps: list[CoverageGap] | None = None) -> GapIndex:
+        """Which removal intervals span a coverage gap."""
+        with self.engine.connect() as connection:
+            pks = dict(connection.execute(select(targets.c.spec, targets.c.id)).all())
+        return GapIndex(self.coverage_gaps() if gaps is None else gaps, pks)
 
     def base_url(self, platform: str) -> str | None:
         settings = self.config.platforms.get(platform)

@@ -72,6 +72,13 @@ def utc_datetime(at: float | None) -> datetime | None:
         return None
 
 
+def iso_utc(at: float | None) -> str | None:
+    """``at`` as ISO 8601 in UTC (``2024-06-01T12:00:00Z``), or None when no calendar can
+    show it."""
+    moment = utc_datetime(at)
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def shown_invalid(at: object) -> str:
     """How a time no calendar can show is shown."""
     return f"invalid time ({at!r})"

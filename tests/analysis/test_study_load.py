@@ -15,6 +15,7 @@ from memoryhole.analysis.study_data import (
     POST_COLUMNS,
     PUBLICATION_WINDOWS,
     Filters,
+    default_gap_index,
     load_posts,
 )
 from memoryhole.evidence.takedown import takedown
@@ -41,6 +42,7 @@ def reference(study: Study, filters: Filters, raw: bool) -> list[tuple[Any, ...]
             verdicts.c.edited,
             verdicts.c.checks,
             imports.c.kind,
+            posts.c.target_pk,
         )
         .join(verdicts, verdicts.c.post_pk == posts.c.id)
         .join(authors, authors.c.id == posts.c.author_pk)
@@ -50,12 +52,15 @@ def reference(study: Study, filters: Filters, raw: bool) -> list[tuple[Any, ...]
     )
     with study.engine.connect() as connection:
         rows = connection.execute(query).all()
+    gaps = default_gap_index(study.engine)
     out = []
     for row in rows:
         values = list(row)
+        target_pk = values.pop()
         values[8] = "live" if values[8] == "edited" else values[8]
         values[9] = bool(values[9])
         values[11] = PUBLICATION_WINDOWS.get(values[11], 0.0) if values[11] else 0.0
+        values.append(gaps.spans(values[2], target_pk, values[6], values[7]))
         out.append(tuple(values))
     return out
 

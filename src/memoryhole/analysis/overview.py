@@ -40,6 +40,7 @@ from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from memoryhole.analysis.stats import wilson_interval
+from memoryhole.store.coverage import GapIndex
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 from memoryhole.times import shown_invalid, utc_datetime
 
@@ -289,10 +290,18 @@ def _integer() -> Any:
 # --------------------------------------------------------------------------- time to removal
 
 
-def removal_timings(engine: Engine) -> pd.DataFrame:
+def removal_timings(
+    engine: Engine, *, gaps: GapIndex | None = None, include_gap_removals: bool = False
+) -> pd.DataFrame:
     """One row per shown post: ``platform, published_at, last_seen_alive_at,
-    first_seen_removed_at, kind`` (the verdict; ``edited`` counts as ``live``)."""
+    first_seen_removed_at, kind`` (the verdict; ``edited`` counts as ``live``) and
+    ``interval_spans_gap``. A removal whose interval spans a coverage gap (``gaps``:
+    ``Study.gap_index()``) is dated by the collector's downtime: unless
+    ``include_gap_removals``, it counts as seen alive until its last sighting, nothing more
+    (``first_seen_removed_at`` NaN), so speed figures leave it out."""
     import pandas as pd
+
+    from memoryhole.analysis.study_data import default_gap_index, spans_gap_flags, usable_times
 
     query = (
         select(
@@ -301,20 +310,27 @@ def removal_timings(engine: Engine) -> pd.DataFrame:
             verdicts.c.last_seen_alive_at,
             verdicts.c.first_seen_removed_at,
             verdicts.c.status,
+            posts.c.target_pk,
         )
         .select_from(verdicts.join(posts, posts.c.id == verdicts.c.post_pk))
         .where(shown_posts())
     )
     with engine.connect() as conn:
         frame = pd.read_sql_query(query, conn)
-    frame.columns = pd.Index(["platform", *_TIMING_COLUMNS[1:], "kind"])
+    frame.columns = pd.Index(["platform", *_TIMING_COLUMNS[1:], "kind", "target_pk"])
     for name in _TIMING_COLUMNS[1:]:
         frame[name] = frame[name].astype("float64")
     frame["kind"] = frame["kind"].where(frame["kind"] != "edited", "live")
-    from memoryhole.analysis.study_data import usable_times
-
     usable = usable_times(frame)
-    return frame if usable.all() else frame[usable].reset_index(drop=True)
+    if not usable.all():
+        frame = frame[usable].reset_index(drop=True)
+    index = gaps if gaps is not None else default_gap_index(engine)
+    target_pk = frame["target_pk"].to_numpy(dtype=np.float64, na_value=np.nan)
+    frame["interval_spans_gap"] = spans_gap_flags(frame, target_pk, index)
+    frame = frame.drop(columns=["target_pk"])
+    if not include_gap_removals:
+        frame.loc[frame["interval_spans_gap"].astype(bool), "first_seen_removed_at"] = np.nan
+    return frame
 
 
 _TIMING_COLUMNS: Final = ("platform", "published_at", "last_seen_alive_at", "first_seen_removed_at")

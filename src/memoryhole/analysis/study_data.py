@@ -39,6 +39,7 @@ from memoryhole.analysis.cache import (
 from memoryhole.analysis.terms import PostTerms, TermIndex
 from memoryhole.errors import MemoryholeError
 from memoryhole.store.bulk import driver_chunks
+from memoryhole.store.coverage import TIMELINE_KINDS, GapIndex, coverage_gaps
 from memoryhole.store.schema import (
     authors,
     imports,
@@ -47,6 +48,7 @@ from memoryhole.store.schema import (
     post_terms,
     posts,
     redactions,
+    targets,
     verdicts,
 )
 from memoryhole.times import ANALYSABLE_FROM, ANALYSABLE_UNTIL
@@ -71,6 +73,7 @@ POST_COLUMNS: Final = (
     "edited",
     "checks",
     "published_within",
+    "interval_spans_gap",
 )
 
 #: Import kinds whose removals are dated but whose publication time is known only to a window:
@@ -137,11 +140,14 @@ def load_posts(
     *,
     raw_author_ids: bool = False,
     text: bool = False,
+    gaps: GapIndex | None = None,
 ) -> pd.DataFrame:
     """One row per post with a verdict (columns :data:`POST_COLUMNS`, then ``text`` if asked),
     ordered by ``post_pk``. ``verdict`` is the export value (an edited post is ``live``);
     ``published_within`` the seconds after ``published_at`` the post may have been published
-    (0: exact; see :data:`PUBLICATION_WINDOWS`).
+    (0: exact; see :data:`PUBLICATION_WINDOWS`); ``interval_spans_gap``: the removal's
+    interval overlaps a coverage gap (``gaps``: ``Study.gap_index()``; by default the
+    shortest thresholds, ``store/coverage.py``).
 
     Built for ten million posts: posts and verdicts are each read in one pass in primary-key
     order through the database driver and joined in numpy (not row by row in SQL), authors and
@@ -173,6 +179,7 @@ def load_posts(
         posts.c.published_at,
         posts.c.imported_from,
         posts.c.published_until,
+        posts.c.target_pk,
     ]
     if text:
         post_columns.append(posts.c.text)
@@ -190,7 +197,7 @@ def load_posts(
     ).order_by(verdicts.c.post_pk)
     # Two scans at once: the driver lets go of the GIL while SQLite steps through pages.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        kinds = "iUsifff" + ("o" if text else "")
+        kinds = "iUsiffff" + ("o" if text else "")
         posts_read = pool.submit(_read_columns, engine, post_query, kinds)
         verdict_parts = _read_columns(engine, verdict_query, "ifffsfi")
         post_parts = posts_read.result()
@@ -242,6 +249,7 @@ def load_posts(
     if known.any():
         within[known] = np.maximum(within[known], until[known] - published[known])
     del until, known
+    target_pk = of_posts(column(post_parts, 7, _floats))
 
     status = of_verdicts(column(verdict_parts, 4, _shared_strings))
     status[status == "edited"] = "live"
@@ -264,14 +272,44 @@ def load_posts(
     frame["published_within"] = within
     if text:
         frame["text"] = of_posts(
-            np.array([t for part in post_parts[7] for t in part], dtype=object)
+            np.array([t for part in post_parts[8] for t in part], dtype=object)
         )
+    frame["interval_spans_gap"] = spans_gap_flags(
+        frame, target_pk, gaps or default_gap_index(engine)
+    )
+    del target_pk
     usable = usable_times(frame)
     left_out = int(usable.size - np.count_nonzero(usable))
     if left_out:
         frame = frame[usable].reset_index(drop=True)
     frame.attrs[IMPOSSIBLE_TIMES] = left_out
     return frame
+
+
+def default_gap_index(engine: Engine) -> GapIndex:
+    """The coverage gaps with the shortest thresholds (when the study's are not known)."""
+    with engine.connect() as connection:
+        pks = dict(connection.execute(select(targets.c.spec, targets.c.id)).all())
+    return GapIndex(coverage_gaps(engine, planned_kinds=TIMELINE_KINDS), pks)
+
+
+def spans_gap_flags(
+    frame: pd.DataFrame, target_pk: npt.NDArray[np.float64], gaps: GapIndex
+) -> npt.NDArray[np.bool_]:
+    """Per row of ``frame`` (``platform``, ``last_seen_alive_at``, ``first_seen_removed_at``;
+    ``target_pk``: the listing that found each post, NaN if none): whether its removal
+    interval spans a coverage gap."""
+    flags = np.zeros(len(frame), dtype=bool)
+    if not gaps:
+        return flags
+    removed = frame["first_seen_removed_at"].to_numpy(dtype=np.float64)
+    alive = frame["last_seen_alive_at"].to_numpy(dtype=np.float64)
+    platforms = frame["platform"].to_numpy(dtype=object)
+    for i in np.flatnonzero(~np.isnan(removed)):
+        target = None if np.isnan(target_pk[i]) else int(target_pk[i])
+        low = None if np.isnan(alive[i]) else float(alive[i])
+        flags[i] = gaps.spans(str(platforms[i]), target, low, float(removed[i]))
+    return flags
 
 
 #: ``posts.attrs`` key: how many posts :func:`load_posts` left out for impossible times.
@@ -453,7 +491,8 @@ class StudyData:
         engine = source if isinstance(source, Engine) else source.engine
         tokenizer = tokenizer or LazyTokenizer()
         refresh_terms(engine, tokenizer, progress)
-        frame = load_posts(engine, filters, raw_author_ids=raw_author_ids)
+        gaps = None if isinstance(source, Engine) else source.gap_index()
+        frame = load_posts(engine, filters, raw_author_ids=raw_author_ids, gaps=gaps)
         return cls(engine, frame, filters or Filters(), tokenizer, observed_until(engine))
 
     # ------------------------------------------------------------------ terms

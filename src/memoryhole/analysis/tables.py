@@ -193,6 +193,7 @@ def survival_table(
     bootstrap: int = 200,
     alpha: float = 0.05,
     seed: int = 0,
+    include_gap_removals: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Time from publication to removal (:func:`~memoryhole.analysis.survival.survival_curves`).
 
@@ -201,6 +202,11 @@ def survival_table(
     posts, removals of other kinds and live posts right-censored at their last sighting (the
     cause-specific curve; its median is "not reached", NaN, when fewer than half go).
     ``group_by``: None, ``"platform"``, ``"kind"`` or ``"term:A,B"``.
+
+    A removal whose interval spans a coverage gap (``interval_spans_gap``: the collector was
+    not watching) is dated by the downtime, not the censor: unless ``include_gap_removals``, it
+    is left out of ``"removed"`` and right-censored at its last sighting in ``"all"``; the
+    summary's ``gap_removals_left_out`` says how many.
 
     Returns ``(curves, summary)``: curves ``time, survival, ci_low, ci_high, group,
     time_low``; summary ``group, method, n, events, median, median_ci_low, median_ci_high``
@@ -214,12 +220,18 @@ def survival_table(
         columns.append("published_within")
     frame = data.posts[columns].copy()
     frame["kind"] = data.posts["verdict"].to_numpy()
+    spanning = np.zeros(data.n_posts, dtype=bool)
+    if not include_gap_removals and "interval_spans_gap" in data.posts.columns:
+        spanning = data.posts["interval_spans_gap"].to_numpy(dtype=bool)
     if population == "removed":
-        keep = data.posts["verdict"].isin(kinds).to_numpy() & ~np.isnan(
-            data.posts["first_seen_removed_at"].to_numpy(dtype=np.float64)
+        keep = (
+            data.posts["verdict"].isin(kinds).to_numpy()
+            & ~np.isnan(data.posts["first_seen_removed_at"].to_numpy(dtype=np.float64))
+            & ~spanning
         )
     elif population == "all":
         keep = np.ones(data.n_posts, dtype=bool)
+        frame.loc[spanning, "first_seen_removed_at"] = np.nan  # seen alive until then: no more
     else:
         raise MemoryholeError(f"unknown population {population!r}: use removed or all")
     options: dict[str, Any] = {
@@ -232,6 +244,7 @@ def survival_table(
     if group_by == "kind" and population == "all":
         curves, summary = survival_curves(frame, by="kind", **options)
         summary["population"] = population
+        summary["gap_removals_left_out"] = int(spanning.sum())
         return curves, summary
     if group_by == "kind":  # each kind's removed posts, each kind the event of its own group
         verdict = data.posts["verdict"].to_numpy()
@@ -255,6 +268,7 @@ def survival_table(
         summary = summary.sort_values("group", key=lambda g: g.map(order), kind="stable")
         summary = summary.reset_index(drop=True)
     summary["population"] = population
+    summary["gap_removals_left_out"] = int(spanning.sum())
     return curves, summary
 
 

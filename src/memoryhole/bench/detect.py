@@ -362,6 +362,7 @@ def _pseudonymous_rows(collector: Collector, study: Study) -> list[dict[str, Any
                 "last_seen_alive_at": verdict.last_seen_alive_at,
                 "first_seen_removed_at": verdict.first_seen_removed_at,
                 "verdict": verdict.export_value,
+                "interval_spans_gap": False,  # a replay never stops: no coverage gap
             }
         )
     return rows

@@ -316,6 +316,13 @@ def analyze_survival(
     method: Annotated[str, typer.Option(help="turnbull, km_midpoint or km_naive.")] = "turnbull",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the CIs.")] = 200,
     curves: Annotated[bool, typer.Option(help="Print the curves, not the medians.")] = False,
+    include_gap_removals: Annotated[
+        bool,
+        typer.Option(
+            help="Count removals whose interval spans a coverage gap (dated by the "
+            "collector's downtime; left out by default)."
+        ),
+    ] = False,
 ) -> None:
     """Time to removal: interval-censored survival (Turnbull), median with bootstrap CI.
 
@@ -339,6 +346,7 @@ def analyze_survival(
             population=population,  # type: ignore[arg-type]
             method=method,  # type: ignore[arg-type]
             bootstrap=bootstrap,
+            include_gap_removals=include_gap_removals,
         )
     if curves:
         emit(curve_frame, format_, limit=limit, title="Survival curves")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from rich.table import Table
 
 from memoryhole.collect.collector import Collector
+from memoryhole.store.coverage import CoverageGap
 from memoryhole.store.queries import StudySummary
 from memoryhole.times import shown_invalid, utc_datetime
 
@@ -16,6 +18,9 @@ REMOVAL_LABELS = {
     "account_suspended": "account suspended",
     "unknown": "removed, reason unknown",
 }
+
+
+GAPS_SHOWN = 10
 
 
 def platform_time(at: float | None) -> str:
@@ -70,7 +75,7 @@ class ProgressView:
         return table
 
 
-def summary_table(summary: StudySummary) -> Table:
+def summary_table(summary: StudySummary, gaps: Sequence[CoverageGap] = ()) -> Table:
     table = Table(title="study status", show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -86,5 +91,22 @@ def summary_table(summary: StudySummary) -> Table:
     for spec, count, latest in summary.unreadable:
         table.add_row(
             f"[yellow]unreadable listing items: {spec}[/]", f"{count:,} (latest: {latest[:80]})"
+        )
+    shown = gaps[:GAPS_SHOWN]
+    for gap in shown:
+        table.add_row(
+            f"[yellow]coverage gap: {gap.target}[/]",
+            f"{platform_time(gap.start)} → {platform_time(gap.end)} "
+            f"({duration(gap.seconds)}, {gap.reason.replace('_', ' ')})",
+        )
+    if len(gaps) > len(shown):
+        table.add_row(
+            "[yellow]coverage gaps[/]",
+            f"{len(gaps) - len(shown):,} more: memoryhole status --format json",
+        )
+    if gaps:
+        table.add_row(
+            "",
+            "removals whose interval spans a gap: interval_spans_gap in export verdicts",
         )
     return table

@@ -136,12 +136,45 @@ async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> 
 
 
 @app.command()
-def status(study: StudyOption = Path(".")) -> None:
-    """Summarise a study: targets, posts, observations, verdicts."""
+def status(
+    study: StudyOption = Path("."),
+    format_: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Summarise a study: targets, posts, observations, verdicts, coverage gaps."""
+    from dataclasses import asdict
+
     from memoryhole.cli.console import summary_table
     from memoryhole.store.queries import summarise
+    from memoryhole.times import iso_utc, json_number
 
-    console.print(summary_table(summarise(open_study(study).engine)))
+    if format_ not in ("table", "json"):
+        raise MemoryholeError(f"unknown format {format_!r}; use table or json")
+    opened = open_study(study)
+    summary = summarise(opened.engine)
+    gaps = opened.coverage_gaps()
+    if format_ == "table":
+        console.print(summary_table(summary, gaps))
+        return
+    out = asdict(summary)
+    out["unreadable"] = [
+        {"target": spec, "items": count, "latest": latest}
+        for spec, count, latest in summary.unreadable
+    ]
+    out["coverage_gaps"] = [
+        {
+            "target": gap.target,
+            "start": json_number(gap.start),
+            "end": json_number(gap.end),
+            "reason": gap.reason,
+            "start_iso": iso_utc(gap.start),
+            "end_iso": iso_utc(gap.end),
+            "hours": round(gap.seconds / 3600.0, 2),
+        }
+        for gap in gaps
+    ]
+    for key in ("first_observed_at", "last_observed_at"):
+        out[key] = json_number(out[key])
+    print(json.dumps(out, ensure_ascii=False, allow_nan=False, indent=2))
 
 
 @export_app.command("verdicts")
@@ -162,7 +195,8 @@ def export_verdicts(
 
     if format_ not in ("jsonl", "csv"):
         raise MemoryholeError(f"unknown format {format_!r}; use jsonl or csv")
-    rows = iter_verdicts(open_study(study).engine, raw_author_ids=raw_author_ids)
+    opened = open_study(study)
+    rows = iter_verdicts(opened.engine, raw_author_ids=raw_author_ids, gaps=opened.gap_index())
     handle = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout  # noqa: SIM115
     try:
         count = 0

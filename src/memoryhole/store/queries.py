@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from memoryhole.model import Status, Target, Verdict
+from memoryhole.store.coverage import TIMELINE_KINDS, GapIndex, coverage_gaps
 from memoryhole.store.schema import (
     authors,
     observations,
@@ -28,6 +29,7 @@ VERDICT_EXPORT_FIELDS = (
     "last_seen_alive_at",
     "first_seen_removed_at",
     "verdict",
+    "interval_spans_gap",
 )
 
 
@@ -74,11 +76,19 @@ def redacted_authors(engine: Engine) -> set[str]:
         return set(connection.execute(query).scalars())
 
 
-def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[dict[str, Any]]:
+def iter_verdicts(
+    engine: Engine, *, raw_author_ids: bool = False, gaps: GapIndex | None = None
+) -> Iterator[dict[str, Any]]:
     """One dict per post in the ``export verdicts`` contract, plus extra fields after it.
 
-    Posts of authors taken down (``memoryhole takedown``) are left out.
+    Posts of authors taken down (``memoryhole takedown``) are left out. ``interval_spans_gap``:
+    the removal's interval overlaps a coverage gap (``gaps``: ``Study.gap_index()``, which
+    knows the study's thresholds; by default the shortest thresholds).
     """
+    if gaps is None:
+        with engine.connect() as connection:
+            pks = dict(connection.execute(select(targets.c.spec, targets.c.id)).all())
+        gaps = GapIndex(coverage_gaps(engine, planned_kinds=TIMELINE_KINDS), pks)
     author_column = authors.c.raw_id if raw_author_ids else authors.c.pseudonym
     query = (
         select(
@@ -93,6 +103,7 @@ def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[d
             verdicts.c.edited,
             verdicts.c.signal,
             verdicts.c.checks,
+            posts.c.target_pk,
         )
         .join(verdicts, verdicts.c.post_pk == posts.c.id)
         .join(authors, authors.c.id == posts.c.author_pk)
@@ -109,6 +120,12 @@ def iter_verdicts(engine: Engine, *, raw_author_ids: bool = False) -> Iterator[d
                 "last_seen_alive_at": row["last_seen_alive_at"],
                 "first_seen_removed_at": row["first_seen_removed_at"],
                 "verdict": Status.LIVE.value if status is Status.EDITED else status.value,
+                "interval_spans_gap": gaps.spans(
+                    row["platform"],
+                    row["target_pk"],
+                    row["last_seen_alive_at"],
+                    row["first_seen_removed_at"],
+                ),
                 "platform": row["platform"],
                 "published_at": row["published_at"],
                 "edited": bool(row["edited"]),
