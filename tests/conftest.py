@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,3 +19,45 @@ def data_dir() -> Path:
 
 def fixture_bytes(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL for this test session (``scripts/postgres``): the URL of its
+    maintenance database. The real server: the database is never mocked. (Its folder is
+    under /tmp, not pytest's tmp_path: the server's own user must be able to reach it.)"""
+    where = tempfile.mkdtemp(prefix="memoryhole-pg-")
+    script = str(ROOT / "scripts" / "postgres")
+    url = subprocess.run(
+        [script, "start", str(where)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([script, "stop", str(where)], capture_output=True, check=False)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Callable[[], str]:
+    """Makes new, empty databases on the session's PostgreSQL; returns their URLs."""
+
+    def create() -> str:
+        import psycopg
+
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        plain = postgres_server.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+    return create
+
+
+@pytest.fixture
+def postgres_url(postgres_database: Callable[[], str]) -> str:
+    """A new, empty database on the session's PostgreSQL."""
+    return postgres_database()

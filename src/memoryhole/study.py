@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
 from memoryhole.errors import ConfigError, StudyLockedError, StudyNotFoundError
@@ -35,11 +35,12 @@ from memoryhole.store.coverage import (
     coverage_gaps,
     gap_threshold,
 )
-from memoryhole.store.db import create_study_engine, migrate
+from memoryhole.store.db import create_study_engine, database_engine_url, migrate
 from memoryhole.store.schema import targets
 
 CONFIG_FILE = "memoryhole.toml"
 LOCK_FILE = "collector.lock"  # held by the one writer (``Study.writer_lock``)
+WRITER_LOCK_KEY = 0x6D656D6F7279  # the writer's advisory lock on PostgreSQL ("memory")
 DATABASE_FILE = "store.sqlite"
 SECRET_FILE = "secret.key"
 LOG_KEY_FILE = "log.key"
@@ -67,11 +68,15 @@ class Study:
         return self.path / CONFIG_FILE
 
     @classmethod
-    def init(cls, path: Path) -> Study:
+    def init(cls, path: Path, *, database_url: str | None = None) -> Study:
+        """A new study in ``path``; its tables in ``database_url`` (PostgreSQL) if given,
+        else in ``store.sqlite`` there."""
         path.mkdir(parents=True, exist_ok=True)
         if (path / CONFIG_FILE).exists():
             raise ConfigError(f"{path} already holds a study; open it with --study {path}")
         (path / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
+        if database_url is not None:
+            update_config(path / CONFIG_FILE, (), "database_url", database_engine_url(database_url))
         if not (path / SECRET_FILE).exists():
             _write_private(path / SECRET_FILE, secrets.token_bytes(32))
         (path / BLOBS_DIR).mkdir(exist_ok=True)
@@ -170,10 +175,38 @@ class Study:
         try:
             handle.write(str(os.getpid()))
             handle.flush()
-            yield
+            with self._database_writer_lock():
+                yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
+
+    @contextmanager
+    def _database_writer_lock(self) -> Iterator[None]:
+        """On PostgreSQL, where study folders on other hosts share the tables, the same lock
+        in the database: a session-level advisory lock, which the server drops when the
+        holder's connection goes (a process killed by kill -9 included)."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as connection:
+            held = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": WRITER_LOCK_KEY}
+            ).scalar()
+            connection.commit()
+            if not held:
+                raise StudyLockedError(
+                    "another collector (or import) is writing to this study's database "
+                    f"({self.engine.url.render_as_string(hide_password=True)}); stop it first "
+                    "or wait"
+                )
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_LOCK_KEY}
+                )
+                connection.commit()
 
     def close(self) -> None:
         self.engine.dispose()

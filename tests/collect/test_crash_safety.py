@@ -99,11 +99,13 @@ def verdicts(study: Path) -> list[dict[str, object]]:
     return result
 
 
-def make_study(path: Path, scheduler: str, posts: list[ScenarioPost]) -> None:
+def make_study(
+    path: Path, scheduler: str, posts: list[ScenarioPost], database: str | None = None
+) -> None:
     """A study on the given schedule; the budget-aware one on 20 requests per post (over the
     two days replayed) and with every author's timeline watched, so that its wide view, its
     learnt hazard and risks and its planned polls all decide what is checked when."""
-    study = Study.init(path)
+    study = Study.init(path, database_url=database)
     update_config(study.config_path, ("collector",), "scheduler", scheduler)
     if scheduler == "budget":
         update_config(study.config_path, ("collector",), "horizon", "2d")
@@ -115,22 +117,27 @@ def make_study(path: Path, scheduler: str, posts: list[ScenarioPost]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scheduler", ["age", "budget"])
+@pytest.mark.parametrize(
+    ("scheduler", "backend"), [("age", "sqlite"), ("budget", "sqlite"), ("budget", "postgresql")]
+)
 def test_kill_9_at_random_points_then_resume_equals_an_uninterrupted_run(
-    tmp_path: Path, scheduler: str
+    tmp_path: Path, scheduler: str, backend: str, request: pytest.FixtureRequest
 ) -> None:
     posts = known_removals(1_700_000_000.0, posts=1500)
     scenario = tmp_path / "scenario.jsonl"
     write_scenario(posts, scenario)
 
-    make_study(tmp_path / "clean", scheduler, posts)
+    def database() -> str | None:
+        return request.getfixturevalue("postgres_database")() if backend != "sqlite" else None
+
+    make_study(tmp_path / "clean", scheduler, posts, database())
     started = time.monotonic()
     subprocess.run(replay_command(tmp_path / "clean", scenario, scheduler), check=True, timeout=600)
     # Kill points as shares of an uninterrupted run on this machine, now: fixed seconds let a
     # fast (idle) machine finish after a single kill, and a slow one never get anywhere.
     full_run = time.monotonic() - started
 
-    make_study(tmp_path / "killed", scheduler, posts)
+    make_study(tmp_path / "killed", scheduler, posts, database())
     rng = random.Random(20261124)
     kills = 0
     for attempt in range(40):

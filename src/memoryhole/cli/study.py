@@ -26,11 +26,21 @@ from memoryhole.errors import MemoryholeError
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder for the new study.")]) -> None:
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new study.")],
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep the study's tables in this PostgreSQL database "
+            "(postgresql://user@host:port/dbname) instead of store.sqlite in the folder: "
+            "several collectors, on this host or others, can then work on the study at once."
+        ),
+    ] = None,
+) -> None:
     """Create a study folder: configuration, store and pseudonymisation secret."""
     from memoryhole.study import Study
 
-    study = Study.init(directory)
+    study = Study.init(directory, database_url=database)
     console.print(f"[green]created study[/] {study.path}")
     console.print(f"public key (publish it; it verifies your evidence): {study.verifier_key()}")
     console.print(f"next: memoryhole watch weibo:all --base-url URL --study {directory}")

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
+from memoryhole.errors import ConfigError
+
 MIGRATIONS = "memoryhole.store:migrations"
 
 
@@ -20,8 +22,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def database_engine_url(url: str) -> str:
+    """A database URL as SQLAlchemy takes it: ``postgresql://`` (as PostgreSQL's own tools
+    write it) is PostgreSQL through psycopg 3; SQLite and other dialects are kept."""
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith(("postgresql+psycopg://", "sqlite:")):
+        raise ConfigError(
+            f"unsupported database URL {url.split('://')[0]}://…; use "
+            "postgresql://user@host/dbname (PostgreSQL) or leave it out (SQLite in the study)"
+        )
+    return url
+
+
 def create_study_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    url = database_engine_url(url)
+    if url.startswith("postgresql"):
+        # A worker holds a few connections; many workers share one server.
+        engine = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=True)
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
