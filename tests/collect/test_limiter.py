@@ -50,9 +50,7 @@ def test_a_resumed_run_goes_on_with_the_budget_it_had_left(tmp_path: Path) -> No
 
     def started(collector: Collector) -> None:
         seen.append(collector)
-        at_start.append(
-            (collector.budgets.levels().get("weibo", []), set(collector.queue.planned))
-        )
+        at_start.append((collector.budgets.levels().get("weibo", []), set(collector.queue.planned)))
 
     def policy() -> Scheduler:
         return Scheduler(SchedulerSettings(budget_per_second=0.05, horizon=6 * 3600.0))
