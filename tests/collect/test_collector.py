@@ -3,18 +3,23 @@ answer recorded by the recorder alone, and the lab's shortcut folded like a sent
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.recorder import CountingRecorder, StoreRecorder
 from memoryhole.evidence.leaf import row_leaf_hash
 from memoryhole.evidence.log import load_log
 from memoryhole.model import Observation, Status
-from memoryhole.sim.replay import replay
+from memoryhole.platforms import registry
+from memoryhole.sim.inprocess import InProcessTransport
+from memoryhole.sim.platform import SimPlatform
+from memoryhole.sim.replay import REPLAY_BASE_URL, replay
 from memoryhole.store.schema import observations, posts
 from memoryhole.store.state import PostState
 from memoryhole.study import Study
@@ -95,3 +100,28 @@ def test_a_shortcut_answer_is_folded_like_a_sent_check(tmp_path: Path) -> None:
     assert all(p.verdict.status is Status.CENSORED for p in checked)
     assert collector.stats.checks == len(asked)
     assert collector.stats.removals["censored"] == len(checked)
+
+
+def test_every_committed_observation_is_counted_when_flushes_overlap(tmp_path: Path) -> None:
+    """A worker flushes a full batch while the periodic flusher's commit is still running:
+    the count of committed observations adds both, never loses one to the other."""
+
+    class SlowRecorder(CountingRecorder):
+        async def flush(self, *, final: bool = False) -> int:
+            await asyncio.sleep(0.01)  # a commit in its thread
+            return 7
+
+    study = Study.init(tmp_path / "study")
+    collector = Collector(
+        study,
+        {"weibo": registry.get("weibo", REPLAY_BASE_URL)},
+        InProcessTransport(SimPlatform(known_removals(START), VirtualClock(START), "weibo")),
+        VirtualClock(START),
+        recorder=SlowRecorder,
+    )
+
+    async def overlapping() -> None:
+        await asyncio.gather(collector.flush(), collector.flush(), collector.flush())
+
+    asyncio.run(overlapping())
+    assert collector.stats.committed_observations == 21

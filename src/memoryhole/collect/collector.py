@@ -396,7 +396,8 @@ class Collector:
 
     async def flush(self, *, final: bool = False) -> None:
         """Commit what is staged; with a signed checkpoint at intervals and when ``final``."""
-        self.stats.committed_observations += await self.recorder.flush(final=final)
+        committed = await self.recorder.flush(final=final)  # (awaited first: flushes overlap)
+        self.stats.committed_observations += committed
 
     async def _execute(self, kind: int, key: int) -> None:
         if kind == CHECK:
