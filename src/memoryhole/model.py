@@ -215,6 +215,11 @@ class Observation:
     #: collector sends it at once, on the platform's budget, logs its answer, and hands it to
     #: the adapter's ``complete_check``.
     follow_up: Request | None = None
+    #: A removal this answer alone is too weak to state (a web page's 404, which a deploy or a
+    #: CDN also gives for a moment): the collector records it as transient and checks again
+    #: once ``collect.checks.CONFIRM_AFTER`` has passed; the removal is stated when that check
+    #: gives it again.
+    confirm_first: bool = False
 
 
 def content_hash(text: str) -> str:

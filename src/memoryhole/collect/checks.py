@@ -28,6 +28,35 @@ TEXT_KIND = "text"  # an observation holding a long post's whole text (``_follow
 Shortcut = Callable[[PostState, float], Observation | None]
 
 
+#: How long a removal that needs confirming must keep being answered before it is stated: a
+#: page's 404 during a deploy or a cache's hiccup lasts less.
+CONFIRM_AFTER = 300.0
+
+
+def _confirmed(post: PostState, observation: Observation, now: float) -> Observation:
+    """A removal that needs confirming (``Observation.confirm_first``) is transient until a
+    check at least ``CONFIRM_AFTER`` seconds after the first such answer gives it again (any
+    other definitive answer in between starts over)."""
+    status = observation.status
+    if not (observation.confirm_first and status.is_removal and post.verdict.status.is_visible):
+        if status.is_definitive:
+            post.unconfirmed = None
+        return observation
+    first = post.unconfirmed
+    if first is not None and first[0] == observation.code and now - first[1] >= CONFIRM_AFTER:
+        post.unconfirmed = None
+        return observation
+    if first is None or first[0] != observation.code:
+        post.unconfirmed = (observation.code, now)
+    since = post.unconfirmed[1] if post.unconfirmed else now
+    return Observation(
+        Status.UNREACHABLE,
+        code=f"unconfirmed_{observation.code}",
+        detail=f"{observation.detail}; a removal only if still so {CONFIRM_AFTER:.0f} s after "
+        f"it was first answered (at {since:.0f})",
+    )
+
+
 class Checks:
     def __init__(
         self,
@@ -68,6 +97,7 @@ class Checks:
             )
         if observation.follow_up is not None:
             observation = await self._follow_up(post, ref, observation)
+        observation = _confirmed(post, observation, capture.fetched_at)
         status = observation.status
         post.checks += 1
         parts.stats.checks += 1
@@ -86,6 +116,12 @@ class Checks:
         now = capture.fetched_at
         if status.is_definitive:
             next_at = parts.fold_check(post, observation, capture.alive_at, now)
+        elif (
+            post.unconfirmed is not None
+            and observation.code == f"unconfirmed_{post.unconfirmed[0]}"
+        ):
+            parts.stats.transient += 1  # not a failure: asked again once it can be confirmed
+            next_at = max(now, post.unconfirmed[1] + CONFIRM_AFTER)
         else:
             post.failures += 1
             parts.stats.transient += 1

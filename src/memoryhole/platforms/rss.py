@@ -256,6 +256,7 @@ class RssPlatform:
                 code=str(status),
                 detail=f"item page answers {GONE[status]}: gone, and a page does not say "
                 "who removed it",
+                confirm_first=True,  # a page's 404 can be a moment's (a deploy, a cache)
             )
         if status == 451:
             return Observation(

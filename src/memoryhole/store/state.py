@@ -34,6 +34,9 @@ class PostState:
     target_pk: int | None = None  # the listing that found it
     chain: bytes = bytes(32)  # digest of its observations' leaf indices (evidence/heads.py)
     chain_length: int = 0
+    #: A removal answer waiting for its confirmation (``Observation.confirm_first``): its code
+    #: and when it first came.
+    unconfirmed: tuple[str | None, float] | None = None
 
 
 @dataclass(slots=True)
