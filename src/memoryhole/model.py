@@ -38,6 +38,19 @@ class Status(StrEnum):
         return self in _DEFINITIVE
 
 
+class FilterAnswer(StrEnum):
+    """What one probe of a platform's keyword filter said (``memoryhole isolate``)."""
+
+    FILTERED = "filtered"  # hard: no results, or the platform's filter notice
+    FILTERED_SOFT = "filtered_soft"  # results only from authorised sources, unlike a control
+    NOT_FILTERED = "not_filtered"
+    TRANSIENT = "transient"  # timeout, 429, captcha, 5xx: never an answer
+
+    @property
+    def filtered(self) -> bool:
+        return self in (FilterAnswer.FILTERED, FilterAnswer.FILTERED_SOFT)
+
+
 # Module-level sets: these properties run several times per check, and looking members up
 # on the enum class (``Status.LIVE``) costs more than the test itself.
 _REMOVALS = frozenset(

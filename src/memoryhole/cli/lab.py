@@ -101,12 +101,32 @@ def sim_serve(
     platform: Annotated[
         str, typer.Option(help="Shapes to answer in: weibo, reddit, mastodon, rss or json.")
     ] = "weibo",
+    search_rules: Annotated[
+        Path | None,
+        typer.Option(help="Filter Weibo's search by these rules (Citizen Lab's format)."),
+    ] = None,
+    soft_rules: Annotated[
+        Path | None,
+        typer.Option(help="Rules whose searches show authorised accounts only (soft)."),
+    ] = None,
+    filter_noise: Annotated[
+        float, typer.Option(help="Share of searches the filter answers wrongly.")
+    ] = 0.0,
 ) -> None:
     """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
+    from memoryhole.isolate.rules import read_rules
+    from memoryhole.sim.search_filter import SearchFilter
     from memoryhole.sim.server import serve
     from memoryhole.sim.shapes import WATCH, get_shape
 
     get_shape(platform)  # an unknown name fails here, before the server starts
+    search_filter = None
+    if search_rules or soft_rules:
+        search_filter = SearchFilter(
+            hard=read_rules(search_rules) if search_rules else [],
+            soft=read_rules(soft_rules) if soft_rules else [],
+            noise=filter_noise,
+        )
     console.print(f"serving {scenario} on http://127.0.0.1:{port} at {speed}x (Ctrl-C stops)")
     watch_hint = f"memoryhole watch {WATCH[platform].spec} --base-url http://127.0.0.1:{port}"
     console.print(f"as {platform}: {watch_hint}")
@@ -117,6 +137,7 @@ def sim_serve(
         faults_spec=faults,
         rate_limit=rate_limit,
         platform=platform,
+        search_filter=search_filter,
     )
 
 
@@ -276,3 +297,60 @@ def bench_detect(
     for line in comparison_lines(summary):
         console.print(line)
     console.print(f"{summary['wall_seconds']:.0f} s; figures in {out / 'summary.json'}")
+
+
+@bench_app.command("isolate")
+def bench_isolate(
+    texts: Annotated[int, typer.Option(help="Texts to build, each with 0–3 planted rules.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed: the same texts and rules.")] = 1,
+    noise: Annotated[
+        list[float] | None,
+        typer.Option(help="Share of wrong answers (repeatable; default 0, 0.02 and 0.05)."),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option(help="Rules to plant (Citizen Lab's format; default: made up).")
+    ] = None,
+) -> None:
+    """How exactly and with how few probes rules are isolated, vs component-aware bisection."""
+    from rich.table import Table
+
+    from memoryhole.bench.isolate import run_isolate_bench
+    from memoryhole.isolate.rules import read_rules
+
+    out = run_isolate_bench(
+        texts=texts,
+        seed=seed,
+        noises=noise or [0.0, 0.02, 0.05],
+        rules=read_rules(rules) if rules else None,
+    )
+    table = Table(title=f"{texts} texts, seed {seed}, {out['rules_in_list']} rules in the list")
+    for name in (
+        "noise",
+        "method",
+        "planted",
+        "recovered",
+        "false rules",
+        "probes/text",
+        "probes/rule",
+    ):
+        table.add_column(name, justify="left" if name == "method" else "right", no_wrap=True)
+    for run in out["runs"]:
+        table.add_row(
+            f"{run['noise']:.0%}",
+            run["method"],
+            f"{run['planted']:,}",
+            f"{run['recovered_share']:.1%}",
+            str(run["false_rules"]),
+            f"{run['probes_per_text']:.1f}",
+            f"{run['probes_per_rule']:.1f}",
+        )
+    console.print(table)
+    for level in sorted({run["noise"] for run in out["runs"]}):
+        by = {run["method"]: run for run in out["runs"] if run["noise"] == level}
+        if by.get("bisection", {}).get("probes_per_rule"):
+            base = by["bisection"]["probes_per_rule"]
+            console.print(
+                f"noise {level:.0%}: probes per rule ÷ bisection: memoryhole "
+                f"{by['memoryhole']['probes_per_rule'] / base:.2f}, cold "
+                f"{by['memoryhole-cold']['probes_per_rule'] / base:.2f}"
+            )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # isort: off
 # In the order their commands are listed: each module registers its commands on the apps.
-from memoryhole.cli import study, evidence, show, lab, analyze  # noqa: F401
+from memoryhole.cli import study, evidence, rules, show, lab, analyze  # noqa: F401
 
 # isort: on
 from memoryhole.cli.apps import app, err_console, export_app

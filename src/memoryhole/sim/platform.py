@@ -36,6 +36,7 @@ from urllib.parse import parse_qs
 
 from memoryhole.clock import Clock
 from memoryhole.scenario import ScenarioPost, effective_removal, suspension_times
+from memoryhole.sim.search_filter import SearchFilter
 from memoryhole.sim.shapes import MEDIA_BASE, get_shape
 from memoryhole.sim.shapes.media import is_media_path, media_answer
 from memoryhole.sim.shapes.weibo import (
@@ -104,6 +105,8 @@ class SimPlatform:
             self.by_author[post.author_id].append(index)
         self._mblog_cache: dict[tuple[str, int, bool], bytes] = {}
         self._show_cache: dict[tuple[str, int], Answer] = {}  # (post id, edit version)
+        #: A keyword filter on the search (``sim/search_filter.py``), if one is set.
+        self.search_filter: SearchFilter | None = None
 
     # -- state at a time ---------------------------------------------------------------------
 
@@ -217,6 +220,10 @@ class SimPlatform:
             words = parse_qs(container[len(SEARCH_PREFIX) :]).get("q", [""])[0]
             if not words:
                 return _EMPTY
+            if self.search_filter is not None:
+                filtered = self.search_filter.answer(container, words)
+                if filtered is not None:
+                    return filtered
             matching = [i for i, post in enumerate(self.posts) if words in post.text]
             return self.newest_first(container, matching, query, now)
         if container == HOT_FEED:

@@ -22,6 +22,7 @@ from memoryhole.scenario import ScenarioPost, load_scenario
 from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
 from memoryhole.sim.platform import SimPlatform
 from memoryhole.sim.ratelimit import RefusingBucket
+from memoryhole.sim.search_filter import SearchFilter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -135,6 +136,7 @@ def serve(
     host: str = "127.0.0.1",
     seed: int = 0,
     platform: str = "weibo",
+    search_filter: SearchFilter | None = None,
 ) -> None:
     """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed);
     ``platform`` picks the shapes it answers in (``sim.shapes.PLATFORMS``)."""
@@ -148,6 +150,7 @@ def serve(
         posts, speed=speed, faults=faults, rate_limit=rate_limit, seed=seed, platform=platform
     )
     app.platform.media_base = f"http://{host}:{port}"  # media links point here
+    app.platform.search_filter = search_filter
     # The injected connection drops are deliberate; uvicorn would log each one as a crash.
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: (

@@ -1,0 +1,162 @@
+"""``memoryhole isolate``: probe a platform's filter for a text's rules, as evidence.
+
+Every probe is an observation of kind ``probe`` in the study's evidence log (its answer's raw
+bytes, the fragments and the answer as its facts), under the inactive target
+``PLATFORM:probe`` (never polled). Every rule found, or a known rule that no longer triggers,
+is an observation of kind ``rule``: the answer to the rule's own probe, with the rule and
+``triggers`` as its facts; ``memoryhole rules`` reads those back, so the study's list of rules
+is exactly what its log states. Rules the study has found (the latest record of each still
+triggering) and rules from ``--known FILE`` are tried first.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from memoryhole.clock import Clock, SystemClock
+from memoryhole.collect.recorder import StoreRecorder
+from memoryhole.collect.transport import AiohttpTransport, Transport
+from memoryhole.errors import ConfigError
+from memoryhole.isolate.oracle import Fragments, Judge
+from memoryhole.isolate.probing import PlatformOracle
+from memoryhole.isolate.rules import Rule
+from memoryhole.isolate.search import Isolation, isolate
+from memoryhole.model import Capture, FilterAnswer, Status, Target
+from memoryhole.store.queries import add_targets
+from memoryhole.store.schema import observations, targets
+from memoryhole.store.state import load_state
+from memoryhole.study import Study
+
+PROBE_KIND, RULE_KIND = "probe", "rule"
+PLATFORMS = ("weibo",)
+
+
+@dataclass(frozen=True)
+class RuleRecord:
+    rule: Rule
+    first_confirmed: float
+    last_confirmed: float
+    confirmations: int
+    lapsed_at: float | None  # the latest "no longer triggers", if after the last confirmation
+
+
+def probe_target(study: Study, platform: str) -> int:
+    """The inactive target probes hang from (created once)."""
+    target = Target(platform, "probe", "")
+    add_targets(study.engine, [target], time.time())
+    with study.engine.begin() as connection:
+        connection.execute(
+            update(targets).where(targets.c.spec == target.spec).values(active=False)
+        )
+        pk = connection.execute(select(targets.c.id).where(targets.c.spec == target.spec)).scalar()
+    assert pk is not None
+    return int(pk)
+
+
+def study_rules(study: Study, platform: str | None = None) -> list[RuleRecord]:
+    """The rules the study's log states, with when each was first and last confirmed."""
+    query = (
+        select(observations.c.observed_at, observations.c.facts, targets.c.platform)
+        .join(targets, targets.c.id == observations.c.target_pk)
+        .where(observations.c.kind == RULE_KIND)
+        .order_by(observations.c.id)
+    )
+    if platform is not None:
+        query = query.where(targets.c.platform == platform)
+    seen: dict[Rule, list[float | None]] = {}
+    counts: dict[Rule, int] = {}
+    with study.engine.connect() as connection:
+        for at, facts, _ in connection.execute(query):
+            stated = json.loads(facts or "{}")
+            rule = Rule.of(stated.get("rule", []), ordered=bool(stated.get("ordered")))
+            first, last, lapsed = seen.get(rule, [None, None, None])
+            if stated.get("triggers", True):
+                first = at if first is None else first
+                last, lapsed = at, None
+                counts[rule] = counts.get(rule, 0) + 1
+            else:
+                lapsed = at
+            seen[rule] = [first, last, lapsed]
+    return [
+        RuleRecord(rule, first, last, counts[rule], lapsed)
+        for rule, (first, last, lapsed) in sorted(seen.items())
+        if first is not None and last is not None
+    ]
+
+
+async def run_isolation(
+    study: Study,
+    text: str,
+    *,
+    platform: str = "weibo",
+    budget: int | None = None,
+    rate: float = 1.0,
+    votes: int = 3,
+    known: Sequence[Rule] = (),
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+) -> Isolation:
+    if platform not in PLATFORMS:
+        raise ConfigError(
+            f"no filter oracle for {platform}; isolate works on {', '.join(PLATFORMS)}"
+        )
+    base_url = study.base_url(platform)
+    if base_url is None:
+        raise ConfigError(
+            f"no base URL for {platform}: pass --base-url (https://m.weibo.cn, or a simulator's)"
+        )
+    clock = clock or SystemClock()
+    own = transport is None
+    transport = transport or AiohttpTransport(timeout=study.config.collector.timeout)
+    with study.writer_lock():
+        target_pk = probe_target(study, platform)
+        recorder = StoreRecorder(study, load_state(study.engine), now=clock.now)
+
+        def record(capture: Capture, answer: FilterAnswer, fragments: Fragments) -> None:
+            recorder.observe(
+                capture,
+                kind=PROBE_KIND,
+                status=Status.UNREACHABLE if answer is FilterAnswer.TRANSIENT else Status.LIVE,
+                platform=platform,
+                target_pk=target_pk,
+                code=answer.value,
+                detail="probe: " + " | ".join(fragments),
+                facts={"fragments": list(fragments), "answer": answer.value},
+            )
+
+        oracle = PlatformOracle(transport, base_url, clock, rate=rate, record=record)
+        remembered = [r.rule for r in study_rules(study, platform) if r.lapsed_at is None]
+        tried = list(dict.fromkeys([*remembered, *known]))
+        try:
+            result = await isolate(text, Judge(oracle, votes=votes, budget=budget), known=tried)
+            statements = [(f.rule, True, f.probes) for f in result.rules]
+            statements += [(rule, False, 0) for rule in result.lapsed]
+            for rule, triggers, probes in statements:
+                capture = oracle.captures.get(rule.components)
+                if capture is None:
+                    continue
+                recorder.observe(
+                    capture,
+                    kind=RULE_KIND,
+                    status=Status.LIVE,
+                    platform=platform,
+                    target_pk=target_pk,
+                    code="triggers" if triggers else "lapsed",
+                    detail=str(rule),
+                    facts={
+                        "rule": list(rule.components),
+                        "ordered": rule.ordered,
+                        "triggers": triggers,
+                        "probes": probes,
+                    },
+                )
+        finally:
+            await recorder.flush(final=True)
+            if own:
+                await transport.close()
+    return result
