@@ -12,7 +12,9 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from sqlalchemy import select
 
+from memoryhole.store.schema import targets
 from memoryhole.study import Study
 from memoryhole.web.app import CSP, ServeOptions, create_app, post_path
 from tests.web.conftest import PAYLOAD_AUTHOR, PAYLOAD_POST_IDS, TAKEN_DOWN_TEXT, XssStudy
@@ -319,21 +321,33 @@ def test_public_mode_pseudonymises_watched_accounts(study_copy: Study) -> None:
         assert "weibo:user/1234567" in client.get("/").text
 
 
-def test_state_changes_need_the_token(study_copy: Study) -> None:
+def test_state_changes_need_the_token_and_never_happen_in_public_mode(study_copy: Study) -> None:
     local, public = _client(study_copy, public=False), _client(study_copy, public=True)
     body = json.dumps({"targets": ["weibo:user/7654321"]})
     json_type = {"content-type": "application/json"}
-    for client in (local, public):
-        assert client.post("/api/watch", content=body, headers=json_type).status_code == 401
-        wrong = {**json_type, "authorization": "Bearer nope"}
-        assert client.post("/api/watch", content=body, headers=wrong).status_code == 401
+    assert local.post("/api/watch", content=body, headers=json_type).status_code == 401
+    wrong = {**json_type, "authorization": "Bearer nope"}
+    assert local.post("/api/watch", content=body, headers=wrong).status_code == 401
     form = {"authorization": f"Bearer {TOKEN}", "content-type": "application/x-www-form-urlencoded"}
-    assert public.post("/api/watch", content=body, headers=form).status_code == 415
+    assert local.post("/api/watch", content=body, headers=form).status_code == 415
     good = {**json_type, "authorization": f"Bearer {TOKEN}"}
-    response = public.post("/api/watch", content=body, headers=good)
+    for path, payload in (("/api/watch", body), ("/api/takedown", '{"author": "2000001"}')):
+        for headers in (json_type, wrong, good):  # read-only, whatever the token
+            refused = public.post(path, content=payload, headers=headers)
+            assert refused.status_code == 403 and "read-only" in refused.json()["error"]
+    with study_copy.engine.connect() as connection:
+        specs = set(connection.execute(select(targets.c.spec)).scalars())
+    assert "weibo:user/7654321" not in specs
+    response = local.post("/api/watch", content=body, headers=good)
     assert response.status_code == 200 and response.json() == {"added": ["weibo:user/7654321"]}
-    assert public.post("/api/watch", content="[]", headers=good).status_code == 400
-    assert public.get("/api/watch").status_code == 405
+    assert local.post("/api/watch", content="[]", headers=good).status_code == 400
+    assert local.get("/api/watch").status_code == 405
+
+
+def test_raw_ids_out_of_range_are_not_found(local: TestClient) -> None:
+    for observation_id in ("0", "-1", "99999999999999999999", str(2**63)):
+        assert local.get(f"/raw/{observation_id}").status_code in (404, 422), observation_id
+    assert local.get("/raw/99999999999999999999").status_code == 404
 
 
 def test_no_token_means_no_state_changes(study: Study) -> None:

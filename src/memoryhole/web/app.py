@@ -681,6 +681,11 @@ def _routes(app: FastAPI, d: Dashboard) -> None:
     # -- state changes: token only -----------------------------------------------------------
 
     def authorised(request: Request) -> Response | None:
+        if d.public:  # a published dashboard never changes its study, whatever the token
+            return JSONResponse(
+                {"error": "public mode is read-only: serve without --public to change the study"},
+                status_code=403,
+            )
         token = d.options.token
         given = request.headers.get("authorization", "")
         if not token:

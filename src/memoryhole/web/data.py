@@ -449,8 +449,13 @@ def post_record(study: Study, platform: str, post_id: str) -> PostRecord | None:
     )
 
 
+MAX_ID = 2**63 - 1
+
+
 def raw_response(study: Study, observation_id: int) -> bytes | None:
     """The raw body of a check of a post that may be shown (None otherwise, or if gone)."""
+    if not 1 <= observation_id <= MAX_ID:  # no such row; a database integer cannot hold it
+        return None
     query = (
         select(observations.c.body_sha256)
         .select_from(
