@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from memoryhole.collect.redactions import take_down
 from memoryhole.evidence.bundle import build_bundle
-from memoryhole.evidence.takedown import takedown
 from memoryhole.evidence.verify import verify_bundle, verify_study
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.study import Study
@@ -120,7 +121,8 @@ def test_takedown_removes_content_and_the_log_still_verifies(
     rows = list(iter_verdicts(study.engine, raw_author_ids=True))
     victim = next(r for r in rows if r["verdict"] == "censored")
     author = str(victim["author_id"])
-    result = takedown(study, author, platform="weibo", reason="test")
+    result, logged = asyncio.run(take_down(study, author, platform="weibo", reason="test"))
+    assert logged == result.blobs_removed > 0
     assert result.posts == sum(r["author_id"] == author for r in rows)
     assert result.blobs_removed > 0
     remaining = list(iter_verdicts(study.engine, raw_author_ids=True))

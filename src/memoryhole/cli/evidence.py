@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -107,20 +108,41 @@ def export_warc(
 
 @app.command()
 def takedown(
-    author: Annotated[str, typer.Option(help="The author's platform id or pseudonym (a_…).")],
+    author: Annotated[
+        str | None, typer.Option(help="The author's platform id or pseudonym (a_…).")
+    ] = None,
     platform: Annotated[str, typer.Option(help="The author's platform.")] = "weibo",
     reason: Annotated[str, typer.Option(help="Recorded with the redaction.")] = "at risk",
+    log_pending: Annotated[
+        bool, typer.Option(help="Only log takedown records not in the log yet.")
+    ] = False,
     study: StudyOption = Path("."),
 ) -> None:
-    """Remove an author's content from blobs and exports; the log still verifies."""
+    """Remove an author's content from blobs, exports and pages, and never collect it again;
+    each removal is logged, so the log still verifies."""
+    from memoryhole.collect.redactions import log_pending_redactions
+    from memoryhole.errors import StudyLockedError
     from memoryhole.evidence.takedown import takedown as run_takedown
 
-    result = run_takedown(open_study(study), author, platform=platform, reason=reason)
-    console.print(
-        f"took down {result.posts:,} posts of {result.pseudonym}: "
-        f"{result.blobs_removed:,} raw responses deleted, {result.blobs_kept_shared:,} kept "
-        "(identical bodies that other posts' evidence also uses and that hold no content)"
-    )
+    opened = open_study(study)
+    if not log_pending:
+        if author is None:
+            raise MemoryholeError("give --author ID (or --log-pending)")
+        result = run_takedown(opened, author, platform=platform, reason=reason)
+        console.print(
+            f"took down {result.posts:,} posts of {result.pseudonym}: "
+            f"{result.blobs_removed:,} raw responses deleted, {result.blobs_kept_shared:,} kept "
+            "(identical bodies that other posts' evidence also uses and that hold no content)"
+        )
+    try:
+        logged = asyncio.run(log_pending_redactions(opened))
+    except StudyLockedError:
+        console.print(
+            "a collector is running on this study: it logs the redactions at its next commit "
+            "(within seconds) and collects nothing of this author again"
+        )
+        return
+    console.print(f"{logged:,} redactions logged in the evidence log")
 
 
 # -- dashboard and report (memoryhole/web, memoryhole/report) ------------------------------------

@@ -78,6 +78,9 @@ class Checks:
             parts.log_sighting(post)
         if self.shortcut is not None and self._answered(post):
             return
+        if parts.recorder.denies(post.platform, post.author_id):  # taken down meanwhile
+            parts.schedule_check(post, None)
+            return
         platform = post.platform
         adapter = parts.adapters[platform]
         ref = self._refs.get(post.pk)

@@ -89,7 +89,13 @@ class Listings:
     ) -> None:
         parts, state = self.parts, self.parts.state
         platform, now = target.target.platform, capture.fetched_at
+        withheld = False
         for seen in discovery.posts:
+            if parts.recorder.denies(platform, seen.author_id):
+                if not withheld:  # the listing's body shows them: it is not kept
+                    parts.recorder.withhold(capture, platform, seen.author_id)
+                    withheld = True
+                continue
             if (platform, seen.post_id) in state.post_keys:
                 continue
             post = PostState(

@@ -17,15 +17,27 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from sqlalchemy import func, select
+
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.heads import Head, extend_chain, extension_line, sorted_heads
 from memoryhole.evidence.leaf import POST_KIND, author_commitment, text_digest
 from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log, sign_checkpoint
 from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
-from memoryhole.model import Capture, SeenPost, Status
+from memoryhole.evidence.takedown import (
+    REDACTION_KIND,
+    denied_pseudonyms,
+    pending_redactions,
+    redacted_bodies,
+    takedown_target,
+)
+from memoryhole.model import Capture, Request, SeenPost, Status
+from memoryhole.store.schema import redactions
 from memoryhole.store.state import CollectorState, PostState, TargetState
 from memoryhole.store.writer import Batch, commit_batch
 from memoryhole.study import Study
+
+DENIALS_EVERY = 1.0  # seconds between looks at the deny list and pending redactions
 
 
 class Recorder(Protocol):
@@ -59,6 +71,15 @@ class Recorder(Protocol):
     def new_post(self, row: dict[str, Any]) -> None: ...
 
     def author_pk(self, platform: str, raw_id: str) -> int: ...
+
+    def denies(self, platform: str, raw_id: str) -> bool:
+        """Whether the author was taken down (the study's deny list)."""
+        ...
+
+    def withhold(self, capture: Capture, platform: str, raw_id: str) -> None:
+        """The body of an answer that showed a denied author's posts is not kept: it gets a
+        takedown record (logged as a redaction at the next commit)."""
+        ...
 
     def stage_verdict(self, post: PostState, now: float) -> None: ...
 
@@ -109,6 +130,12 @@ class StoreRecorder:
         self._headers = HeadersJson()
         self._chained: set[int] = set()  # posts whose chain grew since the last flush
         self._lock = asyncio.Lock()
+        self.denied: set[str] = set()  # pseudonyms taken down
+        self.redacted: set[str] = set()  # bodies taken down
+        self._denial_count = -1
+        self._denial_checked = 0.0
+        self._takedown_targets: dict[str, int] = {}
+        self._apply_denials(self._read_denials())
 
     def observe(
         self,
@@ -129,7 +156,8 @@ class StoreRecorder:
         observation_id = self.state.next_observation_id
         self.state.next_observation_id += 1
         sha256 = capture.body_sha256
-        self.batch.blobs[sha256] = capture.body
+        if sha256 not in self.redacted:
+            self.batch.blobs[sha256] = capture.body
         row = observation_row(
             observation_id,
             kind=kind,
@@ -206,6 +234,73 @@ class StoreRecorder:
             )
         return pk
 
+    def denies(self, platform: str, raw_id: str) -> bool:
+        return bool(self.denied) and self.study.pseudonym(platform, raw_id) in self.denied
+
+    def withhold(self, capture: Capture, platform: str, raw_id: str) -> None:
+        sha = capture.body_sha256
+        if sha in self.redacted:
+            return
+        self.redacted.add(sha)
+        self.batch.blobs.pop(sha, None)
+        self.batch.redactions.append(
+            {
+                "body_sha256": sha,
+                "author_pseudonym": self.study.pseudonym(platform, raw_id),
+                "reason": "an answer that showed a taken-down author's posts",
+                "redacted_at": time.time(),
+                "observation_id": None,
+            }
+        )
+
+    def _read_denials(self) -> tuple[int, set[str], set[str]] | None:
+        """The deny list as the store has it now, if it changed (a takedown may run beside
+        the collector); None if not."""
+        with self.study.engine.connect() as connection:
+            count = connection.execute(select(func.count()).select_from(redactions)).scalar()
+            if count == self._denial_count:
+                return None
+            return int(count or 0), denied_pseudonyms(connection), redacted_bodies(connection)
+
+    def _apply_denials(self, read: tuple[int, set[str], set[str]] | None) -> None:
+        if read is None:
+            return
+        self._denial_count, self.denied, self.redacted = read
+        for post in self.state.posts.values():  # never checked again
+            if post.next_check_at is not None and self.denies(post.platform, post.author_id):
+                post.next_check_at = None
+                self.batch.schedule[post.pk] = None
+
+    def _log_redactions(self) -> None:
+        """Each takedown record not logged yet becomes a leaf of kind ``redaction``."""
+        with self.study.engine.connect() as connection:
+            pending = pending_redactions(connection)
+        for redaction in pending:
+            target = self._takedown_targets.get(redaction.platform)
+            if target is None:
+                target = takedown_target(self.study, redaction.platform)
+                self._takedown_targets[redaction.platform] = target
+            now = self.now()
+            statement = Capture(
+                request=Request("POST", f"memoryhole:takedown/{redaction.id}"),
+                status=None,
+                headers=(),
+                body=redaction.statement(),
+                fetched_at=now,
+                received_at=time.time(),
+                sent_at=now,
+            )
+            observation_id = self.observe(
+                statement,
+                kind=REDACTION_KIND,
+                status=Status.UNREACHABLE,  # says nothing about a post
+                platform=redaction.platform,
+                target_pk=target,
+                detail=f"taken down: {redaction.reason}",
+                facts=redaction.facts(),
+            )
+            self.batch.redactions_logged[redaction.id] = observation_id
+
     def stage_verdict(self, post: PostState, now: float) -> None:
         self.batch.verdicts[post.pk] = verdict_row(post, now)
 
@@ -243,6 +338,10 @@ class StoreRecorder:
 
     async def flush(self, *, final: bool = False) -> int:
         async with self._lock:
+            if final or time.time() - self._denial_checked >= DENIALS_EVERY:
+                self._denial_checked = time.time()
+                self._apply_denials(await asyncio.to_thread(self._read_denials))
+                self._log_redactions()
             self._settle_chains()
             batch, self.batch = self.batch, Batch()
             batch.state = self.state_rows()  # the schedule's state as of exactly this batch
@@ -263,6 +362,7 @@ class StoreRecorder:
                 and not batch.targets
                 and batch.checkpoint is None
                 and not batch.state
+                and not batch.schedule
             ):
                 return 0
             commit = asyncio.ensure_future(
@@ -309,6 +409,12 @@ class CountingRecorder:
         return pk
 
     def stage_verdict(self, post: PostState, now: float) -> None:
+        return None
+
+    def denies(self, platform: str, raw_id: str) -> bool:
+        return False
+
+    def withhold(self, capture: Capture, platform: str, raw_id: str) -> None:
         return None
 
     def stage_post_update(self, pk: int, values: dict[str, Any]) -> None:

@@ -1,29 +1,47 @@
 """``memoryhole takedown``: remove an author's content for their safety; the log still verifies.
 
-What goes: the raw responses of the author's posts (check answers that hold their text) and of
-every listing that showed one of their posts (those also hold other people's posts, which is
-the price of removing theirs), the posts' text in the store, and the posts from every export.
+What goes: every raw response that holds the author's content, found by what the study knows
+(the answers to checks of their posts, the listings that first showed them) and by a byte
+search of every other kept body for their id, pseudonym and post texts (a feed polled later,
+another post's page quoting them); the posts' text in the store; their posts from every export,
+page and report. The author goes on the study's deny list (their pseudonym in ``redactions``):
+a collector never creates, checks or keeps a body of theirs again, also one running during the
+takedown (it reloads the list at its next commit).
 What stays: every leaf hash and observation row (they hold no author id and no text, only
-hashes), so the log and its checkpoints still verify, plus a redaction record per removed body
-(which body, whose pseudonym, why, when) that ``verify`` accepts in place of the body.
-An identical body that other posts' evidence also uses (e.g. a bare "permission denied"
-answer) holds none of the author's content and is kept.
+hashes), so the log and its checkpoints still verify. Each removed body gets a redaction
+record, and a *logged* redaction: a leaf of kind ``redaction`` (its body: the statement "this
+body was removed, for this author commitment, for this reason"; its facts: the body's sha256 and
+the author commitment). ``verify`` accepts a missing body only when a logged redaction names it,
+so a forged redaction row (a body deleted and a row inserted by hand) fails verification. Only
+the study's writer appends leaves: the takedown logs them itself when no collector runs, and a
+running collector logs pending ones at its next commit (``pending_redactions``).
+An identical body that other posts' evidence also uses and that holds none of the author's
+content (a bare "permission denied" answer) is kept.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from memoryhole.errors import MemoryholeError
-from memoryhole.store.schema import authors, observations, posts, redactions
+from memoryhole.evidence.leaf import author_commitment
+from memoryhole.model import Target
+from memoryhole.store.queries import add_targets
+from memoryhole.store.schema import authors, observations, posts, redactions, targets
 from memoryhole.store.terms import forget_posts_terms
 
 if TYPE_CHECKING:
     from memoryhole.study import Study
+
+REDACTION_KIND = "redaction"
+TEXT_NEEDLE = 12  # characters of each post's text searched for in kept bodies
 
 
 @dataclass(frozen=True)
@@ -32,12 +50,37 @@ class TakedownResult:
     posts: int
     blobs_removed: int
     blobs_kept_shared: int
+    pending: int = 0  # redactions waiting for the writer to log them
+
+
+@dataclass(frozen=True)
+class PendingRedaction:
+    id: int
+    body_sha256: str
+    pseudonym: str
+    reason: str
+    platform: str
+
+    def statement(self) -> bytes:
+        """The body of the redaction's leaf: what was removed, for whom, why."""
+        return json.dumps(
+            {
+                "redacts": self.body_sha256,
+                "author": author_commitment(self.pseudonym),
+                "reason": self.reason,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode()
+
+    def facts(self) -> dict[str, Any]:
+        return {"redacts": self.body_sha256, "author": author_commitment(self.pseudonym)}
 
 
 def takedown(study: Study, author: str, *, platform: str, reason: str) -> TakedownResult:
     with study.engine.begin() as conn:
         row = conn.execute(
-            select(authors.c.id, authors.c.pseudonym).where(
+            select(authors.c.id, authors.c.pseudonym, authors.c.raw_id).where(
                 authors.c.platform == platform,
                 (authors.c.raw_id == author) | (authors.c.pseudonym == author),
             )
@@ -47,31 +90,32 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
                 f"no author {author!r} on {platform} in {study.path}; give the platform's id "
                 "or the pseudonym shown in exports (a_…)"
             )
-        author_pk, pseudonym = row
+        author_pk, pseudonym, raw_id = row
         post_rows = conn.execute(
-            select(posts.c.id, posts.c.discovered_by).where(posts.c.author_pk == author_pk)
+            select(posts.c.id, posts.c.discovered_by, posts.c.text).where(
+                posts.c.author_pk == author_pk
+            )
         ).all()
-        post_pks = [pk for pk, _ in post_rows]
-        listing_ids = {d for _, d in post_rows if d is not None}
+        post_pks = [pk for pk, _, _ in post_rows]
         own = set(
             conn.execute(
                 select(observations.c.body_sha256).where(observations.c.post_pk.in_(post_pks))
             ).scalars()
         )
-        shared = set(
-            conn.execute(
-                select(observations.c.body_sha256)
-                .where(observations.c.body_sha256.in_(own))
-                .where((observations.c.post_pk.not_in(post_pks)) | observations.c.post_pk.is_(None))
-                .distinct()
-            ).scalars()
-        )
+        listing_ids = {d for _, d, _ in post_rows if d is not None}
         listings = set(
             conn.execute(
                 select(observations.c.body_sha256).where(observations.c.id.in_(listing_ids))
             ).scalars()
         )
-        doomed = (own - shared) | listings
+        everything = set(conn.execute(select(observations.c.body_sha256).distinct()).scalars())
+        already = set(conn.execute(select(redactions.c.body_sha256)).scalars())
+        holds = _content_finder(str(raw_id), pseudonym, [text for _, _, text in post_rows])
+        holding = {sha for sha in everything - already if _holds(study, sha, holds)}
+        # A body other posts' evidence also uses stays if it holds none of the author's content.
+        kept = {sha for sha in own if sha not in holding} - listings
+        kept = {sha for sha in kept if _used_by_others(conn, sha, post_pks)}
+        doomed = ((own - kept) | listings | holding) - already
         now = time.time()
         if doomed:
             conn.execute(
@@ -82,8 +126,22 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
                         "author_pseudonym": pseudonym,
                         "reason": reason,
                         "redacted_at": now,
+                        "observation_id": None,
                     }
                     for sha in sorted(doomed)
+                ],
+            )
+        else:  # on the deny list all the same
+            conn.execute(
+                redactions.insert(),
+                [
+                    {
+                        "body_sha256": "",
+                        "author_pseudonym": pseudonym,
+                        "reason": reason,
+                        "redacted_at": now,
+                        "observation_id": 0,  # nothing to log: no body was removed
+                    }
                 ],
             )
         conn.execute(update(posts).where(posts.c.author_pk == author_pk).values(text=""))
@@ -91,4 +149,75 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
         forget_posts_terms(conn, list(post_pks))
     for sha in doomed:
         study.blobs.delete(sha)
-    return TakedownResult(pseudonym, len(post_pks), len(doomed), len(own & shared))
+    return TakedownResult(pseudonym, len(post_pks), len(doomed), len(kept), len(doomed))
+
+
+def _used_by_others(conn: Connection, sha: str, post_pks: list[int]) -> bool:
+    return (
+        conn.execute(
+            select(observations.c.id)
+            .where(observations.c.body_sha256 == sha)
+            .where(observations.c.post_pk.not_in(post_pks) | observations.c.post_pk.is_(None))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _content_finder(raw_id: str, pseudonym: str, texts: list[str]) -> re.Pattern[bytes]:
+    """A pattern for the author's id (not inside a longer token), pseudonym and post texts
+    (their first characters, as UTF-8, JSON-escaped and HTML-escaped)."""
+    needles = [re.escape(pseudonym.encode())]
+    if raw_id:
+        needles.append(rb"(?<![0-9A-Za-z_])" + re.escape(raw_id.encode()) + rb"(?![0-9A-Za-z_])")
+    for text in texts:
+        piece = text.strip()[:TEXT_NEEDLE]
+        if len(piece) < 4:
+            continue
+        for form in {piece, json.dumps(piece)[1:-1], html.escape(piece)}:
+            needles.append(re.escape(form.encode()))
+    return re.compile(b"|".join(needles))
+
+
+def _holds(study: Study, sha: str, pattern: re.Pattern[bytes]) -> bool:
+    if not sha or not study.blobs.exists(sha):
+        return False
+    return pattern.search(study.blobs.get(sha)) is not None
+
+
+def denied_pseudonyms(conn: Connection) -> set[str]:
+    """The study's deny list: every author taken down."""
+    return set(conn.execute(select(redactions.c.author_pseudonym).distinct()).scalars())
+
+
+def redacted_bodies(conn: Connection) -> set[str]:
+    return set(conn.execute(select(redactions.c.body_sha256).distinct()).scalars()) - {""}
+
+
+def pending_redactions(conn: Connection) -> list[PendingRedaction]:
+    """Redactions the writer has not logged yet, with the platform of their author."""
+    rows = conn.execute(
+        select(
+            redactions.c.id,
+            redactions.c.body_sha256,
+            redactions.c.author_pseudonym,
+            redactions.c.reason,
+            authors.c.platform,
+        )
+        .join(authors, authors.c.pseudonym == redactions.c.author_pseudonym)
+        .where(redactions.c.observation_id.is_(None))
+        .order_by(redactions.c.id)
+    ).all()
+    return [PendingRedaction(*row) for row in rows]
+
+
+def takedown_target(study: Study, platform: str) -> int:
+    """The inactive target redaction leaves hang from (``PLATFORM:takedown``)."""
+    target = Target(platform, "takedown", "")
+    add_targets(study.engine, [target], time.time())
+    with study.engine.begin() as conn:
+        where = targets.c.spec == target.spec
+        conn.execute(update(targets).where(where).values(active=False))
+        pk = conn.execute(select(targets.c.id).where(where)).scalar()
+    assert pk is not None
+    return int(pk)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from memoryhole.errors import EvidenceError
 from memoryhole.evidence.bundle import BUNDLE_FORMAT, canonical_zip, read_members
@@ -37,6 +37,7 @@ from memoryhole.evidence.rederive import (
     stated_facts,
     verdict_mismatches,
 )
+from memoryhole.evidence.takedown import REDACTION_KIND
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 
@@ -288,7 +289,10 @@ def verify_study(study: Study) -> Report:
     discovery: dict[int, dict[str, Any]] = {}
     chains: dict[int, list[int]] = defaultdict(list)  # post pk → its observations' leaf indices
     facts_by_post: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    logged_redactions: set[str] = set()  # bodies a logged redaction leaf names
     for row, platform, post_id in _observation_rows(study):
+        if row["kind"] == REDACTION_KIND and row["facts"]:
+            logged_redactions.add(str(json.loads(row["facts"]).get("redacts", "")))
         expected_id = len(leaves) + 1
         if row["id"] != expected_id:
             report.fail(f"observation {row['id']}: ids must run 1, 2, 3…; expected {expected_id}")
@@ -319,14 +323,33 @@ def verify_study(study: Study) -> Report:
         try:
             study.blobs.get(name)
         except FileNotFoundError:
-            if name not in redacted_blobs:
-                missing += 1
+            if name in logged_redactions:
+                continue
+            missing += 1
+            if name in redacted_blobs:
+                report.fail(
+                    f"blob {name}: missing; a takedown record names it but no redaction in "
+                    "the log does (a forged record, or one not logged yet: `memoryhole "
+                    "takedown --log-pending` logs it)"
+                )
+            else:
                 report.fail(f"blob {name}: missing (and no takedown record says why)")
         except BlobCorruptError:
             corrupt += 1
             report.fail(f"blob {name}: its bytes do not hash to its name (altered)")
     if not missing and not corrupt:
         report.ok(f"{len(blob_names):,} raw responses present and intact (or taken down)")
+    with engine.connect() as conn:
+        unlogged = conn.execute(
+            select(func.count())
+            .select_from(redactions)
+            .where(redactions.c.observation_id.is_(None))
+        ).scalar()
+    if unlogged:
+        report.fail(
+            f"{unlogged:,} takedown records are not in the log yet: `memoryhole takedown "
+            "--log-pending` (or a running collector, at its next commit) logs them"
+        )
     _verify_checkpoints(study, leaves, report)
     _verify_verdicts(study, checks_by_post, discovery, report)
     _verify_chains(study, chains, report)

@@ -158,6 +158,8 @@ redactions = Table(
     Column("author_pseudonym", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("redacted_at", Float, nullable=False),  # wall clock
+    # The observation (kind "redaction") that logs it; null until the writer has logged it.
+    Column("observation_id", Integer),
 )
 Index("ix_redactions_body_sha256", redactions.c.body_sha256)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, update
+from sqlalchemy import Connection, Engine, Table, delete, select, update
 
 from memoryhole.store.blobs import FileBlobStore
 from memoryhole.store.schema import (
@@ -20,6 +20,7 @@ from memoryhole.store.schema import (
     checkpoints,
     observations,
     posts,
+    redactions,
     schedule,
     scheduler_state,
     targets,
@@ -41,6 +42,10 @@ class Batch:
     #: What a check said more exactly than the listing that found a post (collector
     #: ``_refine_post``): post pk → columns to set.
     post_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: Takedown records to add (a listing that showed a denied author's posts), and the
+    #: redactions this batch logs: redaction id → the observation that logs it.
+    redactions: list[dict[str, Any]] = field(default_factory=list)
+    redactions_logged: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.observations)
@@ -78,8 +83,22 @@ def insert_rows(
 
 
 def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
+    # A body taken down since it was fetched (a takedown while the collector runs) is never
+    # written back: the takedown's record wins.
+    names = list(batch.blobs)
+    with engine.connect() as connection:
+        gone = {
+            sha
+            for start in range(0, len(names), 900)
+            for sha in connection.execute(
+                select(redactions.c.body_sha256).where(
+                    redactions.c.body_sha256.in_(names[start : start + 900])
+                )
+            ).scalars()
+        }
     for sha256, body in batch.blobs.items():
-        blobs.put(sha256, body)
+        if sha256 not in gone:
+            blobs.put(sha256, body)
     with engine.begin() as connection:
         insert_rows(connection, authors, batch.authors)
         insert_rows(connection, posts, batch.posts)
@@ -98,6 +117,13 @@ def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
             connection.execute(update(targets).where(targets.c.id == pk).values(**values))
         for pk, values in batch.post_updates.items():
             connection.execute(update(posts).where(posts.c.id == pk).values(**values))
+        insert_rows(connection, redactions, batch.redactions)
+        for pk, observation_id in batch.redactions_logged.items():
+            connection.execute(
+                update(redactions)
+                .where(redactions.c.id == pk)
+                .values(observation_id=observation_id)
+            )
         state = [{"name": name, "value": value} for name, value in batch.state.items()]
         insert_rows(connection, scheduler_state, state, upsert_on="name")
         if batch.checkpoint is not None:

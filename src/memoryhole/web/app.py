@@ -748,7 +748,15 @@ def _routes(app: FastAPI, d: Dashboard) -> None:
             return JSONResponse({"error": str(exc)}, status_code=400)
         for name in ("counts", "timeline", "feed", "accounts"):
             d.cache.compute(name)
-        return JSONResponse({"pseudonym": result.pseudonym, "posts": result.posts})
+        # The dashboard does not write the log: a running collector logs the redactions at
+        # its next commit, or `memoryhole takedown --log-pending` does.
+        return JSONResponse(
+            {
+                "pseudonym": result.pseudonym,
+                "posts": result.posts,
+                "redactions_pending": result.pending,
+            }
+        )
 
 
 async def _json_body(request: Request) -> Any:
