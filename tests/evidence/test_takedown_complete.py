@@ -19,7 +19,6 @@ from sqlalchemy import select
 from memoryhole.clock import AcceleratedClock
 from memoryhole.collect.collector import Collector
 from memoryhole.collect.redactions import log_pending_redactions, take_down
-from memoryhole.evidence.takedown import takedown
 from memoryhole.evidence.verify import verify_study
 from memoryhole.platforms import registry
 from memoryhole.scenario import ScenarioPost
@@ -135,7 +134,7 @@ def test_a_takedown_while_the_collector_runs_holds(tmp_path: Path) -> None:
         with study.writer_lock():
             running = asyncio.create_task(collector.run(wall_deadline=time.time() + 6.0))
             await asyncio.sleep(2.0)
-            await asyncio.to_thread(takedown, study, AUTHOR, platform="weibo", reason="test")
+            await take_down(study, AUTHOR, platform="weibo", reason="test")
             await running
 
     asyncio.run(collect_and_take_down())

@@ -7,11 +7,12 @@ and commits them itself (``StudyLockedError`` when a collector holds it).
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from memoryhole.collect.recorder import StoreRecorder
 from memoryhole.errors import StudyLockedError
-from memoryhole.evidence.takedown import TakedownResult, takedown
+from memoryhole.evidence.takedown import TakedownResult, pending_redactions, sweep, takedown
 from memoryhole.store.state import load_state
 from memoryhole.study import Study
 
@@ -26,12 +27,23 @@ async def log_pending_redactions(study: Study) -> int:
 
 
 async def take_down(
-    study: Study, author: str, *, platform: str, reason: str
+    study: Study, author: str, *, platform: str, reason: str, wait: float = 30.0
 ) -> tuple[TakedownResult, int | None]:
     """``evidence.takedown.takedown``, then its redactions logged; None when a collector holds
-    the study (it logs them at its next commit)."""
+    the study: then this waits (up to ``wait`` seconds) for it to log them, which it does once
+    it has reloaded the deny list, and sweeps what it committed in between (``sweep``)."""
     result = takedown(study, author, platform=platform, reason=reason)
     try:
         return result, await log_pending_redactions(study)
     except StudyLockedError:
-        return result, None
+        pass
+    deadline = time.time() + wait
+    while time.time() < deadline and _pending(study):
+        await asyncio.sleep(0.2)
+    sweep(study, result, reason=reason)
+    return result, None
+
+
+def _pending(study: Study) -> bool:
+    with study.engine.connect() as connection:
+        return bool(pending_redactions(connection))

@@ -51,6 +51,9 @@ class TakedownResult:
     blobs_removed: int
     blobs_kept_shared: int
     pending: int = 0  # redactions waiting for the writer to log them
+    started_at: float = 0.0  # wall clock
+    #: What the author's content looks like in a body (for ``sweep``); not exported.
+    finder: re.Pattern[bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class PendingRedaction:
 
 
 def takedown(study: Study, author: str, *, platform: str, reason: str) -> TakedownResult:
+    started = time.time()
     with study.engine.begin() as conn:
         row = conn.execute(
             select(authors.c.id, authors.c.pseudonym, authors.c.raw_id).where(
@@ -149,7 +153,53 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
         forget_posts_terms(conn, list(post_pks))
     for sha in doomed:
         study.blobs.delete(sha)
-    return TakedownResult(pseudonym, len(post_pks), len(doomed), len(kept), len(doomed))
+    return TakedownResult(
+        pseudonym, len(post_pks), len(doomed), len(kept), len(doomed), started, holds
+    )
+
+
+def sweep(study: Study, result: TakedownResult, *, reason: str) -> int:
+    """Bodies a running collector committed after the takedown began and before it reloaded
+    the deny list, searched for the author's content like the takedown's own: each one found
+    is taken down too (its redaction logged by the writer). Returns how many."""
+    if result.finder is None:
+        return 0
+    with study.engine.begin() as conn:
+        # Posts of theirs a collector created in between: their text goes too.
+        author_pks = select(authors.c.id).where(authors.c.pseudonym == result.pseudonym)
+        late = list(
+            conn.execute(select(posts.c.id).where(posts.c.author_pk.in_(author_pks))).scalars()
+        )
+        conn.execute(update(posts).where(posts.c.id.in_(late)).values(text=""))
+        forget_posts_terms(conn, late)
+        recent = set(
+            conn.execute(
+                select(observations.c.body_sha256).where(
+                    observations.c.received_at >= result.started_at - 1.0
+                )
+            ).scalars()
+        )
+        found = sorted(
+            sha for sha in recent - redacted_bodies(conn) if _holds(study, sha, result.finder)
+        )
+        if found:
+            now = time.time()
+            conn.execute(
+                redactions.insert(),
+                [
+                    {
+                        "body_sha256": sha,
+                        "author_pseudonym": result.pseudonym,
+                        "reason": reason,
+                        "redacted_at": now,
+                        "observation_id": None,
+                    }
+                    for sha in found
+                ],
+            )
+    for sha in found:
+        study.blobs.delete(sha)
+    return len(found)
 
 
 def _used_by_others(conn: Connection, sha: str, post_pks: list[int]) -> bool:
