@@ -16,6 +16,7 @@ PlatformFactory = Callable[..., Platform]
 
 
 def _builtin() -> dict[str, PlatformFactory]:
+    from memoryhole.platforms.bluesky import BlueskyPlatform
     from memoryhole.platforms.generic_json import GenericJsonPlatform
     from memoryhole.platforms.mastodon import MastodonPlatform
     from memoryhole.platforms.reddit import RedditPlatform
@@ -28,6 +29,7 @@ def _builtin() -> dict[str, PlatformFactory]:
         "mastodon": MastodonPlatform,
         "rss": RssPlatform,
         "json": GenericJsonPlatform,
+        "bluesky": BlueskyPlatform,
     }
 
 

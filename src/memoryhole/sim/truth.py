@@ -28,6 +28,14 @@ REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended",
 READ_AS: dict[str, dict[str, str]] = {"weibo": {"author_deleted": "unknown"}}
 
 
+def scenario_post_id(post_id: str) -> str:
+    """The scenario's id of a post an adapter knows by another name: a Bluesky post's
+    ``at://`` URI ends with its record key, which the simulator makes the scenario's id."""
+    if post_id.startswith("at://"):
+        return post_id.rsplit("/", 1)[-1]
+    return post_id
+
+
 def reading(platform: str, kind: str) -> str:
     """The verdict that is the exact reading of a true removal ``kind`` on ``platform``."""
     return READ_AS.get(platform, {}).get(kind, kind)
@@ -130,7 +138,7 @@ def evaluate(
             truth[post.post_id] = removal
     result = Evaluation(true_removals=len(truth), never_visible=len(never_visible))
     for row in verdicts:
-        post_id = str(row["post_id"])
+        post_id = scenario_post_id(str(row["post_id"]))
         if post_id in never_visible:
             result.false_removals.append(post_id)  # the collector cannot have seen it alive
             continue

@@ -28,7 +28,7 @@ JSON_HEADERS: Headers = (("content-type", "application/json; charset=utf-8"),)
 HTML_HEADERS: Headers = (("content-type", "text/html; charset=utf-8"),)
 
 #: Every ``--platform`` value the simulator speaks.
-PLATFORMS = ("weibo", "reddit", "mastodon", "rss", "json")
+PLATFORMS = ("weibo", "reddit", "mastodon", "rss", "json", "bluesky")
 
 
 #: What to watch on the simulator, per platform: its whole public stream.
@@ -39,6 +39,7 @@ WATCH: dict[str, Target] = {
     "rss": Target("rss", "feed", "feeds/all.rss"),
     "json": Target("json", "all"),
 }
+WATCH["bluesky"] = Target("bluesky", "all")  # the simulator's own feed (bluesky:all)
 
 
 class Shape(Protocol):
@@ -69,6 +70,10 @@ def get_shape(name: str) -> Shape | None:
         from memoryhole.sim.shapes.generic_json import JsonShape
 
         return JsonShape()
+    if name == "bluesky":
+        from memoryhole.sim.shapes.bluesky import BlueskyShape
+
+        return BlueskyShape()
     from memoryhole.errors import ConfigError
 
     raise ConfigError(f"unknown simulator platform {name!r}; use one of {', '.join(PLATFORMS)}")
