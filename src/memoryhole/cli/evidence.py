@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -120,26 +121,29 @@ def takedown(
 ) -> None:
     """Remove an author's content from blobs, exports and pages, and never collect it again;
     each removal is logged, so the log still verifies."""
-    from memoryhole.collect.redactions import log_pending_redactions
+    from memoryhole.collect.redactions import log_pending_redactions, take_down
     from memoryhole.errors import StudyLockedError
-    from memoryhole.evidence.takedown import takedown as run_takedown
 
     opened = open_study(study)
-    if not log_pending:
+    logged: int | None = None
+    if log_pending:
+        with contextlib.suppress(StudyLockedError):  # then the collector logs them
+            logged = asyncio.run(log_pending_redactions(opened))
+    else:
         if author is None:
             raise MemoryholeError("give --author ID (or --log-pending)")
-        result = run_takedown(opened, author, platform=platform, reason=reason)
+        # Beside a running collector this waits for it to log the redactions (it has reloaded
+        # the deny list then) and sweeps what it committed in between.
+        result, logged = asyncio.run(take_down(opened, author, platform=platform, reason=reason))
         console.print(
             f"took down {result.posts:,} posts of {result.pseudonym}: "
             f"{result.blobs_removed:,} raw responses deleted, {result.blobs_kept_shared:,} kept "
             "(identical bodies that other posts' evidence also uses and that hold no content)"
         )
-    try:
-        logged = asyncio.run(log_pending_redactions(opened))
-    except StudyLockedError:
+    if logged is None:
         console.print(
-            "a collector is running on this study: it logs the redactions at its next commit "
-            "(within seconds) and collects nothing of this author again"
+            "a collector is running on this study: it has logged the redactions (or will at "
+            "its next commit) and collects nothing of this author again"
         )
         return
     console.print(f"{logged:,} redactions logged in the evidence log")

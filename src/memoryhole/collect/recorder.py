@@ -26,6 +26,7 @@ from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log,
 from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
 from memoryhole.evidence.takedown import (
     REDACTION_KIND,
+    PendingRedaction,
     denied_pseudonyms,
     pending_redactions,
     redacted_bodies,
@@ -78,7 +79,7 @@ class Recorder(Protocol):
 
     def withhold(self, capture: Capture, platform: str, raw_id: str) -> None:
         """The body of an answer that showed a denied author's posts is not kept: it gets a
-        takedown record (logged as a redaction at the next commit)."""
+        takedown record, logged as a redaction in the same batch."""
         ...
 
     def stage_verdict(self, post: PostState, now: float) -> None: ...
@@ -243,13 +244,21 @@ class StoreRecorder:
             return
         self.redacted.add(sha)
         self.batch.blobs.pop(sha, None)
+        redaction = PendingRedaction(
+            0,
+            sha,
+            self.study.pseudonym(platform, raw_id),
+            "an answer that showed a taken-down author's posts",
+            platform,
+        )
+        # Logged in the same batch as its record: nothing waits for a later commit.
         self.batch.redactions.append(
             {
                 "body_sha256": sha,
-                "author_pseudonym": self.study.pseudonym(platform, raw_id),
-                "reason": "an answer that showed a taken-down author's posts",
+                "author_pseudonym": redaction.pseudonym,
+                "reason": redaction.reason,
                 "redacted_at": time.time(),
-                "observation_id": None,
+                "observation_id": self._log_redaction(redaction),
             }
         )
 
@@ -276,30 +285,33 @@ class StoreRecorder:
         with self.study.engine.connect() as connection:
             pending = pending_redactions(connection)
         for redaction in pending:
-            target = self._takedown_targets.get(redaction.platform)
-            if target is None:
-                target = takedown_target(self.study, redaction.platform)
-                self._takedown_targets[redaction.platform] = target
-            now = self.now()
-            statement = Capture(
-                request=Request("POST", f"memoryhole:takedown/{redaction.id}"),
-                status=None,
-                headers=(),
-                body=redaction.statement(),
-                fetched_at=now,
-                received_at=time.time(),
-                sent_at=now,
-            )
-            observation_id = self.observe(
-                statement,
-                kind=REDACTION_KIND,
-                status=Status.UNREACHABLE,  # says nothing about a post
-                platform=redaction.platform,
-                target_pk=target,
-                detail=f"taken down: {redaction.reason}",
-                facts=redaction.facts(),
-            )
-            self.batch.redactions_logged[redaction.id] = observation_id
+            self.batch.redactions_logged[redaction.id] = self._log_redaction(redaction)
+
+    def _log_redaction(self, redaction: PendingRedaction) -> int:
+        """The redaction's leaf (its statement as the body); returns its observation id."""
+        target = self._takedown_targets.get(redaction.platform)
+        if target is None:
+            target = takedown_target(self.study, redaction.platform)
+            self._takedown_targets[redaction.platform] = target
+        now = self.now()
+        statement = Capture(
+            request=Request("POST", f"memoryhole:takedown/{redaction.body_sha256}"),
+            status=None,
+            headers=(),
+            body=redaction.statement(),
+            fetched_at=now,
+            received_at=time.time(),
+            sent_at=now,
+        )
+        return self.observe(
+            statement,
+            kind=REDACTION_KIND,
+            status=Status.UNREACHABLE,  # says nothing about a post
+            platform=redaction.platform,
+            target_pk=target,
+            detail=f"taken down: {redaction.reason}",
+            facts=redaction.facts(),
+        )
 
     def stage_verdict(self, post: PostState, now: float) -> None:
         self.batch.verdicts[post.pk] = verdict_row(post, now)

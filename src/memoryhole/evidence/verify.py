@@ -289,10 +289,13 @@ def verify_study(study: Study) -> Report:
     discovery: dict[int, dict[str, Any]] = {}
     chains: dict[int, list[int]] = defaultdict(list)  # post pk → its observations' leaf indices
     facts_by_post: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    logged_redactions: set[str] = set()  # bodies a logged redaction leaf names
+    # Body → the index of the first redaction leaf that names it. Only one a signed checkpoint
+    # covers counts: anyone can compute a leaf and append it after the last checkpoint.
+    logged_redactions: dict[str, int] = {}
     for row, platform, post_id in _observation_rows(study):
         if row["kind"] == REDACTION_KIND and row["facts"]:
-            logged_redactions.add(str(json.loads(row["facts"]).get("redacts", "")))
+            named = str(json.loads(row["facts"]).get("redacts", ""))
+            logged_redactions.setdefault(named, row["id"] - 1)
         expected_id = len(leaves) + 1
         if row["id"] != expected_id:
             report.fail(f"observation {row['id']}: ids must run 1, 2, 3…; expected {expected_id}")
@@ -319,14 +322,23 @@ def verify_study(study: Study) -> Report:
             discovery[row["id"]] = dict(row)
     report.ok(f"{len(leaves):,} observations re-hashed")
     missing = corrupt = 0
+    signed = stored_checkpoints(engine)[-1:]
+    signed_size = signed[0].size if signed else 0
     for name in sorted(blob_names):
         try:
             study.blobs.get(name)
         except FileNotFoundError:
-            if name in logged_redactions:
+            redaction = logged_redactions.get(name)
+            if redaction is not None and redaction < signed_size:
                 continue
             missing += 1
-            if name in redacted_blobs:
+            if redaction is not None:
+                report.fail(
+                    f"blob {name}: missing; the redaction leaf naming it (index {redaction}) "
+                    f"is after the last signed checkpoint (size {signed_size}): forged, or "
+                    "not signed yet (a collector signs every 5 minutes and when it stops)"
+                )
+            elif name in redacted_blobs:
                 report.fail(
                     f"blob {name}: missing; a takedown record names it but no redaction in "
                     "the log does (a forged record, or one not logged yet: `memoryhole "
