@@ -170,7 +170,7 @@ def build_bundle(
         "post": {
             "platform": post["platform"],
             "post_id": post_id,
-            "author_id": post["pseudonym"],
+            "author_id": None if redacted else post["pseudonym"],  # a takedown's: withheld
             "published_at": post["published_at"],
             "published_until": post["published_until"],
             "first_seen_at": post["first_seen_at"],
