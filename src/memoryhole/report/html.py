@@ -18,16 +18,14 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from memoryhole import __version__
 from memoryhole.analysis import overview
 from memoryhole.study import Study
-from memoryhole.web import charts
-from memoryhole.web.app import make_templates, markup_json
+from memoryhole.web.render import STATIC, charts, make_templates, markup_json
 
-STATIC = Path(str(files("memoryhole.web") / "static"))
+TEMPLATES = Path(str(files("memoryhole.report") / "templates"))
 SCRIPTS = (
     "vendor/vega.min.js",
     "vendor/vega-lite.min.js",
@@ -101,13 +99,7 @@ def build_report(
         f"script-src {' '.join(_sha256(s) for s in scripts)}; "
         f"style-src {' '.join(_sha256(s) for s in styles)}; base-uri 'none'; form-action 'none'"
     )
-    environment: jinja2.Environment = make_templates()
-    environment.loader = jinja2.ChoiceLoader(
-        [
-            jinja2.FileSystemLoader(str(Path(str(files("memoryhole.report") / "templates")))),
-            environment.loader or jinja2.BaseLoader(),
-        ]
-    )
+    environment = make_templates(TEMPLATES)
     html = environment.get_template("report.html").render(
         study_name=study.path.resolve().name,
         generated_at=time.time(),

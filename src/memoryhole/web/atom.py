@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from memoryhole.analysis.overview import KIND_LABELS
 from memoryhole.times import utc_datetime
-from memoryhole.web.data import FeedItem
+from memoryhole.web.feed import FeedItem
 
 ATOM = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from memoryhole.analysis import overview
 from memoryhole.store.schema import observations, redactions, targets
 from memoryhole.study import Study
-from memoryhole.web.data import RemovalIndex
+from memoryhole.web.feed import RemovalIndex
 
 log = logging.getLogger("memoryhole.web")
 

@@ -1,0 +1,77 @@
+"""The figure pages (speed, platforms) and every chart's Vega-Lite spec as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from memoryhole.analysis.overview import REMOVAL_KINDS, platform_table
+from memoryhole.web.dashboard import DashboardDep
+from memoryhole.web.render import charts
+
+router = APIRouter()
+
+
+@router.get("/speed", response_class=HTMLResponse)
+def speed(request: Request, d: DashboardDep) -> Response:
+    figures = d.speed()
+    if figures is None:
+        return d.pending(request, "Speed", "the survival curves")
+    return d.render(
+        request,
+        "speed.html",
+        title="Speed",
+        charts=True,
+        speed=figures,
+        computed_at=d.cache.computed_at("speed"),
+    )
+
+
+@router.get("/platforms", response_class=HTMLResponse)
+def platforms(request: Request, d: DashboardDep) -> Response:
+    counts = d.counts()
+    if counts is None:
+        return d.pending(request, "Platforms", "the counts")
+    rows = platform_table(counts, d.speed())
+    return d.render(
+        request,
+        "platforms.html",
+        title="Platforms",
+        charts=True,
+        rows=rows,
+        computed_at=d.cache.computed_at("counts"),
+    )
+
+
+@router.get("/charts/{name}.json")
+def chart(
+    d: DashboardDep,
+    name: str,
+    kind: str = "censored",
+    view: str = "removed",
+    min_posts: Annotated[int, Query(ge=1, le=100_000)] = 20,
+) -> Response:
+    spec: dict[str, Any] | None = None
+    if name == "removals":
+        timeline = d.cache.get("timeline")
+        spec = charts.removals_chart(timeline) if timeline is not None else None
+    elif name == "terms":
+        table = d.terms(kind if kind in REMOVAL_KINDS else "censored", min_posts)
+        spec = charts.terms_chart(table) if table is not None else None
+    elif name == "speed":
+        figures = d.speed()
+        spec = charts.speed_chart(figures, view != "all") if figures is not None else None
+    elif name == "platforms":
+        counts = d.counts()
+        spec = (
+            charts.platforms_chart(platform_table(counts, d.speed()))
+            if counts is not None
+            else None
+        )
+    else:
+        return JSONResponse({"error": "no such chart"}, status_code=404)
+    if spec is None:
+        return JSONResponse({"error": "computing"}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse(spec)

@@ -1,0 +1,81 @@
+"""The removals feed: the page (filters, 50 a page) and the Atom feed of the same filters."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from memoryhole.web.atom import atom_feed
+from memoryhole.web.dashboard import PER_PAGE, DashboardDep
+from memoryhole.web.feed import FeedItem, FeedQuery, feed_items
+from memoryhole.web.render import post_path, query_string
+
+router = APIRouter()
+
+
+@router.get("/removals", response_class=HTMLResponse)
+def removals(
+    request: Request,
+    d: DashboardDep,
+    platform: str | None = None,
+    kind: str | None = None,
+    term: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    query = FeedQuery.parse(platform, kind, term, since, until, page, PER_PAGE)
+    feed = d.feed()
+    if feed is None:
+        return d.pending(request, "Removals", "the removals index")
+    pks, total = feed.select(query)
+    items = feed_items(d.study.engine, pks)
+    return d.render(
+        request,
+        "removals.html",
+        title="Removals",
+        query=query,
+        items=items,
+        total=total,
+        platforms=feed.platforms,
+        pages=max(1, math.ceil(total / PER_PAGE)),
+        feed_url="/feed.atom" + query_string(query.params(page="")),
+        computed_at=d.cache.computed_at("feed"),
+    )
+
+
+@router.get("/feed.atom")
+def atom(
+    request: Request,
+    d: DashboardDep,
+    platform: str | None = None,
+    kind: str | None = None,
+    term: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    query = FeedQuery.parse(platform, kind, term, since, until, 1, 100)
+    feed = d.feed()
+    items: list[FeedItem] = []
+    if feed is not None:
+        pks, _ = feed.select(query)
+        items = feed_items(d.study.engine, pks)
+    base = str(request.base_url).rstrip("/")
+    filters = query.params(page="")
+    title = "memoryhole: detected removals"
+    if filters:
+        title += " (" + ", ".join(f"{k}={v}" for k, v in filters.items()) + ")"
+    body = atom_feed(
+        items,
+        feed_id=f"urn:memoryhole:{d.study.log_origin}:removals{query_string(filters)}",
+        title=title,
+        self_url=base + "/feed.atom" + query_string(filters),
+        site_url=base + "/removals" + query_string(filters),
+        post_url=lambda item: base + post_path(item.platform, item.post_id),
+        updated=d.cache.computed_at("feed") or time.time(),
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
