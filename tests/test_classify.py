@@ -15,6 +15,9 @@ DELETED = Observation(Status.AUTHOR_DELETED, code="20101")
 SUSPENDED = Observation(Status.ACCOUNT_SUSPENDED, code="20003")
 UNKNOWN = Observation(Status.REMOVED_UNKNOWN)
 TRANSIENT = Observation(Status.UNREACHABLE, detail="timeout")
+WITHHELD = Observation(
+    Status.WITHHELD, code="local_laws", detail="withheld in RU: can't be displayed (local laws)"
+)
 
 
 def test_transient_never_changes_a_verdict() -> None:
@@ -67,7 +70,46 @@ def test_edit_is_detected_and_still_exports_as_live() -> None:
     assert verdict.export_value == "live"
 
 
-observations = st.sampled_from([LIVE, EDITED, CENSORED, DELETED, SUSPENDED, UNKNOWN, TRANSIENT])
+def test_withheld_is_not_a_removal_and_keeps_the_region_and_reason() -> None:
+    assert not Status.WITHHELD.is_removal and not Status.WITHHELD.is_visible
+    assert Status.WITHHELD.is_definitive and Status.WITHHELD.is_unavailable
+    verdict = first_verdict(0.0, "h1")
+    fold(verdict, LIVE, 4.0, 4.5)
+    assert fold(verdict, WITHHELD, 10.0, 11.0)
+    assert verdict.status is Status.WITHHELD and verdict.export_value == "withheld"
+    assert (verdict.last_seen_alive_at, verdict.first_seen_removed_at) == (4.0, 11.0)
+    assert verdict.signal == "withheld in RU: can't be displayed (local laws)"
+
+
+def test_a_removal_after_withheld_replaces_it_dated_by_its_own_answer() -> None:
+    verdict = first_verdict(0.0, "h1")
+    fold(verdict, WITHHELD, 5.0, 5.5)
+    assert fold(verdict, CENSORED, 9.0, 9.5)
+    assert verdict.status is Status.CENSORED
+    assert (verdict.last_seen_alive_at, verdict.first_seen_removed_at) == (0.0, 9.5)
+    assert [s for _, s in verdict.history] == ["live", "withheld", "censored"]
+
+
+def test_withheld_after_a_removal_is_history_only_and_never_refines_unknown() -> None:
+    for removal in (CENSORED, UNKNOWN):
+        verdict = first_verdict(0.0, "h1")
+        fold(verdict, removal, 5.0, 5.0)
+        fold(verdict, WITHHELD, 9.0, 9.0)
+        assert verdict.status is removal.status and verdict.first_seen_removed_at == 5.0
+        assert [s for _, s in verdict.history][-1] == "withheld"
+
+
+def test_withheld_then_visible_is_visible_again() -> None:
+    verdict = first_verdict(0.0, "h1")
+    fold(verdict, WITHHELD, 5.0, 5.0)
+    fold(verdict, LIVE, 9.0, 9.5)
+    assert verdict.status is Status.LIVE and verdict.first_seen_removed_at is None
+    assert verdict.signal == "visible again" and verdict.last_seen_alive_at == 9.0
+
+
+observations = st.sampled_from(
+    [LIVE, EDITED, CENSORED, DELETED, SUSPENDED, UNKNOWN, WITHHELD, TRANSIENT]
+)
 
 
 @given(st.lists(observations, max_size=30))
@@ -82,5 +124,8 @@ def test_a_verdict_is_never_unreachable_and_removals_rest_on_definitive_answers(
         assert verdict.first_seen_removed_at is not None
         assert verdict.last_seen_alive_at is not None
         assert verdict.last_seen_alive_at < verdict.first_seen_removed_at
+    if verdict.status is Status.WITHHELD:  # only ever from a withheld answer, never a removal
+        assert any(o.status is Status.WITHHELD for o in definitive)
+        assert verdict.first_seen_removed_at is not None
     if not definitive:
         assert verdict.status is Status.LIVE

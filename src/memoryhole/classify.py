@@ -10,6 +10,11 @@ Rules (docs/methodology.md explains why):
 - A removed post that is visible again ("ghost" posts) becomes visible again; the removal stays
   in ``history`` and the interval restarts.
 - A visible post whose text hash changed is EDITED (still visible; the export says live).
+- WITHHELD (served to others, not to this vantage point) is not a removal: a visible post
+  becomes withheld with the same interval (``first_seen_removed_at`` is when it was first
+  seen withheld); a later removal answer replaces it (the post went everywhere, dated by that
+  answer); a withheld answer after a removal changes nothing but the history (a region's
+  block does not say the post is back); seen visible again, it is visible again.
 """
 
 from __future__ import annotations
@@ -63,13 +68,19 @@ def _seen_visible(verdict: Verdict, observation: Observation, at: float) -> bool
 
 def _seen_removed(verdict: Verdict, observation: Observation, at: float) -> bool:
     status = observation.status
-    if verdict.status.is_visible:
+    if verdict.status.is_visible or (
+        verdict.status is Status.WITHHELD and status is not Status.WITHHELD
+    ):
         verdict.status = status
         verdict.first_seen_removed_at = at
         verdict.signal = observation.detail
         verdict.history.append((at, status.value))
         return True
-    if verdict.status is Status.REMOVED_UNKNOWN and status is not Status.REMOVED_UNKNOWN:
+    if (
+        verdict.status is Status.REMOVED_UNKNOWN
+        and status.is_removal
+        and status is not (Status.REMOVED_UNKNOWN)
+    ):
         verdict.status = status
         verdict.signal = observation.detail
         verdict.history.append((at, status.value))

@@ -22,6 +22,11 @@ class Status(StrEnum):
     AUTHOR_DELETED = "author_deleted"
     ACCOUNT_SUSPENDED = "account_suspended"
     REMOVED_UNKNOWN = "unknown"  # gone, with a definitive answer that does not say why
+    #: Served to others but not to this vantage point, by country (YouTube's "not available in
+    #: your country", Telegram's "can't be displayed … local laws", HTTP 451): never a removal.
+    #: The observation's code is the platform's stated reason, its detail the region when
+    #: stated (``withheld_detail``).
+    WITHHELD = "withheld"
     UNREACHABLE = "unreachable"  # transient: timeout, 429, 5xx, captcha, malformed body
 
     @property
@@ -31,6 +36,13 @@ class Status(StrEnum):
     @property
     def is_visible(self) -> bool:
         return self in _VISIBLE
+
+    @property
+    def is_unavailable(self) -> bool:
+        """True when the platform definitively did not show the post here: a removal, or the
+        post withheld from this vantage point. Such an answer is confirmed like a removal
+        (``Observation.confirm_first``) and never read through a redirect."""
+        return self in _UNAVAILABLE
 
     @property
     def is_definitive(self) -> bool:
@@ -57,10 +69,26 @@ _REMOVALS = frozenset(
     {Status.CENSORED, Status.AUTHOR_DELETED, Status.ACCOUNT_SUSPENDED, Status.REMOVED_UNKNOWN}
 )
 _VISIBLE = frozenset({Status.LIVE, Status.EDITED})
+_UNAVAILABLE = _REMOVALS | {Status.WITHHELD}
 _DEFINITIVE = frozenset(set(Status) - {Status.UNREACHABLE})
 
 #: The values of the ``verdict`` field of ``export verdicts`` (a public contract).
-VERDICT_VALUES = ("live", "censored", "author_deleted", "account_suspended", "unknown")
+VERDICT_VALUES = (
+    "live",
+    "censored",
+    "author_deleted",
+    "account_suspended",
+    "unknown",
+    "withheld",
+)
+
+
+def withheld_detail(stated: str, region: str | None = None) -> str:
+    """The detail of a ``withheld`` observation: where (when the platform or the vantage point
+    says) and the platform's own words. ``"withheld in RU: This channel can't be displayed …"``;
+    ``"withheld where this request came from (region not stated): …"``."""
+    where = f"in {region}" if region else "where this request came from (region not stated)"
+    return f"withheld {where}: {stated}" if stated else f"withheld {where}"
 
 
 @dataclass(frozen=True, slots=True)

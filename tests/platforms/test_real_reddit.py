@@ -32,7 +32,7 @@ REFUSALS = {
     "rd_404_banned_sub": Status.CENSORED,  # the community is banned: a platform removal
     "rd_429_html_retry_after": Status.UNREACHABLE,
     "rd_429_json": Status.UNREACHABLE,
-    "rd_451_legal": Status.UNREACHABLE,
+    "rd_451_legal": Status.WITHHELD,  # a legal block where the request came from
     "rd_502_empty": Status.UNREACHABLE,
     "rd_522_cloudflare": Status.UNREACHABLE,
 }
@@ -118,7 +118,9 @@ def test_a_plain_404_or_a_banned_body_with_another_status_is_never_a_removal() -
     assert platform.parse_check(ANY_POST, plain).status is Status.UNREACHABLE
     for status in (200, 403, 410, 451):
         other = Capture(request, status, banned.headers, banned.body, 1.0, 1.0)
-        assert platform.parse_check(ANY_POST, other).status is Status.UNREACHABLE, status
+        seen = platform.parse_check(ANY_POST, other).status
+        assert not seen.is_removal, status
+        assert seen is (Status.WITHHELD if status == 451 else Status.UNREACHABLE), status
 
 
 @pytest.mark.parametrize("name", ["rd_403_private_sub", "rd_403_quarantined_ferguson"])
@@ -549,3 +551,19 @@ def test_the_simulators_comments_read_back_as_the_scenario_holds() -> None:
             if "#" not in request.url:
                 break
         assert seen_status is status_expected, (post_id, observation.detail)
+
+
+def test_a_451_is_withheld_where_the_request_came_from_never_a_removal() -> None:
+    observation = check(adapter(), "rd_451_legal", ANY_POST)
+    assert (observation.status, observation.code) == (Status.WITHHELD, "451")
+    assert observation.detail.startswith("withheld where this request came from")
+    blocked = sample("rd_451_legal").capture(adapter().check_request(ANY_POST))
+    named = Capture(
+        blocked.request,
+        451,
+        (*blocked.headers, ("Link", '<https://isp.example/>; rel="blocked-by"')),
+        b"",
+        1.0,
+        1.0,
+    )
+    assert "blocked by https://isp.example/" in adapter().parse_check(ANY_POST, named).detail

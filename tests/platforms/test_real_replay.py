@@ -53,6 +53,12 @@ def _target(meta: dict[str, Any], path: str, query: dict[str, list[str]]) -> str
         return f"reddit:{'comments' if 'comments' in parts[2] else 'r'}/{parts[1]}"
     if platform == "bluesky":
         return f"bluesky:actor/{query['actor'][0]}"
+    if platform == "telegram":  # t.me/s/<channel>
+        return f"telegram:channel/{path.strip('/').split('/')[1]}"
+    if platform == "youtube":  # /feeds/videos.xml?channel_id=… (or a legacy ?user=…)
+        if "channel_id" in query:
+            return f"youtube:channel/{query['channel_id'][0]}"
+        return f"youtube:user/{query['user'][0]}"
     if "/timelines/public" in path:
         local = query.get("local", ["false"])[0] == "true"
         return "mastodon:local" if local else "mastodon:public"
@@ -105,6 +111,8 @@ DEVELOPMENT = {
     "mast_public_tl_anon": 8,
     "mast_tag_tl": 1,
     "bsky_authorfeed_page_cursor": 43,
+    "tg_s_channel_page_durov": 20,
+    "yt_rss_feed_user_kurzgesagt": 15,
 }
 
 
@@ -230,4 +238,4 @@ def test_each_held_out_sample_replayed_at_its_path(tmp_path: Path, name: str) ->
 
 def test_the_held_out_set_covers_the_three_real_listings() -> None:
     platforms = {name.split("_")[0] for name in holdout_names()}
-    assert {"wb", "rd", "mast", "bsky"} <= platforms, holdout_names()
+    assert {"wb", "rd", "mast", "bsky", "tg", "yt"} <= platforms, holdout_names()

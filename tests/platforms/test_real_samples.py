@@ -7,7 +7,7 @@ import importlib
 
 from tests.platforms.real_samples import feed_names, sample_names
 
-CONFORMANCE = ("weibo", "reddit", "mastodon", "rss", "bluesky")
+CONFORMANCE = ("weibo", "reddit", "mastodon", "rss", "bluesky", "telegram", "youtube")
 
 
 def claimed() -> set[str]:

@@ -7,6 +7,7 @@
   sent (HTTP clients strip them) but stay in the recorded URL, so a capture says by itself why it
   was asked for: an account lookup that follows a post's removal carries ``#after=<signal>``.
 - ``AccountFollowUps``: the posts whose next check asks about their author's account first.
+- ``legal_block``: a 451 Unavailable For Legal Reasons (RFC 7725) as ``withheld``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from memoryhole.model import Capture, Observation
+from memoryhole.model import Capture, Observation, Status, withheld_detail
 
 _V = TypeVar("_V")
 
@@ -102,6 +103,23 @@ def parse_iso8601(value: object) -> float | None:
     if parsed.tzinfo is None:
         return None  # a time without a zone is not a point in time
     return parsed.timestamp()
+
+
+_BLOCKED_BY = re.compile(r'<([^>]*)>\s*;[^,]*rel="?blocked-by"?', re.IGNORECASE)
+
+
+def legal_block(capture: Capture) -> Observation | None:
+    """A ``451 Unavailable For Legal Reasons`` (RFC 7725) as ``withheld`` (code ``451``): a
+    legal block where the request came from (the platform's, or a network's on a state's
+    order), not a removal of the post. The blocker its ``Link: rel="blocked-by"`` names is kept
+    in the detail. None for any other answer."""
+    if capture.status != 451:
+        return None
+    said = "451 Unavailable For Legal Reasons"
+    blocker = _BLOCKED_BY.search(capture.header("Link") or "")
+    if blocker is not None:
+        said += f" (blocked by {blocker.group(1)})"
+    return Observation(Status.WITHHELD, code="451", detail=withheld_detail(said))
 
 
 def with_note(url: str, note: str) -> str:

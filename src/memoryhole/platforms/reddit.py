@@ -44,9 +44,11 @@ removed comment, older posts) names nobody: its account is asked for too, and on
 suspension changes its ``unknown``. A banned community is ``censored`` for each of its posts
 (code ``community_banned``), and its listing asks for every known post of it to be checked.
 
-Anything else (429, 5xx, 403 for private or quarantined communities, a plain 404, 451, an empty
-answer, HTML such as Reddit's "whoa there" block page, malformed JSON) is UNREACHABLE: never a
-removal.
+A ``451 Unavailable For Legal Reasons`` is ``withheld`` (code ``451``): Reddit, or a network on a
+state's order, does not serve the post where the request came from; it is not a removal (its
+listing stays UNREACHABLE). Anything else (429, 5xx, 403 for private or quarantined communities,
+a plain 404, an empty answer, HTML such as Reddit's "whoa there" block page, malformed JSON) is
+UNREACHABLE: never a removal.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from memoryhole.model import (
 from memoryhole.platforms._shared import (
     AccountFollowUps,
     join_detail,
+    legal_block,
     media_detail,
     note_of,
     url_path,
@@ -361,6 +364,9 @@ class RedditPlatform:
             )
         if refusal is not None:
             return transient(refusal.detail)
+        withheld = legal_block(capture)
+        if withheld is not None:
+            return withheld
         body, problem = json_body(capture)
         if problem is not None:
             return transient(_status_problem(capture, problem))

@@ -21,7 +21,9 @@ def _builtin() -> dict[str, PlatformFactory]:
     from memoryhole.platforms.mastodon import MastodonPlatform
     from memoryhole.platforms.reddit import RedditPlatform
     from memoryhole.platforms.rss import RssPlatform
+    from memoryhole.platforms.telegram import TelegramPlatform
     from memoryhole.platforms.weibo import WeiboPlatform
+    from memoryhole.platforms.youtube import YouTubePlatform
 
     return {
         "weibo": WeiboPlatform,
@@ -30,6 +32,8 @@ def _builtin() -> dict[str, PlatformFactory]:
         "rss": RssPlatform,
         "json": GenericJsonPlatform,
         "bluesky": BlueskyPlatform,
+        "telegram": TelegramPlatform,
+        "youtube": YouTubePlatform,
     }
 
 

@@ -12,6 +12,7 @@ counted as ``never_visible`` and left out of the recall denominator.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -20,18 +21,24 @@ from typing import Any
 
 from memoryhole.scenario import ScenarioPost, effective_removal, suspension_times
 
+_TELEGRAM_POST = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}/[0-9]+$")
+
 REMOVED_VERDICTS = frozenset({"censored", "author_deleted", "account_suspended", "unknown"})
 
 #: What a platform's answers can say of a true removal kind, where they cannot say it exactly:
 #: Weibo answers a post deleted by its author with errno 20101 ("does not exist or no
 #: permission to view"), which removals it does not explain get too (docs/adapters.md).
 READ_AS: dict[str, dict[str, str]] = {"weibo": {"author_deleted": "unknown"}}
+#: Telegram's embed says only "Post not found" of a message its channel deleted.
+READ_AS["telegram"] = {"author_deleted": "unknown"}
 
 
 def scenario_post_id(post_id: str) -> str:
     """The scenario's id of a post an adapter knows by another name: a Bluesky post's
     ``at://`` URI ends with its record key, which the simulator makes the scenario's id."""
     if post_id.startswith("at://"):
+        return post_id.rsplit("/", 1)[-1]
+    if _TELEGRAM_POST.match(post_id):  # a Telegram message ``{channel}/{message id}``
         return post_id.rsplit("/", 1)[-1]
     return post_id
 

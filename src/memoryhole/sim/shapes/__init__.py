@@ -28,7 +28,7 @@ JSON_HEADERS: Headers = (("content-type", "application/json; charset=utf-8"),)
 HTML_HEADERS: Headers = (("content-type", "text/html; charset=utf-8"),)
 
 #: Every ``--platform`` value the simulator speaks.
-PLATFORMS = ("weibo", "reddit", "mastodon", "rss", "json", "bluesky")
+PLATFORMS = ("weibo", "reddit", "mastodon", "rss", "json", "bluesky", "telegram", "youtube")
 
 
 #: What to watch on the simulator, per platform: its whole public stream.
@@ -40,6 +40,8 @@ WATCH: dict[str, Target] = {
     "json": Target("json", "all"),
 }
 WATCH["bluesky"] = Target("bluesky", "all")  # the simulator's own feed (bluesky:all)
+WATCH["telegram"] = Target("telegram", "all")  # the simulator's own stream (telegram:all)
+WATCH["youtube"] = Target("youtube", "all")  # the simulator's own feed (youtube:all)
 
 
 class Shape(Protocol):
@@ -74,6 +76,14 @@ def get_shape(name: str) -> Shape | None:
         from memoryhole.sim.shapes.bluesky import BlueskyShape
 
         return BlueskyShape()
+    if name == "telegram":
+        from memoryhole.sim.shapes.telegram import TelegramShape
+
+        return TelegramShape()
+    if name == "youtube":
+        from memoryhole.sim.shapes.youtube import YouTubeShape
+
+        return YouTubeShape()
     from memoryhole.errors import ConfigError
 
     raise ConfigError(f"unknown simulator platform {name!r}; use one of {', '.join(PLATFORMS)}")
