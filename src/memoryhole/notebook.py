@@ -4,12 +4,19 @@
 
     import memoryhole
     s = memoryhole.open("my-study")
-    s.posts                 # DataFrames: posts, verdicts, observations, authors (pseudonyms)
+    s.posts()               # DataFrames: posts, verdicts, observations, authors (pseudonyms)
     s.terms(min_posts=30)   # the analysis tables (memoryhole.analysis.tables)
     s.sql("select verdict, count(*) from verdicts group by 1")   # DuckDB over all of them
 
+Everything is a call: the tables (``s.posts()``, ``s.verdicts()``, ``s.observations()``,
+``s.authors()``) as the analyses (``s.terms()``, ``s.survival()``, …). The tables' older
+spelling without the call (``s.verdicts``) still works: it is the same DataFrame.
+
 The tables are the open-data export tables (``memoryhole.exports.TABLES``: the same columns
 as ``export parquet``), read once and cached; posts of taken-down authors are never in them.
+Times are epoch seconds (``published_at``) and, beside each, the same time as a pandas
+datetime in UTC (``published_at_iso``, ``datetime64[ns, UTC]``, to the second); analysis
+tables get such a ``_iso`` column beside each time column (``first_post_at`` …) too.
 DuckDB (``pip install 'memoryhole[notebook]'``) sees them as views, plus ``post_terms``
 (``post_pk``, ``terms``: the cached terms, space-separated; ``unnest(string_split(terms, ' '))``
 gives one row per term) and any DataFrame you pass to :meth:`StudyHandle.register`.
@@ -17,6 +24,7 @@ gives one row per term) and any DataFrame you pass to :meth:`StudyHandle.registe
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +37,62 @@ if TYPE_CHECKING:
     from memoryhole.analysis.study_data import StudyData
     from memoryhole.study import Study
 
+    class StudyTable(pd.DataFrame):
+        """A study table: a DataFrame that gives itself when called (``s.verdicts()``)."""
+
+        def __call__(self) -> pd.DataFrame: ...
+
+
 _TABLES = ("posts", "verdicts", "observations", "authors")
+
+
+@functools.cache
+def _table_class() -> Any:
+    """:class:`StudyTable` (made on first use, so ``import memoryhole`` needs no pandas)."""
+    import pandas as pd
+
+    class StudyTable(pd.DataFrame):
+        """A study table: a DataFrame that gives itself when called, so ``s.verdicts()``
+        reads as ``s.terms()`` does, and ``s.verdicts`` still works. Frames derived from it
+        (a filter, a merge) are plain DataFrames."""
+
+        @property
+        def _constructor(self) -> type[pd.DataFrame]:
+            return pd.DataFrame
+
+        def __call__(self) -> pd.DataFrame:
+            return self
+
+    return StudyTable
+
+
+def _as_table(frame: pd.DataFrame) -> StudyTable:
+    table: StudyTable = _table_class()(frame)
+    return table
+
+
+def with_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``<column>_iso`` pandas datetime (UTC, to the second) beside each time
+    column in epoch seconds (``*_at``, ``bin_start``, ``change_at``) that has none yet."""
+    import pandas as pd
+
+    from memoryhole.exports import iso_column
+
+    out = frame
+    for column in list(frame.columns):
+        name = str(column)
+        if not (name.endswith("_at") or name == "bin_start") or f"{name}_iso" in frame.columns:
+            continue
+        if frame[column].dtype.kind not in "iuf":
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[f"{name}_iso"] = pd.to_datetime(
+            pd.Series(iso_column(frame[column].tolist()), index=frame.index),
+            utc=True,
+            format="ISO8601",
+        )
+    return out
 
 
 class StudyHandle:
@@ -68,20 +131,24 @@ class StudyHandle:
         return self._frames[name]
 
     @property
-    def posts(self) -> pd.DataFrame:
-        return self.table("posts")
+    def posts(self) -> StudyTable:
+        """``s.posts()`` (or ``s.posts``): one row per post."""
+        return _as_table(self.table("posts"))
 
     @property
-    def verdicts(self) -> pd.DataFrame:
-        return self.table("verdicts")
+    def verdicts(self) -> StudyTable:
+        """``s.verdicts()`` (or ``s.verdicts``): one verdict per post."""
+        return _as_table(self.table("verdicts"))
 
     @property
-    def observations(self) -> pd.DataFrame:
-        return self.table("observations")
+    def observations(self) -> StudyTable:
+        """``s.observations()`` (or ``s.observations``): every check and listing poll."""
+        return _as_table(self.table("observations"))
 
     @property
-    def authors(self) -> pd.DataFrame:
-        return self.table("authors")
+    def authors(self) -> StudyTable:
+        """``s.authors()`` (or ``s.authors``): authors by pseudonym."""
+        return _as_table(self.table("authors"))
 
     def _raw_ids(self) -> pd.DataFrame:
         import pandas as pd
@@ -147,23 +214,23 @@ class StudyHandle:
     def timeline(self, **options: Any) -> pd.DataFrame:
         from memoryhole.analysis.tables import timeline_table
 
-        return timeline_table(self._select(options), **options)
+        return with_datetimes(timeline_table(self._select(options), **options))
 
     def changes(self, **options: Any) -> pd.DataFrame:
         """:func:`memoryhole.analysis.tables.change_points`."""
         from memoryhole.analysis.tables import change_points
 
-        return change_points(self._select(options), **options)
+        return with_datetimes(change_points(self._select(options), **options))
 
     def accounts(self, **options: Any) -> pd.DataFrame:
         from memoryhole.analysis.tables import accounts_table
 
-        return accounts_table(self._select(options), **options)
+        return with_datetimes(accounts_table(self._select(options), **options))
 
     def suspensions(self, **options: Any) -> pd.DataFrame:
         from memoryhole.analysis.tables import suspensions_table
 
-        return suspensions_table(self._select(options), **options)
+        return with_datetimes(suspensions_table(self._select(options), **options))
 
     def platforms(self, **options: Any) -> pd.DataFrame:
         from memoryhole.analysis.tables import platforms_table

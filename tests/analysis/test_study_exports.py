@@ -180,3 +180,88 @@ def test_export_refuses_a_folder_with_other_files(small_study: Path, tmp_path: P
     with pytest.raises(MemoryholeError, match="not empty"):
         export_csv(Study.open(small_study), tmp_path / "out")
     assert (tmp_path / "out" / "thesis.docx").exists()
+
+
+def test_times_are_readable_beside_the_epochs_in_every_format(exported: Path) -> None:
+    """Issue 24: ISO 8601 UTC columns beside the epoch ones (added after the old columns:
+    those are a contract), and delays in minutes beside the seconds."""
+    from datetime import UTC, datetime
+
+    def iso(epoch: str | float) -> str:
+        return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    with open(exported / "csv" / "verdicts.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    header = list(rows[0])
+    old = ["post_pk", "platform", "post_id", "author_id", "verdict", "first_seen_at"]
+    assert header[: len(old)] == old  # the old columns keep their places
+    removed = next(r for r in rows if r["first_seen_removed_at"])
+    assert removed["first_seen_removed_at_iso"] == iso(removed["first_seen_removed_at"])
+    assert removed["last_seen_alive_at_iso"] == iso(removed["last_seen_alive_at"])
+    width = float(removed["first_seen_removed_at"]) - float(removed["last_seen_alive_at"])
+    assert float(removed["removal_interval_minutes"]) == round(width / 60, 1)
+    live = next(r for r in rows if r["verdict"] == "live")
+    assert live["first_seen_removed_at_iso"] == "" == live["seen_removed_after_minutes"]
+    with open(exported / "csv" / "observations.csv", encoding="utf-8", newline="") as f:
+        first = next(csv.DictReader(f))
+    assert first["sent_at_iso"] == iso(first["sent_at"])
+    package = json.loads((exported / "csv" / "datapackage.json").read_text())
+    fields = {
+        f["name"]: f
+        for r in package["resources"]
+        if r["name"] == "posts"
+        for f in r["schema"]["fields"]
+    }
+    assert fields["published_at_iso"]["type"] == "datetime"
+    assert "ISO 8601" in fields["published_at_iso"]["description"]
+
+    verdicts = pq.read_table(exported / "parquet" / "verdicts")
+    assert str(verdicts.schema.field("first_seen_removed_at_iso").type) == "timestamp[ms, tz=UTC]"
+    frame = verdicts.to_pandas()
+    done = frame[frame["first_seen_removed_at"].notna()].iloc[0]
+    assert done["first_seen_removed_at_iso"].strftime("%Y-%m-%dT%H:%M:%SZ") == iso(
+        done["first_seen_removed_at"]
+    )
+
+    db = sqlite3.connect(exported / "study.db")
+    db.row_factory = sqlite3.Row
+    view = db.execute("select * from removed_posts limit 1").fetchone()
+    assert view["first_seen_removed_at_iso"] == iso(view["first_seen_removed_at"])
+    assert view["seen_removed_after_minutes"] == round(view["seen_removed_after_seconds"] / 60, 1)
+
+
+def test_datasette_metadata_describes_every_column_and_its_canned_queries_run(
+    exported: Path,
+) -> None:
+    metadata = json.loads((exported / "study.metadata.json").read_text())
+    database = metadata["databases"]["study"]  # Datasette names a database by its file's stem
+    db = sqlite3.connect(exported / "study.db")
+    for name, spec in SPECS.items():
+        table = database["tables"][name]
+        assert table["description"] == spec.description
+        columns = [row[1] for row in db.execute(f"pragma table_info([{name}])")]
+        assert set(columns) <= set(table["columns"]), name
+    units = database["tables"]["removed_posts"]["units"]
+    assert units == {
+        "seen_removed_after_seconds": "s",
+        "seen_removed_after_minutes": "min",
+        "removal_interval_minutes": "min",
+    }
+    view_columns = [row[1] for row in db.execute("pragma table_info(removed_posts)")]
+    assert view_columns == list(database["tables"]["removed_posts"]["columns"])
+    queries = database["queries"]
+    assert set(queries) == {"removals_by_term", "removals_by_day", "removals_by_account"}
+    by_day = db.execute(queries["removals_by_day"]["sql"]).fetchall()
+    removals = db.execute("select count(*) from verdicts where verdict != 'live'").fetchone()[0]
+    assert sum(row[-1] for row in by_day) == removals
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", row[0]) for row in by_day)
+    by_account = db.execute(queries["removals_by_account"]["sql"]).fetchall()
+    assert sum(row[3] for row in by_account) == removals
+    by_term = db.execute(queries["removals_by_term"]["sql"], {"min_posts": "20"}).fetchall()
+    word = PLANTED[0][:2]
+    row = next(r for r in by_term if r[0] == word)
+    hits = db.execute(
+        "select count(*) from posts_fts where posts_fts match ?", (f"words:{word}",)
+    ).fetchone()[0]
+    assert row[1] == hits and row[3] > row[1] / 2  # posts with it, most censored
+    assert all(r[1] >= 20 for r in by_term)

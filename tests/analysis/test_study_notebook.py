@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import memoryhole
@@ -46,3 +48,25 @@ def test_raw_author_ids_only_when_asked(planted_study: PlantedStudy) -> None:
     with memoryhole.open(planted_study.path, raw_author_ids=True) as s:
         raw = set(s.authors["raw_author_id"])
     assert raw == {p.post.author_id for p in planted_study.planted}
+
+
+def test_tables_and_analyses_are_called_alike_with_datetime_columns(small_study: Path) -> None:
+    """Issue 24: ``s.verdicts`` was a property but ``s.terms()`` a method; now every table is
+    called too (the old spelling still works), and times are pandas datetimes beside epochs."""
+    import pandas as pd
+
+    with memoryhole.open(small_study) as s:
+        called, attribute = s.verdicts(), s.verdicts
+        assert isinstance(called, pd.DataFrame)
+        pd.testing.assert_frame_equal(called, attribute)
+        for name in ("posts", "verdicts", "observations", "authors"):
+            assert len(getattr(s, name)()) == len(getattr(s, name))
+        assert type(called[called["verdict"] == "censored"]) is pd.DataFrame  # plain when derived
+        removed = called[called["first_seen_removed_at"].notna()].iloc[0]
+        stamp = removed["first_seen_removed_at_iso"]
+        assert isinstance(stamp, pd.Timestamp) and str(stamp.tz) == "UTC"
+        assert stamp.timestamp() == int(removed["first_seen_removed_at"])  # to the second
+        assert str(s.posts()["published_at_iso"].dtype) == "datetime64[ns, UTC]"
+        accounts = s.accounts()
+        assert str(accounts["first_post_at_iso"].dtype) == "datetime64[ns, UTC]"
+        assert "published_at" in s.sql("select * from posts limit 1").columns

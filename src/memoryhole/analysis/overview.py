@@ -42,18 +42,17 @@ from sqlalchemy.sql.elements import ColumnElement
 from memoryhole.analysis.stats import wilson_interval
 from memoryhole.store.coverage import GapIndex
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
-from memoryhole.times import shown_invalid, utc_datetime
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from memoryhole.analysis.terms import TermIndex
+    from memoryhole.analysis.terms import TermIndex, TermSignificance
     from memoryhole.config import StudyConfig
 
 #: Removal verdicts, in the order every figure lists them.
 REMOVAL_KINDS: Final = ("censored", "author_deleted", "account_suspended", "unknown")
 #: Every verdict a post can have (``edited`` is exported as ``live`` but counted apart here).
-VERDICTS: Final = ("live", "edited", *REMOVAL_KINDS)
+VERDICTS: Final = ("live", "edited", *REMOVAL_KINDS, "withheld")  # withheld: never a removal
 KIND_LABELS: Final = {
     "live": "visible",
     "edited": "visible, edited",
@@ -61,6 +60,7 @@ KIND_LABELS: Final = {
     "author_deleted": "deleted by author",
     "account_suspended": "account suspended",
     "unknown": "removed, reason unknown",
+    "withheld": "withheld in a region",
 }
 #: Bucket widths tried, smallest first, for :func:`removals_over_time`.
 BUCKETS: Final = (60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
@@ -501,7 +501,14 @@ def build_term_index(
 
 @dataclass(frozen=True)
 class TermTable:
-    """The rows of ``term_stats`` (JSON-ready) and the baseline they were compared with."""
+    """The rows of ``term_stats`` (JSON-ready) and the baseline they were compared with.
+
+    ``significance``: whether any term is significant and, when none is, why (its
+    ``message()``), and ``heading(n)`` for a list of the first ``n`` rows (never "the n most
+    significant terms" when they are not). ``merged_views``: one row per text (``w:六四`` and
+    ``c2:六四`` merged, rows gain ``text`` and ``views``); ``legend``: the prefixes in words.
+    ``exclude_outcomes``: verdicts whose posts were left out.
+    """
 
     kind: str
     rows: list[dict[str, Any]]
@@ -511,6 +518,24 @@ class TermTable:
     alpha: float
     min_posts: int
     test: str
+    significance: TermSignificance | None = None
+    merged_views: bool = False
+    exclude_outcomes: tuple[str, ...] = ()
+    legend: str = ""
+
+
+#: The filters of a term table (``term_table``'s keywords), with what each does: the CLI's
+#: ``analyze terms`` options, for the dashboard's form.
+TERM_FILTERS: Final = {
+    "kind": "the removal verdict counted as removed: censored (default), author_deleted, "
+    "account_suspended, unknown",
+    "min_posts": "test only terms found in at least this many posts (default 20)",
+    "test": "binomial (against the baseline, default) or fisher (against the other posts)",
+    "alpha": "the false discovery rate of the significant list (default 0.05)",
+    "exclude_outcomes": "leave the posts of these verdicts out altogether (e.g. unknown)",
+    "merge_views": "one row per text: w:X, c2:X and c3:X merged, the lowest q kept",
+    "significant": "only rows with q < alpha (a filter on the rows, not the test)",
+}
 
 
 def term_table(
@@ -520,8 +545,21 @@ def term_table(
     min_posts: int = 20,
     alpha: float = 0.05,
     test: str = "binomial",
+    exclude_outcomes: Sequence[str] = (),
+    merge_views: bool = False,
+    significant: bool = False,
 ) -> TermTable:
-    from memoryhole.analysis.terms import term_stats, to_records
+    """Per-term statistics (``analysis.terms.term_stats``) with the filters of
+    :data:`TERM_FILTERS`. The significance summary counts every tested term (the
+    Benjamini–Hochberg family), whatever ``merge_views`` and ``significant`` leave in
+    ``rows``."""
+    from memoryhole.analysis.terms import (
+        frame_significance,
+        merge_term_views,
+        term_stats,
+        to_records,
+        view_legend,
+    )
 
     frame = term_stats(
         index,
@@ -529,8 +567,14 @@ def term_table(
         min_posts=min_posts,
         alpha=alpha,
         test="fisher" if test == "fisher" else "binomial",
+        exclude_outcomes=tuple(exclude_outcomes),
     )
     attrs = frame.attrs
+    summary = frame_significance(frame, min_posts)
+    if merge_views:
+        frame = merge_term_views(frame)
+    if significant:
+        frame = frame[frame["q_value"] < alpha]
     return TermTable(
         kind=kind,
         rows=to_records(frame),
@@ -540,6 +584,10 @@ def term_table(
         alpha=alpha,
         min_posts=min_posts,
         test=test,
+        significance=summary,
+        merged_views=merge_views,
+        exclude_outcomes=tuple(exclude_outcomes),
+        legend=view_legend(),
     )
 
 
@@ -644,16 +692,6 @@ def account_table(engine: Engine) -> list[Account]:
 # --------------------------------------------------------------------------- methods
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:g} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:g} h"
-    return f"{seconds / 86400:g} days"
-
-
 def methods_paragraphs(
     config: StudyConfig,
     watched: Sequence[WatchedTarget],
@@ -665,56 +703,31 @@ def methods_paragraphs(
     bootstrap: int = 100,
     target_label: Any = None,
 ) -> list[str]:
-    """The methods section of a report: what was watched, the budget, how removal is
-    attributed and dated, and the statistics used. Plain text paragraphs."""
-    collector = config.collector
+    """The methods section of a report from what the dashboard holds: the study's scheduler and
+    its settings, budgets, what was watched, how removals are attributed and dated, and the
+    statistics (``analysis.methods``). :func:`memoryhole.analysis.methods.methods_text` says
+    more (each target's dates, the answers the study got, coverage gaps): use that one."""
+    from memoryhole.analysis.methods import describe_methods, facts_from_overview
+
     label = target_label or (lambda t: t.spec)
-    specs = ", ".join(label(t) for t in watched) or "nothing yet"
-    platforms = ", ".join(sorted(counts.by_platform)) or "no platform yet"
-    period = ""
-    if act.first_observed_at is not None and act.last_observed_at is not None:
-        period = (
-            f" between {_minute(act.first_observed_at)} and {_minute(act.last_observed_at)} UTC"
-        )
-    return [
-        f"What was watched. memoryhole watched {specs} on {platforms}{period}: "
-        f"{counts.posts:,} posts were found and re-checked, {act.observations:,} requests were "
-        f"recorded in all (listings and checks), and {counts.removals:,} removals were detected.",
-        f"Budget and schedule. Requests were limited to {collector.budget_per_second:g} per "
-        f"second per platform (a token bucket on the platform's clock), at most "
-        f"{collector.concurrency} at a time. Listings were polled every "
-        f"{_duration(collector.poll_interval)}. Each post was first re-checked "
-        f"{_duration(collector.first_check_after)} after it was found, then at gaps of half its "
-        f"age (at most {_duration(collector.max_interval)}), for "
-        f"{_duration(collector.horizon)} after publication.",
-        "Attribution. A removal is concluded only from a single-post answer of the platform that "
-        "says so: on Weibo errno 20112 (permission denied) is counted as removal by the platform "
-        "or a censor, 20101 (does not exist) as deletion by the author, 20003 (user does not "
-        "exist) as a suspended account. Timeouts, rate limits (429), server errors, captcha or "
-        "login pages and unrecognised answers are never counted as removals, and a post missing "
-        "from a listing is not a removal. Every raw answer is kept and every observation is a "
-        "leaf of a signed, append-only Merkle log, so each claim can be checked independently.",
-        "Dating. A post is dated removed in the interval between the time the last request that "
-        "saw it visible was sent and the time the first answer saying it was gone arrived, on "
-        "the platform's clock; the true removal time lies in that interval.",
-        f"Statistics. Removal rates per term count posts (a term counts once per post), with "
-        f"Wilson score 95% intervals; each term found in at least {min_posts} posts is tested "
-        f"against the baseline rate with a one-sided exact binomial test, and the p-values are "
-        f"adjusted for multiple testing with the Benjamini–Hochberg procedure (q-values; "
-        f"q < 0.05 lists are expected to hold at most 5% false discoveries). The term table "
-        f"counts '{term_kind}' as removed, every other verdict as not removed. Times to removal "
-        f"are interval-censored and estimated with Turnbull's nonparametric maximum likelihood "
-        f"estimator, with {bootstrap} bootstrap resamples for the intervals of the medians; a "
-        f"post still visible is right-censored at its last sighting. Removal kinds are "
-        f"competing risks: the curve for one kind treats removals of another kind as censored.",
-        "Privacy. Authors are shown by keyed pseudonyms (HMAC-SHA256 with the study's secret); "
-        "authors who asked to be taken down are left out of every figure.",
-    ]
+    facts = facts_from_overview(
+        watched,
+        counts.by_platform,
+        act.observations,
+        act.first_observed_at,
+        act.last_observed_at,
+        label,
+    )
+    paragraphs = describe_methods(
+        config, facts, term_kind=term_kind, min_posts=min_posts, bootstrap=bootstrap
+    )
+    return [str(paragraph) for paragraph in paragraphs]
 
 
 __all__ = [
     "KIND_LABELS",
     "REMOVAL_KINDS",
+    "TERM_FILTERS",
     "VERDICTS",
     "Account",
     "Activity",
@@ -739,8 +752,3 @@ __all__ = [
     "verdict_counts",
     "watched_targets",
 ]
-
-
-def _minute(at: float) -> str:
-    moment = utc_datetime(at)
-    return shown_invalid(at) if moment is None else moment.strftime("%Y-%m-%d %H:%M")

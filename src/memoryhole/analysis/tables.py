@@ -66,6 +66,7 @@ ACCOUNT_COLUMNS: Final = (
     "author_deleted",
     "account_suspended",
     "unknown",
+    "withheld",
     "suspended",
     "suspended_seen_at",
     "first_post_at",
@@ -85,6 +86,7 @@ PLATFORM_COLUMNS: Final = (
     "author_deleted",
     "account_suspended",
     "unknown",
+    "withheld",
     "median_time_to_removal",
     "median_ci_low",
     "median_ci_high",
@@ -441,10 +443,23 @@ def change_points(
         )
         if change is not None:
             rows.append(change_row(label, change, alpha))
-    if not rows:
-        return pd.DataFrame({c: [] for c in CHANGE_COLUMNS})
-    frame = pd.DataFrame(add_qvalues(rows, alpha), columns=list(CHANGE_COLUMNS))
-    frame.attrs.update({"kind": _kind_label(kind), "within": within, "series": len(series)})
+    if rows:
+        frame = pd.DataFrame(add_qvalues(rows, alpha), columns=list(CHANGE_COLUMNS))
+    else:
+        frame = pd.DataFrame({c: [] for c in CHANGE_COLUMNS})
+    # ``series``: the series considered; ``tested``: those that could change (at least 20
+    # posts, some removed and some not), one row each.
+    frame.attrs.update(
+        {
+            "kind": _kind_label(kind),
+            "within": within,
+            "series": len(series),
+            "tested": len(rows),
+            "eligible": int(eligible.sum()),
+            "min_posts": min_posts,
+            "min_removed": min_removed,
+        }
+    )
     return frame
 
 
@@ -473,7 +488,7 @@ def accounts_table(
         last_post_at=("published_at", "max"),
     )
     verdict_counts = pd.crosstab([frame["author"], frame["platform"]], frame["verdict"])
-    for name in REMOVAL_OUTCOMES:
+    for name in (*REMOVAL_OUTCOMES, "withheld"):  # withheld: counted, never a removal
         table[name] = (
             verdict_counts[name].reindex(table.index).fillna(0).astype(np.int64)
             if name in verdict_counts.columns
@@ -568,7 +583,7 @@ def platforms_table(
                 "rate": removed / n if n else math.nan,
                 "ci_low": float(low[0]),
                 "ci_high": float(high[0]),
-                **{v: int(counts.get(v, 0)) for v in ("live", *REMOVAL_OUTCOMES)},
+                **{v: int(counts.get(v, 0)) for v in ("live", *REMOVAL_OUTCOMES, "withheld")},
                 "median_time_to_removal": math.nan if first is None else first["median"],
                 "median_ci_low": math.nan if first is None else first["median_ci_low"],
                 "median_ci_high": math.nan if first is None else first["median_ci_high"],

@@ -29,6 +29,7 @@ dependent, which BH tolerates).
 from __future__ import annotations
 
 import itertools
+import math
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -600,12 +601,15 @@ def term_stats(
             columns[f"n_{name}"] = index.counts[code, tested]
     columns["significant"] = columns["q_value"] < alpha
     frame = _sorted_frame(columns)
-    frame.attrs.update(_attrs(sel, kind, test, alpha))
+    frame.attrs.update(_attrs(sel, kind, test, alpha, min_posts))
     return frame
 
 
-def _attrs(sel: _Selection, kind: str | Collection[str], test: str, alpha: float) -> dict[str, Any]:
+def _attrs(
+    sel: _Selection, kind: str | Collection[str], test: str, alpha: float, min_posts: int
+) -> dict[str, Any]:
     return {
+        "min_posts": min_posts,
         "posts": sel.n_posts,
         "removed": sel.n_removed,
         "baseline": sel.n_removed / sel.n_posts if sel.n_posts else float("nan"),
@@ -660,7 +664,7 @@ def pair_stats(
     top = candidates[order[:top_k]]
     if top.size < 2:
         empty = _sorted_frame({c: [] for c in COLUMNS})
-        empty.attrs.update(_attrs(sel, kind, test, alpha))
+        empty.attrs.update(_attrs(sel, kind, test, alpha, min_posts))
         return empty
     included, removed_post = sel.post_masks(index)
     column_of = np.full(len(index.vocab), -1, dtype=np.int32)
@@ -712,7 +716,7 @@ def pair_stats(
     columns["above_singles"] = q_both < alpha
     columns["significant"] = columns["q_value"] < alpha
     frame = _sorted_frame(columns)
-    frame.attrs.update(_attrs(sel, kind, test, alpha))
+    frame.attrs.update(_attrs(sel, kind, test, alpha, min_posts))
     return frame
 
 
@@ -821,11 +825,289 @@ def matched_author_stats(
     columns["informative_authors"] = informative[tested]
     columns["significant"] = columns["q_value"] < alpha
     frame = _sorted_frame(columns)
-    frame.attrs.update(_attrs(sel, kind, "cmh", alpha))
+    frame.attrs.update(_attrs(sel, kind, "cmh", alpha, min_posts))
     frame.attrs["posts"] = n_usable
     frame.attrs["removed"] = n_removed_usable
     frame.attrs["authors"] = int(np.count_nonzero(n_by_author))
     return frame
+
+
+#: How each view's prefix reads, for a table's legend.
+VIEW_LABELS: Final = {
+    "w": "a word (jieba for Chinese)",
+    "c2": "two Chinese characters in a row",
+    "c3": "three Chinese characters in a row",
+}
+#: The order in which views win a tie when :func:`merge_term_views` keeps one row per text.
+_VIEW_ORDER: Final = ("w", "c2", "c3")
+
+
+def split_term(term: str) -> tuple[str, str]:
+    """``"w:六四"`` → ``("w", "六四")``; a term without a view prefix → ``("", term)``."""
+    if " + " in term:  # a pair (``pair_stats``): two terms, no one view
+        return "", term
+    view, colon, text = term.partition(":")
+    if colon and view and (view == "w" or (view[0] == "c" and view[1:].isdigit())):
+        return view, text
+    return "", term
+
+
+def view_legend(views: Iterable[str] = _VIEW_ORDER) -> str:
+    """The prefixes in words: ``w: a word (jieba …); c2: two Chinese characters in a row …``."""
+    parts = []
+    for view in views:
+        label = VIEW_LABELS.get(view) or (
+            f"{view[1:]} Chinese characters in a row" if view[1:].isdigit() else view
+        )
+        parts.append(f"{view}: {label}")
+    return "; ".join(parts) + " (spaces and punctuation between characters ignored)"
+
+
+def merge_term_views(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per text: where several views give the same text (``w:六四`` and ``c2:六四``),
+    keep the row with the lowest q-value (then p-value, then more posts, then ``w`` before
+    ``c2`` before ``c3``), in the frame's order. Two columns are added at the end: ``text``
+    (the term without its prefix) and ``views`` (the prefixes that gave it, comma-separated,
+    the kept one first). Rows whose term has no view prefix (pairs ``A + B``) stay as they are.
+
+    q-values are not recomputed: they stay Benjamini–Hochberg over every tested term, each
+    view counted, which is conservative for the merged list.
+    """
+    import pandas as pd
+
+    if frame.empty or "term" not in frame.columns:
+        out = frame.copy()
+        out["text"] = pd.Series(dtype=object)
+        out["views"] = pd.Series(dtype=object)
+        out.attrs.update(frame.attrs)
+        return out
+    parts = [split_term(str(t)) for t in frame["term"]]
+    views = [v for v, _ in parts]
+    texts = [t if v else str(term) for (v, t), term in zip(parts, frame["term"], strict=True)]
+    rank = [_VIEW_ORDER.index(v) if v in _VIEW_ORDER else len(_VIEW_ORDER) for v in views]
+    # A row without a view (a pair) is a group of its own.
+    keys = [texts[i] if views[i] else f"\0{i}" for i in range(len(views))]
+    work = pd.DataFrame(
+        {
+            "_pos": np.arange(len(frame)),
+            "_text": keys,
+            "_q": frame["q_value"].to_numpy(dtype=np.float64) if "q_value" in frame else 0.0,
+            "_p": frame["p_value"].to_numpy(dtype=np.float64) if "p_value" in frame else 0.0,
+            "_n": -frame["posts"].to_numpy(dtype=np.float64) if "posts" in frame else 0.0,
+            "_rank": rank,
+        }
+    )
+    ordered = work.sort_values(
+        ["_text", "_q", "_p", "_n", "_rank", "_pos"], na_position="last", kind="mergesort"
+    )
+    group_views: dict[str, list[str]] = {}
+    for text, position in zip(ordered["_text"], ordered["_pos"], strict=True):
+        if views[position]:
+            group_views.setdefault(text, []).append(views[position])
+    kept = np.sort(ordered.drop_duplicates("_text", keep="first")["_pos"].to_numpy())
+    out = frame.iloc[kept].reset_index(drop=True)
+    out["text"] = [texts[i] for i in kept]
+    out["views"] = [",".join(group_views.get(texts[i], [])) for i in kept]
+    out.attrs.update(frame.attrs)
+    out.attrs["merged_views"] = True
+    return out
+
+
+@dataclass(frozen=True)
+class TermSignificance:
+    """Whether any term is significant, and, when none is, why: how much data it would take.
+
+    ``tested``: terms tested (the Benjamini–Hochberg family); ``significant``: of them, those
+    with ``q < alpha``. ``needed_p``: the p-value the most significant term must beat to be a
+    discovery at all (BH's first step, ``alpha / tested``). ``needed_posts``: for a few lifts
+    (a term's removal rate ÷ the baseline), about how many posts containing the term, removed
+    at exactly that rate, would reach ``needed_p`` in a one-sided exact binomial test (None
+    when the lift would put the rate at 100% or more, or past a billion posts): rough, since
+    the test is exact and counts are whole, but of the right size.
+    """
+
+    tested: int
+    significant: int
+    posts: int
+    removed: int
+    baseline: float | None
+    alpha: float
+    min_posts: int
+    kind: str
+    lowest_q: float | None
+    needed_p: float | None
+    needed_posts: dict[float, int | None] = field(default_factory=dict)
+
+    @property
+    def any_significant(self) -> bool:
+        return self.significant > 0
+
+    def heading(self, shown: int) -> str:
+        """What a list of ``shown`` rows sorted by q-value is, honestly: never "the N most
+        significant terms" when they are not."""
+        if self.significant == 0:
+            return (
+                f"the {shown:,} terms with the lowest q-values: none is significant "
+                f"(q < {self.alpha:g})"
+            )
+        if self.significant < shown:
+            return (
+                f"the {shown:,} terms with the lowest q-values, {self.significant:,} of them "
+                f"significant (q < {self.alpha:g})"
+            )
+        return (
+            f"the {shown:,} most significant terms (q < {self.alpha:g}; "
+            f"{self.significant:,} in all)"
+        )
+
+    def message(self) -> str | None:
+        """None when some term is significant; else one paragraph saying so and why."""
+        if self.significant:
+            return None
+        kind = self.kind
+        if self.posts == 0:
+            return "No post to analyse: no term can be tested."
+        if self.removed == 0:
+            return (
+                f"No term is significant: none of the {self.posts:,} posts analysed was "
+                f"removed ({kind}), so there is no removal to associate terms with."
+            )
+        if self.tested == 0:
+            return (
+                f"No term is significant: no term was tested, since none is found in at least "
+                f"{self.min_posts:,} posts (min_posts) among the {self.posts:,} analysed. A "
+                f"lower min_posts tests rarer terms, each with less power."
+            )
+        lowest = "" if self.lowest_q is None else f"; the lowest q-value is {self.lowest_q:.2g}"
+        text = (
+            f"No term is significant at q < {self.alpha:g} ({self.tested:,} terms tested, each "
+            f"in at least {self.min_posts:,} posts{lowest}): the rows are ranked by q-value, "
+            f"not evidence that these terms get posts removed."
+        )
+        baseline = self.baseline
+        if baseline is None or self.needed_p is None:
+            return text
+        sizes = []
+        for lift, n in self.needed_posts.items():
+            if n is None:
+                continue
+            k = math.ceil(n * min(1.0, lift * baseline))
+            sizes.append(f"{lift:g}× the baseline: about {n:,} posts containing it ({k:,} removed)")
+        if sizes:
+            text += (
+                f" With {self.removed:,} of {self.posts:,} posts removed (a baseline of "
+                f"{baseline:.2%}) and {self.tested:,} terms tested, the first discovery needs "
+                f"p < {self.needed_p:.1e}. A term removed at " + "; at ".join(sizes) + "."
+            )
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tested": self.tested,
+            "significant": self.significant,
+            "posts": self.posts,
+            "removed": self.removed,
+            "baseline": self.baseline,
+            "alpha": self.alpha,
+            "min_posts": self.min_posts,
+            "kind": self.kind,
+            "lowest_q": self.lowest_q,
+            "needed_p": self.needed_p,
+            "needed_posts": {f"{lift:g}": n for lift, n in self.needed_posts.items()},
+            "message": self.message(),
+        }
+
+
+#: The lifts :func:`term_significance` says how many posts would be needed for.
+DETECTABLE_LIFTS: Final = (2.0, 5.0)
+
+
+def posts_needed(baseline: float, lift: float, needed_p: float, minimum: int = 1) -> int | None:
+    """The smallest number of posts ``n`` (at least ``minimum``) such that a term whose posts
+    are removed at ``lift × baseline`` (``ceil(n × rate)`` of ``n`` removed) has a one-sided
+    exact binomial p-value below ``needed_p`` against ``baseline``; None when the rate would be
+    100% or more, or when a billion posts would not do."""
+    from scipy import stats as sps
+
+    rate = lift * baseline
+    if not 0.0 < baseline < 1.0 or rate >= 1.0 or not 0.0 < needed_p < 1.0:
+        return None
+
+    def significant(n: int) -> bool:
+        k = math.ceil(n * rate - 1e-9)
+        return bool(sps.binom.sf(k - 1, n, baseline) < needed_p)
+
+    start = max(1, minimum)
+    if significant(start):
+        return start
+    low, high = start, start * 2
+    while not significant(high):
+        low, high = high, high * 2
+        if high > 1_000_000_000:
+            return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        if significant(middle):
+            high = middle
+        else:
+            low = middle
+    # Whole counts make the p-value zigzag with n (a period of about 1 / rate): the smallest n
+    # lies within a couple of periods below the crossing bisection found.
+    for n in range(max(start, high - math.ceil(2 / rate)), high):
+        if significant(n):
+            return n
+    return high
+
+
+def term_significance(
+    q_values: Iterable[float | None],
+    *,
+    posts: int,
+    removed: int,
+    alpha: float = 0.05,
+    min_posts: int = 20,
+    kind: str | Collection[str] = "censored",
+    lifts: Sequence[float] = DETECTABLE_LIFTS,
+) -> TermSignificance:
+    """:class:`TermSignificance` of a term table: its q-values (one per tested term, before any
+    :func:`merge_term_views`), the posts analysed and of them the removed."""
+    values = np.array([np.nan if q is None else float(q) for q in q_values], dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    tested = int(finite.size)
+    baseline = removed / posts if posts else None
+    needed_p = alpha / tested if tested else None
+    needed: dict[float, int | None] = {}
+    if baseline is not None and needed_p is not None and 0 < removed < posts:
+        for lift in lifts:
+            needed[float(lift)] = posts_needed(baseline, float(lift), needed_p, min_posts)
+    return TermSignificance(
+        tested=tested,
+        significant=int(np.count_nonzero(finite < alpha)),
+        posts=int(posts),
+        removed=int(removed),
+        baseline=baseline,
+        alpha=alpha,
+        min_posts=int(min_posts),
+        kind=kind if isinstance(kind, str) else ", ".join(kind),
+        lowest_q=float(finite.min()) if tested else None,
+        needed_p=needed_p,
+        needed_posts=needed,
+    )
+
+
+def frame_significance(frame: pd.DataFrame, min_posts: int | None = None) -> TermSignificance:
+    """:func:`term_significance` of a frame from :func:`term_stats` (or the pair and matched
+    analyses), from its ``q_value`` column and ``attrs``."""
+    attrs = frame.attrs
+    q = frame["q_value"].tolist() if "q_value" in frame.columns else []
+    return term_significance(
+        q,
+        posts=int(attrs.get("posts", 0)),
+        removed=int(attrs.get("removed", 0)),
+        alpha=float(attrs.get("alpha", 0.05)),
+        min_posts=int(min_posts if min_posts is not None else attrs.get("min_posts", 20)),
+        kind=attrs.get("kind", "censored"),
+    )
 
 
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -845,12 +1127,21 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 __all__ = [
     "COLUMNS",
+    "DETECTABLE_LIFTS",
     "REMOVAL_OUTCOMES",
+    "VIEW_LABELS",
     "FloatArray",
     "PostTerms",
     "TermIndex",
+    "TermSignificance",
+    "frame_significance",
     "matched_author_stats",
+    "merge_term_views",
     "pair_stats",
+    "posts_needed",
+    "split_term",
+    "term_significance",
     "term_stats",
     "to_records",
+    "view_legend",
 ]

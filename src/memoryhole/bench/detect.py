@@ -63,7 +63,12 @@ from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import USER_TIMELINE_PREFIX, Answer, SimPlatform
 from memoryhole.sim.replay import replay
 from memoryhole.sim.truth import evaluate
-from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, add_targets, iter_verdicts
+from memoryhole.store.queries import (
+    VERDICT_EXPORT_FIELDS,
+    add_targets,
+    iter_verdicts,
+    readable_times,
+)
 from memoryhole.store.state import PostState
 from memoryhole.study import SECRET_FILE, Study
 
@@ -363,6 +368,12 @@ def _pseudonymous_rows(collector: Collector, study: Study) -> list[dict[str, Any
                 "first_seen_removed_at": verdict.first_seen_removed_at,
                 "verdict": verdict.export_value,
                 "interval_spans_gap": False,  # a replay never stops: no coverage gap
+                **readable_times(
+                    verdict.first_seen_at,
+                    verdict.last_seen_alive_at,
+                    verdict.first_seen_removed_at,
+                    post.published_at,
+                ),
             }
         )
     return rows

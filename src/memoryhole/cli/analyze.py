@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -162,6 +162,8 @@ def _cell(value: Any, column: str) -> str:
         return "yes" if value else ""
     if column.endswith("_at") or column == "bin_start":
         return iso(float(value)) or "—"
+    if column == "bin" and isinstance(value, str):  # 2024-06-04T13:00:00Z → 2024-06-04 13:00
+        return value.replace("T", " ").removesuffix(":00Z").removesuffix(" 00:00")
     if column.startswith("median") or column in ("time", "time_low"):
         return duration(float(value))
     if column in ("p_value", "q_value", "p_vs_singles", "q_vs_singles"):
@@ -175,6 +177,128 @@ def _cell(value: Any, column: str) -> str:
     return str(value)
 
 
+#: Column pairs a table shows as one interval column (``12.0%–30.5%``).
+_INTERVALS: Final = {
+    "ci_low": ("ci_high", "95% CI"),
+    "median_ci_low": ("median_ci_high", "median 95% CI"),
+    "ci_before_low": ("ci_before_high", "CI before"),
+    "ci_after_low": ("ci_after_high", "CI after"),
+}
+#: A table of at most this many rows that does not fit the terminal is shown turned: one row
+#: per column, one column per row (``analyze platforms``).
+_TURN_ROWS: Final = 8
+
+
+def _layout(
+    frame: pd.DataFrame, shown: Sequence[str]
+) -> tuple[list[str], list[bool], list[list[str]]]:
+    """Headers, right-justified flags and cell texts, each ``ci_low``/``ci_high`` pair as one
+    interval column."""
+    headers: list[str] = []
+    numeric: list[bool] = []
+    columns: list[list[str]] = []
+    for column in shown:
+        if any(column == high and low in shown for low, (high, _) in _INTERVALS.items()):
+            continue  # shown with its low end
+        values = frame[column].tolist()
+        pair = _INTERVALS.get(column)
+        if pair is not None and pair[0] in shown:
+            highs = frame[pair[0]].tolist()
+            lows = [_cell(v, column) for v in values]
+            tops = [_cell(v, pair[0]) for v in highs]
+            columns.append(
+                [
+                    f"{a}–{b}" if a != "—" or b != "—" else "—"
+                    for a, b in zip(lows, tops, strict=True)
+                ]
+            )
+            headers.append(pair[1])
+            numeric.append(True)
+            continue
+        columns.append([_cell(v, column) for v in values])
+        headers.append(column)
+        numeric.append(frame[column].dtype.kind in "iuf" if len(frame) else False)
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return headers, numeric, rows
+
+
+def _rich_table(
+    headers: Sequence[str],
+    numeric: Sequence[bool],
+    rows: Sequence[Sequence[str]],
+    *,
+    title: str = "",
+    caption: str = "",
+) -> Table:
+    from rich import box
+
+    table = Table(
+        title=title or None,
+        caption=caption or None,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_lines=False,
+        caption_justify="left",
+    )
+    for header, right in zip(headers, numeric, strict=True):
+        wide = header in ("term", "author", "group", "bin", "text")
+        table.add_column(
+            header, justify="right" if right else "left", overflow="fold", no_wrap=wide
+        )
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _narrowest(table: Table, console: Console) -> int:
+    """The width below which the table would break a word (a header) to fit."""
+    from rich.measure import Measurement
+
+    options = console.options.update(max_width=1_000_000)
+    return Measurement.get(console, options, table).minimum
+
+
+def fit_table(
+    headers: Sequence[str],
+    numeric: Sequence[bool],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    console: Console,
+    *,
+    title: str = "",
+    caption: str = "",
+) -> Table:
+    """A table that fits ``width`` without breaking a header mid-word: as it is if it fits;
+    else, with few rows, turned (a row per column); else without its last columns (named in
+    the caption: ``--format csv`` has them all)."""
+    table = _rich_table(headers, numeric, rows, title=title, caption=caption)
+    if _narrowest(table, console) <= width:
+        return table
+    if len(rows) <= _TURN_ROWS:
+        first = [headers[0], *(row[0] for row in rows)]
+        turned_rows = [[header, *(row[i] for row in rows)] for i, header in enumerate(headers)][1:]
+        turned = _rich_table(
+            first, [False, *(True for _ in rows)], turned_rows, title=title, caption=caption
+        )
+        if _narrowest(turned, console) <= width:
+            return turned
+    keep = len(headers)
+    while keep > 2:
+        keep -= 1
+        left_out = ", ".join(headers[keep:])
+        note = f"not shown at this width: {left_out} (--format csv has every column)"
+        table = _rich_table(
+            headers[:keep],
+            numeric[:keep],
+            [row[:keep] for row in rows],
+            title=title,
+            caption=f"{caption}\n{note}" if caption else note,
+        )
+        if _narrowest(table, console) <= width:
+            return table
+    return table
+
+
 def emit(
     frame: pd.DataFrame,
     format_: Format,
@@ -183,8 +307,10 @@ def emit(
     limit: int | None = None,
     title: str = "",
     caption: str = "",
+    empty: str = "",
 ) -> None:
-    """Print a table as Rich table, CSV or JSON (a list of objects)."""
+    """Print a table as Rich table, CSV or JSON (a list of objects). A table fits the
+    terminal (:func:`fit_table`); an empty one is one line (``empty``: what to do about it)."""
     from memoryhole.analysis.terms import to_records
 
     if limit is not None:
@@ -197,23 +323,25 @@ def emit(
 
         neutralised_frame(frame).to_csv(sys.stdout, index=False)
         return
+    if frame.empty:
+        out_console.print(f"{title or 'table'}: no rows." + (f" {empty}" if empty else ""))
+        return
     shown = [c for c in (columns or frame.columns) if c in frame.columns]
     rows = frame.head(30 if limit is None else limit)
-    table = Table(title=title or None, caption=caption or None, show_lines=False)
-    for column in shown:
-        numeric = rows[column].dtype.kind in "iuf" if len(rows) else False
-        wide = column in ("term", "author", "group", "bin", "top_terms")
-        table.add_column(
-            column,
-            justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=wide and column != "top_terms",
-        )
-    for record in rows[shown].itertuples(index=False):
-        table.add_row(*(_cell(v, c) for v, c in zip(record, shown, strict=True)))
-    out_console.print(table)
+    headers, numeric, cells = _layout(rows, shown)
+    table = fit_table(
+        headers, numeric, cells, out_console.width, out_console, title=title, caption=caption
+    )
+    out_console.print(table, soft_wrap=False)
     if len(frame) > len(rows):
         out_console.print(f"… {len(frame) - len(rows):,} more rows (--limit N, or --format csv)")
+
+
+def hint(message: str, format_: Format) -> None:
+    """A note for the reader: after a table on stdout; on stderr with CSV or JSON (whose
+    stdout is data)."""
+    console = out_console if format_ is Format.table else err_console
+    console.print(message, highlight=False, markup=False, soft_wrap=False)
 
 
 def _plot(chart_of: Callable[[], Any], path: Path | None, frame: pd.DataFrame) -> None:
@@ -256,12 +384,23 @@ def analyze_terms(
     ] = None,
     views: ViewsOption = "word,char2,char3",
     engine: EngineOption = "jieba",
+    merge_views: Annotated[
+        bool | None,
+        typer.Option(
+            "--merge-views/--all-views",
+            help="One row per text (w:X, c2:X and c3:X merged, the lowest q kept; adds text "
+            "and views), or a row per view. Default: merged in a table, every view in CSV/JSON.",
+        ),
+    ] = None,
 ) -> None:
     """Which terms make a post more likely to be removed: rate with CI, lift, p and BH q.
 
     JSON: a list of objects with term, posts, removed, rate, ci_low, ci_high, lift, p_value,
-    q_value, then n_<verdict> counts and significant (docs/statistics.md)."""
+    q_value, then n_<verdict> counts and significant (docs/statistics.md); with
+    --merge-views also text and views. When no term is significant, says so and roughly how
+    many posts it would take (stderr with CSV/JSON)."""
     from memoryhole.analysis.tables import terms_table
+    from memoryhole.analysis.terms import frame_significance, merge_term_views, view_legend
 
     if test not in ("binomial", "fisher"):
         raise MemoryholeError("--test must be binomial or fisher")
@@ -276,22 +415,48 @@ def analyze_terms(
             matched=matched,
             exclude_outcomes=tuple(exclude or ()),
         )
+    summary = frame_significance(frame, min_posts)  # over every tested term (the BH family)
+    merged = (format_ is Format.table) if merge_views is None else merge_views
+    if merged and not pairs:
+        frame = merge_term_views(frame)
     if significant:
         frame = frame[frame["q_value"] < 0.05].reset_index(drop=True)
-    shown = ["term", "posts", "removed", "rate", "ci_low", "ci_high", "lift", "p_value", "q_value"]
+    shown = ["term", "posts", "removed", "rate", "ci_low", "ci_high", "lift", "q_value"]
     if matched:
         shown += ["odds_ratio_mh", "informative_authors"]
     if pairs:
         shown += ["rate_a", "rate_b", "q_vs_singles"]
     attrs = frame.attrs
+    rows = min(len(frame), 30 if limit is None else limit)
     caption = (
         f"{attrs.get('posts', 0):,} posts, {attrs.get('removed', 0):,} removed "
-        f"({', '.join(_kinds(kind))}); baseline {_percent(attrs.get('baseline'))}"
+        f"({', '.join(_kinds(kind))}); baseline {_percent(attrs.get('baseline'))}; "
+        f"{summary.tested:,} terms tested (in ≥ {min_posts} posts), {summary.significant:,} "
+        "significant; p-values in --format csv.\n" + view_legend()
     )
-    emit(frame, format_, columns=shown, limit=limit, title="Removal by term", caption=caption)
+    if merged and not pairs:
+        caption += "; one row per text, the view with the lowest q shown"
+    emit(
+        frame,
+        format_,
+        columns=shown,
+        limit=limit,
+        title=f"Removal by term: {summary.heading(rows)}",
+        caption=caption,
+        empty="No term passes the filters"
+        + (" (--significant: none has q < 0.05)" if significant else "")
+        + ".",
+    )
+    message = summary.message()
+    if message:
+        hint(message, format_)
     from memoryhole.analysis.plots import terms_chart
 
-    _plot(lambda: terms_chart(frame), plot, frame.head(30))
+    _plot(
+        lambda: terms_chart(frame, title=f"Removal rate by term: {summary.heading(min(rows, 30))}"),
+        plot,
+        frame.head(30),
+    )
 
 
 @analyze_app.command("survival")
@@ -411,8 +576,27 @@ def analyze_timeline(
                 min_posts=min_posts,
                 permutations=permutations,
             )
+    change_columns = [
+        "term",
+        "change_at",
+        "direction",
+        "rate_before",
+        "rate_after",
+        "posts_before",
+        "posts_after",
+        "q_value",
+    ]
     if changes and found is not None:
-        emit(found, format_, limit=limit, title="Change points")
+        emit(
+            found,
+            format_,
+            columns=change_columns,
+            limit=limit,
+            title="Change points",
+            empty=_no_change_series(found, within),
+        )
+        if format_ is Format.table and len(found):
+            hint("every column: --format csv or json", format_)
     else:
         emit(
             bins,
@@ -431,28 +615,27 @@ def analyze_timeline(
             title=f"Removals by publication {bin_}" + (f" (posts with {term})" if term else ""),
             caption=f"rate: removed within {within} of publication, of posts watched that long",
         )
+        note = _short_study_hint(data, bins, horizon, within)
+        if note:
+            hint(note, format_)
         if format_ is Format.table and found is not None:
             hits = found[found["significant"]]
             if len(hits):
                 emit(
                     hits,
                     Format.table,
-                    columns=[
-                        "term",
-                        "change_at",
-                        "direction",
-                        "rate_before",
-                        "rate_after",
-                        "posts_before",
-                        "posts_after",
-                        "q_value",
-                    ],
+                    columns=change_columns,
                     limit=limit,
                     title="Removal rate changed (q < 0.05)",
                 )
+            elif int(found.attrs.get("tested", 0)) == 0:
+                hint(_no_change_series(found, within), format_)
             else:
-                out_console.print(
-                    f"no significant change in {found.attrs.get('series', 0)} series tested"
+                hint(
+                    f"No significant change in the removal rate: {found.attrs['tested']:,} "
+                    f"series tested (all posts, and each word in ≥ {min_posts} posts watched "
+                    f"for {within}); --changes lists them with their q-values.",
+                    format_,
                 )
     from memoryhole.analysis.plots import timeline_chart
 
@@ -539,6 +722,64 @@ def analyze_platforms(
     _plot(lambda: platforms_chart(frame), plot, frame)
 
 
+#: ``--within`` values suggested for a study too short for the one asked, longest first.
+_WITHIN_STEPS: Final = (("1d", 86400.0), ("6h", 21600.0), ("1h", 3600.0), ("15m", 900.0))
+
+
+def _suggest_within(span: float) -> str:
+    """The longest step that at least half the study's posts were watched for, roughly."""
+    for name, seconds in _WITHIN_STEPS:
+        if 2 * seconds <= span:
+            return name
+    return "5m"
+
+
+def _short_study_hint(
+    data: StudyData, bins: pd.DataFrame, horizon: float | None, within: str
+) -> str:
+    """Why every rate is empty (or most are) when the study is shorter than ``--within``."""
+    if horizon is None or bins.empty or data.observed_until is None:
+        return ""
+    posts, eligible = int(bins["posts"].sum()), int(bins["eligible"].sum())
+    if posts == 0 or eligible * 2 >= posts:
+        return ""
+    published = data.posts["published_at"].to_numpy(dtype=float)
+    span = float(data.observed_until - published.min()) if published.size else 0.0
+    from memoryhole.cli.console import duration
+
+    shorter = _suggest_within(span)
+    what = (
+        "no post has been watched"
+        if eligible == 0
+        else f"only {eligible:,} of {posts:,} posts have been watched"
+    )
+    return (
+        f"Note: {what} for --within {within} yet (the first was published {duration(span)} "
+        f"before the study's last observation), so the rates are empty or few. Use "
+        f"--within {shorter} to compare every bin on a shorter window, or --within none to count "
+        "removals whenever they came."
+    )
+
+
+def _no_change_series(found: pd.DataFrame, within: str) -> str:
+    attrs = found.attrs
+    series, tested = int(attrs.get("series", 0)), int(attrs.get("tested", 0))
+    if tested:
+        return f"No change point: {tested:,} series tested, none could change."
+    if int(attrs.get("eligible", 0)) == 0:
+        return (
+            f"No series could be tested: no post has been watched for --within {within} yet. "
+            "Use a shorter --within (e.g. 1h), or --within none."
+        )
+    return (
+        f"No series could be tested ({series:,} considered): a series needs at least 20 posts "
+        f"watched for --within {within}, some removed and some not; a word needs "
+        f"--min-posts {attrs.get('min_posts', 30)} such posts, "
+        f"{attrs.get('min_removed', 5)} of them removed. Try a lower --min-posts or a shorter "
+        "--within."
+    )
+
+
 # ----------------------------------------------------------------------------- exports
 
 
@@ -578,13 +819,21 @@ def register_exports(export_app: typer.Typer) -> None:
         study: StudyOption = Path("."),
     ) -> None:
         """A Datasette-ready SQLite file: foreign keys, full-text search on post text, a
-        removed_posts view; pseudonymous authors only. Then: datasette FILE."""
+        removed_posts view; pseudonymous authors only; and FILE's stem + .metadata.json
+        (descriptions, units, canned queries). Then: datasette FILE --metadata that file."""
+        from memoryhole.exports import datasette_metadata_path
         from memoryhole.exports import export_datasette as write
         from memoryhole.study import Study
 
         with _status("writing SQLite"):
             counts = write(Study.open(study), file)
         _report_counts(counts, file)
+        metadata = datasette_metadata_path(file)
+        err_console.print(
+            f"and its Datasette metadata (descriptions, units, canned queries) to {metadata}; "
+            f"open both with: datasette {file} --metadata {metadata}",
+            soft_wrap=True,
+        )
 
 
 def _report_counts(counts: dict[str, int], where: Path) -> None:

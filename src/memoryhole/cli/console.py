@@ -18,6 +18,8 @@ REMOVAL_LABELS = {
     "account_suspended": "account suspended",
     "unknown": "removed, reason unknown",
 }
+#: Not a removal: served to others, not to this vantage point.
+WITHHELD_LABEL = "withheld in a region"
 
 
 GAPS_SHOWN = 10
@@ -85,8 +87,8 @@ def summary_table(summary: StudySummary, gaps: Sequence[CoverageGap] = ()) -> Ta
     table.add_row("transient (timeouts, 429, 5xx, captcha…)", f"{summary.transient:,}")
     table.add_row("first observation", platform_time(summary.first_observed_at))
     table.add_row("last observation", platform_time(summary.last_observed_at))
-    for status in ("live", "edited", *REMOVAL_LABELS):
-        label = REMOVAL_LABELS.get(status, status)
+    for status in ("live", "edited", *REMOVAL_LABELS, "withheld"):
+        label = WITHHELD_LABEL if status == "withheld" else REMOVAL_LABELS.get(status, status)
         table.add_row(f"verdict: {label}", f"{summary.verdicts.get(status, 0):,}")
     for spec, count, latest in summary.unreadable:
         table.add_row(

@@ -95,15 +95,26 @@ def run(
     ] = None,
     study: StudyOption = Path("."),
     quiet: Annotated[bool, typer.Option(help="No live progress display.")] = False,
+    progress_every: Annotated[
+        str,
+        typer.Option(
+            help="Without a terminal (a log, a pipe, cron): print a progress line this often "
+            "(0: never)."
+        ),
+    ] = "30s",
 ) -> None:
     """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops."""
     from memoryhole.config import parse_duration
 
-    seconds = parse_duration(for_) if for_ else None
+    try:
+        seconds = parse_duration(for_) if for_ else None
+        every = parse_duration(progress_every)
+    except ValueError as exc:
+        raise MemoryholeError(str(exc)) from None
     opened = open_study(study)
     from memoryhole.collect.loop import run as run_loop
 
-    stats = run_loop(_run_with_progress(opened, seconds, quiet))
+    stats = run_loop(_run_with_progress(opened, seconds, quiet, every))
     console.print(
         f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
         f"{sum(stats.removals.values()):,} removals caught, "
@@ -116,7 +127,9 @@ def run(
         )
 
 
-async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> Any:
+async def _run_with_progress(
+    study: Any, seconds: float | None, quiet: bool, every: float = 30.0
+) -> Any:
     from memoryhole.cli.console import ProgressView
     from memoryhole.collect.collector import Collector
     from memoryhole.collect.runner import run_study
@@ -135,14 +148,51 @@ async def _run_with_progress(study: Any, seconds: float | None, quiet: bool) -> 
         holder.append(collector)
 
     task = asyncio.create_task(run_study(study, for_seconds=seconds, stop=stop, on_start=started))
-    if quiet or not console.is_terminal:
+    if quiet:
         return await task
+    if not console.is_terminal:
+        return await _plain_progress(task, holder, every)
     while not holder and not task.done():
         await asyncio.sleep(0.05)
     if not holder:
         return await task
     with Live(ProgressView(holder[0]), console=console, refresh_per_second=4):
         return await task
+
+
+def progress_line(collector: Any) -> str:
+    """One line of what a running collector has done (for logs: no terminal to redraw)."""
+    from memoryhole.cli.console import platform_time
+
+    stats = collector.stats
+    removals = sum(stats.removals.values())
+    return (
+        f"{time.strftime('%H:%M:%S')} platform time {platform_time(collector.clock.now())}: "
+        f"{len(collector.state.posts):,} posts watched, {stats.checks:,} checks, "
+        f"{stats.polls:,} listing polls, {removals:,} removals caught, "
+        f"{stats.transient:,} transient failures (never removals), "
+        f"{stats.committed_observations:,} observations committed"
+    )
+
+
+async def _plain_progress(task: asyncio.Task[Any], holder: list[Any], every: float) -> Any:
+    """Without a terminal: a plain line every ``every`` seconds while the collector runs,
+    flushed at once (a log or a pipe would otherwise hold it until the run ends)."""
+    if every <= 0:
+        return await task
+    while not holder and not task.done():
+        await asyncio.sleep(0.05)
+    if holder:
+        print(
+            f"{time.strftime('%H:%M:%S')} collecting; a progress line every {every:g} s "
+            "(SIGINT or SIGTERM stops cleanly)",
+            flush=True,
+        )
+    while not task.done():
+        await asyncio.wait({task}, timeout=every)
+        if not task.done() and holder:
+            print(progress_line(holder[0]), flush=True)
+    return await task
 
 
 @app.command()
@@ -198,7 +248,8 @@ def export_verdicts(
     study: StudyOption = Path("."),
 ) -> None:
     """One line per post: post_id, author_id, first_seen_at, last_seen_alive_at,
-    first_seen_removed_at, verdict (docs/formats.md)."""
+    first_seen_removed_at, verdict, interval_spans_gap, the three times in ISO 8601 UTC and
+    seen_removed_after_minutes (docs/formats.md)."""
     from memoryhole.spreadsheet import SafeDictWriter
     from memoryhole.store.queries import VERDICT_EXPORT_FIELDS, iter_verdicts
     from memoryhole.times import json_number

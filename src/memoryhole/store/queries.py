@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
@@ -30,7 +32,45 @@ VERDICT_EXPORT_FIELDS = (
     "first_seen_removed_at",
     "verdict",
     "interval_spans_gap",
+    "first_seen_at_iso",
+    "last_seen_alive_at_iso",
+    "first_seen_removed_at_iso",
+    "seen_removed_after_minutes",
 )
+
+
+def iso_time(at: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC to the second (``2024-06-04T13:05:09Z``), or None when
+    missing or beyond a calendar (as ``times.iso_utc``, which the store may not import)."""
+    if at is None:
+        return None
+    try:
+        return datetime.fromtimestamp(float(at), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def readable_times(
+    first_seen_at: float | None,
+    last_seen_alive_at: float | None,
+    first_seen_removed_at: float | None,
+    published_at: float | None,
+) -> dict[str, Any]:
+    """The readable fields of a verdict's export row (after ``interval_spans_gap``)."""
+    return {
+        "first_seen_at_iso": iso_time(first_seen_at),
+        "last_seen_alive_at_iso": iso_time(last_seen_alive_at),
+        "first_seen_removed_at_iso": iso_time(first_seen_removed_at),
+        "seen_removed_after_minutes": minutes_between(published_at, first_seen_removed_at),
+    }
+
+
+def minutes_between(start: float | None, end: float | None) -> float | None:
+    """``end - start`` in minutes, to 0.1 min (None when either is missing or not finite)."""
+    if start is None or end is None:
+        return None
+    value = (float(end) - float(start)) / 60.0
+    return round(value, 1) if math.isfinite(value) else None
 
 
 def add_targets(engine: Engine, new: list[Target], now: float) -> list[str]:
@@ -125,6 +165,12 @@ def iter_verdicts(
                     row["target_pk"],
                     row["last_seen_alive_at"],
                     row["first_seen_removed_at"],
+                ),
+                **readable_times(
+                    row["first_seen_at"],
+                    row["last_seen_alive_at"],
+                    row["first_seen_removed_at"],
+                    row["published_at"],
                 ),
                 "platform": row["platform"],
                 "published_at": row["published_at"],
