@@ -76,3 +76,39 @@ def _anchors(markdown: str) -> set[str]:
         for line in markdown.splitlines()
         if line.startswith("#")
     }
+
+
+def test_readme_evidence_example_works_on_the_study_it_built(tmp_path: Path) -> None:
+    """Issue 24: the README's `evidence` example named a post id no study has. Its lines, from
+    `export verdicts` to `verify`, run as written on a study (``mystudy``) with removals."""
+    import os
+    import subprocess
+    import sys
+
+    from memoryhole.scenario import write_scenario
+    from memoryhole.sim.replay import replay
+    from memoryhole.study import Study
+    from tests.scenarios import known_removals
+
+    start = 1_700_000_000.0
+    study = Study.init(tmp_path / "mystudy")
+    replay(study, known_removals(start), until=start + 86400.0)
+    study.close()
+    write_scenario(known_removals(start), tmp_path / "scenario.jsonl")
+    block = (ROOT / "README.md").read_text().split("## Using it", 1)[1].split("```bash", 1)[1]
+    lines = block.split("```", 1)[0].splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("memoryhole export verdicts"))
+    last = next(i for i, line in enumerate(lines) if line.startswith("memoryhole verify"))
+    script = "set -euo pipefail\n" + "\n".join(lines[first : last + 1]) + "\n"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "post.zip").exists() and "verified" in result.stdout
