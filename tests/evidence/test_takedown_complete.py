@@ -198,3 +198,33 @@ def test_a_forged_redaction_row_fails_verification(tmp_path: Path) -> None:
     )
     assert asyncio.run(log_pending_redactions(study)) == 0  # nothing pending to make it pass
     assert not verify_study(study).success
+
+
+def test_a_sock_puppets_takedown_keeps_the_evidence_of_the_texts_it_copied(tmp_path: Path) -> None:
+    """A puppet repeats another author's text word for word: taking the puppet down erases
+    the puppet, not the check answers of the posts it copied (which hold no id of the puppet)."""
+    copied = "被删除的原帖内容：某地某事的现场记录"
+    posts_ = scenario()
+    for i, post in enumerate(posts_):
+        if i in (4, 5):  # post 4 by author 1000000, post 5 by the puppet 1000001
+            posts_[i] = ScenarioPost(post.post_id, post.author_id, post.published_at, copied,
+                                     post.removed_at, post.removal, post.edits)  # fmt: skip
+    study = Study.init(tmp_path / "study")
+    replay(study, posts_, until=T0 + 3 * 3600.0, platform="weibo")
+    with study.engine.connect() as connection:
+        original = set(
+            connection.execute(
+                select(observations.c.body_sha256)
+                .join(posts, posts.c.id == observations.c.post_pk)
+                .where(observations.c.kind == "check", posts.c.post_id == posts_[4].post_id)
+            ).scalars()
+        )
+    assert original
+    asyncio.run(take_down(study, posts_[5].author_id, platform="weibo", reason="test"))
+    assert {sha for sha in original if study.blobs.exists(sha)} == original
+    with study.engine.connect() as connection:
+        text = connection.execute(
+            select(posts.c.text).where(posts.c.post_id == posts_[4].post_id)
+        ).scalar_one()
+    assert text == copied
+    assert verify_study(study).success

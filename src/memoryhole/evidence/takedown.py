@@ -114,7 +114,11 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
         )
         everything = set(conn.execute(select(observations.c.body_sha256).distinct()).scalars())
         already = set(conn.execute(select(redactions.c.body_sha256)).scalars())
-        holds = _content_finder(str(raw_id), pseudonym, [text for _, _, text in post_rows])
+        pieces = {_piece(text) for _, _, text in post_rows} - {""}
+        # A text other authors' posts also hold (a platform's default caption, a copied text)
+        # is not theirs to erase: a sock puppet's takedown must not delete its victims' evidence.
+        own_pieces = sorted(p for p in pieces if not _said_by_others(conn, p, author_pk))
+        holds = _content_finder(str(raw_id), pseudonym, own_pieces)
         holding = {sha for sha in everything - already if _holds(study, sha, holds)}
         # A body other posts' evidence also uses stays if it holds none of the author's content.
         kept = {sha for sha in own if sha not in holding} - listings
@@ -214,16 +218,29 @@ def _used_by_others(conn: Connection, sha: str, post_pks: list[int]) -> bool:
     )
 
 
-def _content_finder(raw_id: str, pseudonym: str, texts: list[str]) -> re.Pattern[bytes]:
-    """A pattern for the author's id (not inside a longer token), pseudonym and post texts
-    (their first characters, as UTF-8, JSON-escaped and HTML-escaped)."""
+def _piece(text: str | None) -> str:
+    """The start of a post's text searched for in kept bodies ("" when too short to tell)."""
+    piece = (text or "").strip()[:TEXT_NEEDLE]
+    return piece if len(piece) >= 4 else ""
+
+
+def _said_by_others(conn: Connection, piece: str, author_pk: int) -> bool:
+    pattern = "%" + piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    found = conn.execute(
+        select(posts.c.id)
+        .where(posts.c.author_pk != author_pk, posts.c.text.like(pattern, escape="\\"))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def _content_finder(raw_id: str, pseudonym: str, pieces: list[str]) -> re.Pattern[bytes]:
+    """A pattern for the author's id (not inside a longer token), pseudonym and the starts of
+    their post texts (``_piece``; as UTF-8, JSON-escaped and HTML-escaped)."""
     needles = [re.escape(pseudonym.encode())]
     if raw_id:
         needles.append(rb"(?<![0-9A-Za-z_])" + re.escape(raw_id.encode()) + rb"(?![0-9A-Za-z_])")
-    for text in texts:
-        piece = text.strip()[:TEXT_NEEDLE]
-        if len(piece) < 4:
-            continue
+    for piece in pieces:
         for form in {piece, json.dumps(piece)[1:-1], html.escape(piece)}:
             needles.append(re.escape(form.encode()))
     return re.compile(b"|".join(needles))
