@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from memoryhole.clock import VirtualClock
 from memoryhole.evidence.verify import verify_study
-from memoryhole.isolate.rules import Rule
+from memoryhole.isolate.rules import Rule, parse_rules
 from memoryhole.isolate.run import run_isolation, study_rules
 from memoryhole.model import Capture, FilterAnswer, Request
 from memoryhole.platforms.weibo_probe import parse_probe, probe_request
@@ -43,6 +43,15 @@ def test_hard_soft_and_plain_answers() -> None:
     assert answer(platform, "六", "四天安门") is FilterAnswer.NOT_FILTERED  # never across
     assert answer(platform, "去新疆旅游") is FilterAnswer.FILTERED_SOFT
     assert answer(platform, "旅游") is FilterAnswer.NOT_FILTERED
+
+
+def test_a_simulated_platform_with_ordered_matching_filters_its_rules_in_order() -> None:
+    (rule,) = parse_rules(["天安门+六四"], ordered=True)  # sim serve --ordered-matching
+    assert rule.components == ("天安门", "六四") and rule.ordered
+    platform = simulator([rule])
+    assert answer(platform, "天安门", "六四") is FilterAnswer.FILTERED
+    assert answer(platform, "六四", "天安门") is FilterAnswer.NOT_FILTERED
+    assert answer(platform, "天安门广场，六四") is FilterAnswer.FILTERED
 
 
 def test_what_is_not_the_searchs_answer_is_transient() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from memoryhole.isolate.oracle import Fragments, Judge
 from memoryhole.isolate.rules import Rule, parse_rules
-from memoryhole.isolate.search import Isolation, View, isolate
+from memoryhole.isolate.search import Isolation, Matching, View, isolate
 
 TEXT = (
     "今天天气很好我们一起去公园散步然后讨论了法轮功的问题以及六四事件还有其他的东西"
@@ -111,3 +111,46 @@ def test_rules_in_citizen_labs_format() -> None:
     assert Rule.of(["AB"]).matches(["xABx"]) and not Rule.of(["AB"]).matches(["xA", "Bx"])
     ordered = Rule.of(["B", "A"], ordered=True)
     assert ordered.matches(["B", "A"]) and not ordered.matches(["A", "B"])
+
+
+ORDERED = parse_rules(["法轮功", "六四+天安门", "公园+散步+开心", "开心+公园"], ordered=True)
+
+
+def test_on_a_platform_whose_matching_is_ordered_rules_come_back_in_order() -> None:
+    # TEXT holds 公园 … 散步 … 开心 in order; 开心 never comes before 公园.
+    result, oracle = run(TEXT, ORDERED)
+    found = {f.rule for f in result.rules}
+    assert found == {
+        Rule.of(["法轮功"]),
+        Rule.of(["六四", "天安门"], ordered=True),
+        Rule.of(["公园", "散步", "开心"], ordered=True),
+    }
+    assert all(rule.ordered for rule in found if len(rule.components) > 1)
+    # Every probe kept the found components in the text's order: no probe had 散步 before 公园.
+    for probe in oracle.asked:
+        joined = "\x00".join(probe)
+        if "公园" in joined and "散步" in joined:
+            assert joined.index("公园") < joined.rindex("散步")
+
+
+def test_the_matching_is_learned_once_and_an_unordered_platform_says_so() -> None:
+    matching = Matching()
+    oracle = ListOracle(RULES)
+    result = asyncio.run(isolate(TEXT, Judge(oracle), matching=matching))
+    assert matching.ordered is False
+    assert not any(f.rule.ordered for f in result.rules)
+    # Asked once, of the first rule with several parts: its parts in reverse text order.
+    in_text_order = [
+        tuple(sorted(f.rule.components, key=TEXT.index))
+        for f in result.rules
+        if len(f.rule.components) > 1
+    ]
+    reversed_asked = [p for p in oracle.asked if tuple(reversed(p)) in in_text_order]
+    assert len(in_text_order) == 3 and len(reversed_asked) == 1
+
+
+def test_a_known_ordered_rule_whose_parts_come_in_the_other_order_is_not_claimed() -> None:
+    known = Rule.of(["开心", "公园"], ordered=True)  # TEXT has 公园 before 开心 only
+    platform = [known]
+    result, _ = run(TEXT, platform, known=[known])
+    assert result.rules == []

@@ -36,7 +36,7 @@ from memoryhole.clock import VirtualClock
 from memoryhole.isolate.oracle import Judge, Oracle
 from memoryhole.isolate.probing import PlatformOracle
 from memoryhole.isolate.rules import Rule
-from memoryhole.isolate.search import isolate
+from memoryhole.isolate.search import Matching, isolate
 from memoryhole.platforms.weibo_probe import SEPARATOR
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
@@ -126,9 +126,11 @@ def build(rules: list[Rule], texts: int, rng: random.Random, lines: Sequence[str
             continue
         chars = list(base)
         for rule in rng.sample(rules, rng.randint(0, 3)):
+            floor = 0  # an ordered rule's parts go in its order
             for part in rule.components:
-                at = rng.randrange(0, len(chars) + 1)
+                at = rng.randrange(floor if rule.ordered else 0, len(chars) + 1)
                 chars[at:at] = list(part)
+                floor = at + len(part)
         text = "".join(chars).replace(SEPARATOR, "，")
         truth = minimal([rule for rule in rules if rule.matches([text])])
         work.texts.append((text, truth))
@@ -203,10 +205,16 @@ async def _run(work: Workload, noise: float, seed: int) -> list[MethodFigures]:
     learning, cold = MethodFigures("memoryhole"), MethodFigures("memoryhole-cold")
     theirs = MethodFigures("bisection")
     known: list[Rule] = []  # what a study has found so far: tried first in the next text
+    matching = Matching()  # and what it has learned of the platform's matching
     for index, (text, truth) in enumerate(work.texts):
         for figures, memory in ((learning, known), (cold, [])):
             oracle = _oracle(work.rules, noise, seed + index)
-            result = await isolate(text, Judge(oracle, votes=3 if noise else 1), known=memory)
+            result = await isolate(
+                text,
+                Judge(oracle, votes=3 if noise else 1),
+                known=memory,
+                matching=matching if memory is known else Matching(),
+            )
             found = [f.rule for f in result.rules]
             score(figures, truth, found)
             figures.probes += oracle.probes
@@ -220,13 +228,29 @@ async def _run(work: Workload, noise: float, seed: int) -> list[MethodFigures]:
 
 
 def run_isolate_bench(
-    *, texts: int, seed: int, noises: Sequence[float], rules: list[Rule] | None = None
+    *,
+    texts: int,
+    seed: int,
+    noises: Sequence[float],
+    rules: list[Rule] | None = None,
+    ordered: bool = False,
 ) -> dict[str, Any]:
+    """``ordered``: the simulated platform matches each rule's components in order only (in
+    the list's order; texts plant them in that order; the bisection, as published, assumes
+    unordered matching)."""
     rng = random.Random(seed)
     lines = corpus()
     chosen = rules if rules is not None else generated_rules(lines, 400, rng)
+    if ordered:
+        chosen = [Rule.of(r.components, ordered=len(r.components) > 1) for r in chosen]
     work = build(chosen, texts, rng, lines)
-    out: dict[str, Any] = {"texts": texts, "seed": seed, "rules_in_list": len(chosen), "runs": []}
+    out: dict[str, Any] = {
+        "texts": texts,
+        "seed": seed,
+        "rules_in_list": len(chosen),
+        "matching": "ordered" if ordered else "unordered",
+        "runs": [],
+    }
     for noise in noises:
         for figures in asyncio.run(_run(work, noise, seed)):
             out["runs"].append({"noise": noise, **figures.as_dict()})

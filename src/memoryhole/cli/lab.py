@@ -112,6 +112,10 @@ def sim_serve(
     filter_noise: Annotated[
         float, typer.Option(help="Share of searches the filter answers wrongly.")
     ] = 0.0,
+    ordered_matching: Annotated[
+        bool,
+        typer.Option(help="Match each rule's components only in the order the list gives."),
+    ] = False,
 ) -> None:
     """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
     from memoryhole.isolate.rules import read_rules
@@ -123,8 +127,8 @@ def sim_serve(
     search_filter = None
     if search_rules or soft_rules:
         search_filter = SearchFilter(
-            hard=read_rules(search_rules) if search_rules else [],
-            soft=read_rules(soft_rules) if soft_rules else [],
+            hard=read_rules(search_rules, ordered=ordered_matching) if search_rules else [],
+            soft=read_rules(soft_rules, ordered=ordered_matching) if soft_rules else [],
             noise=filter_noise,
         )
     console.print(f"serving {scenario} on http://127.0.0.1:{port} at {speed}x (Ctrl-C stops)")
@@ -310,6 +314,9 @@ def bench_isolate(
     rules: Annotated[
         Path | None, typer.Option(help="Rules to plant (Citizen Lab's format; default: made up).")
     ] = None,
+    ordered: Annotated[
+        bool, typer.Option(help="A platform whose matching is ordered (rules in list order).")
+    ] = False,
 ) -> None:
     """How exactly and with how few probes rules are isolated, vs component-aware bisection."""
     from rich.table import Table
@@ -321,9 +328,14 @@ def bench_isolate(
         texts=texts,
         seed=seed,
         noises=noise or [0.0, 0.02, 0.05],
-        rules=read_rules(rules) if rules else None,
+        rules=read_rules(rules, ordered=ordered) if rules else None,
+        ordered=ordered,
     )
-    table = Table(title=f"{texts} texts, seed {seed}, {out['rules_in_list']} rules in the list")
+    matching = "ordered" if ordered else "unordered"
+    table = Table(
+        title=f"{texts} texts, seed {seed}, {out['rules_in_list']} rules in the list, "
+        f"{matching} matching"
+    )
     for name in (
         "noise",
         "method",

@@ -48,8 +48,9 @@ class Rule:
         return (" → " if self.ordered else " + ").join(self.components)
 
 
-def parse_rules(lines: Iterable[str]) -> list[Rule]:
-    """Rules in Citizen Lab's format (one a line, components joined by ``+``)."""
+def parse_rules(lines: Iterable[str], *, ordered: bool = False) -> list[Rule]:
+    """Rules in Citizen Lab's format (one a line, components joined by ``+``); ``ordered``:
+    for a platform whose matching is ordered, the components in the line's order."""
     rules: list[Rule] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
@@ -58,13 +59,13 @@ def parse_rules(lines: Iterable[str]) -> list[Rule]:
         parts = [part.strip() for part in line.split("+")]
         if any(not part for part in parts):
             raise MemoryholeError(f"line {number}: an empty component in {raw.strip()!r}")
-        rules.append(Rule.of(parts))
+        rules.append(Rule.of(parts, ordered=ordered and len(parts) > 1))
     return sorted(set(rules))
 
 
-def read_rules(path: Path) -> list[Rule]:
+def read_rules(path: Path, *, ordered: bool = False) -> list[Rule]:
     try:
-        return parse_rules(path.read_text(encoding="utf-8").splitlines())
+        return parse_rules(path.read_text(encoding="utf-8").splitlines(), ordered=ordered)
     except UnicodeDecodeError as exc:
         raise MemoryholeError(f"{path} is not UTF-8 ({exc}); save the list as UTF-8") from None
 

@@ -25,7 +25,7 @@ from memoryhole.errors import ConfigError
 from memoryhole.isolate.oracle import Fragments, Judge
 from memoryhole.isolate.probing import PlatformOracle
 from memoryhole.isolate.rules import Rule
-from memoryhole.isolate.search import Isolation, isolate
+from memoryhole.isolate.search import Isolation, Matching, isolate
 from memoryhole.model import Capture, FilterAnswer, Status, Target
 from memoryhole.store.queries import add_targets
 from memoryhole.store.schema import observations, targets
@@ -133,11 +133,16 @@ async def run_isolation(
         remembered = [r.rule for r in study_rules(study, platform) if r.lapsed_at is None]
         tried = list(dict.fromkeys([*remembered, *known]))
         try:
-            result = await isolate(text, Judge(oracle, votes=votes, budget=budget), known=tried)
+            result = await isolate(
+                text,
+                Judge(oracle, votes=votes, budget=budget),
+                known=tried,
+                matching=learned_matching(remembered),
+            )
             statements = [(f.rule, True, f.probes) for f in result.rules]
             statements += [(rule, False, 0) for rule in result.lapsed]
             for rule, triggers, probes in statements:
-                capture = oracle.captures.get(rule.components)
+                capture = _capture_of(oracle, rule)
                 if capture is None:
                     continue
                 recorder.observe(
@@ -160,3 +165,19 @@ async def run_isolation(
             if own:
                 await transport.close()
     return result
+
+
+def learned_matching(rules: Sequence[Rule]) -> Matching:
+    """What the study's rules say of the platform's matching: the order of the first rule
+    with several components was tested when it was found."""
+    several = next((rule for rule in rules if len(rule.components) > 1), None)
+    return Matching(None if several is None else several.ordered)
+
+
+def _capture_of(oracle: PlatformOracle, rule: Rule) -> Capture | None:
+    """The answer to the probe of the rule alone (its components asked in any order)."""
+    found = oracle.captures.get(rule.components)
+    if found is not None or rule.ordered:
+        return found
+    parts = sorted(rule.components)
+    return next((c for key, c in oracle.captures.items() if sorted(key) == parts), None)

@@ -21,6 +21,11 @@ one-character component left out) and the search goes on while the view is still
 Rules already known (found in the study, or imported) are tried first: a text holding a known
 rule costs one probe for it. A rule hidden by a neutralising split (its component crossed the
 split point) is looked for once more with the rules split elsewhere.
+
+Components are kept in the text's order in every probe, so the search works on a platform
+whose matching is ordered too. Whether it is (``Matching``) is asked once, of the first rule
+with several components (its components in reverse order: still filtered, the matching is
+unordered), and remembered for the rest of the study.
 """
 
 from __future__ import annotations
@@ -49,6 +54,14 @@ class FoundRule:
             "probes": self.probes,
             "known": self.known,
         }
+
+
+@dataclass
+class Matching:
+    """What is known of the platform's matching: ``ordered`` None until a rule with several
+    components has been tested (then every such rule is read that way)."""
+
+    ordered: bool | None = None
 
 
 @dataclass
@@ -118,9 +131,16 @@ class View:
 
 
 async def isolate(
-    text: str, judge: Judge, *, known: Iterable[Rule] = (), max_rules: int = 50
+    text: str,
+    judge: Judge,
+    *,
+    known: Iterable[Rule] = (),
+    max_rules: int = 50,
+    matching: Matching | None = None,
 ) -> Isolation:
-    """Every rule ``text`` triggers (as far as the budget goes)."""
+    """Every rule ``text`` triggers (as far as the budget goes). ``matching``: what is known
+    of the platform's matching (learned here when unknown; pass the same one to later runs)."""
+    matching = Matching() if matching is None else matching
     result = Isolation()
     started = judge.probes
     view = View(text)
@@ -129,7 +149,7 @@ async def isolate(
             result.probes = judge.probes - started
             return result
         for old in known:
-            if all(part in text for part in old.components):
+            if old.matches([text]):  # an ordered rule: its parts in its order
                 before = judge.probes
                 if await judge.ask(old.components, final=True):
                     result.rules.append(FoundRule(old, judge.probes - before, known=True))
@@ -148,7 +168,7 @@ async def isolate(
                 view.fragments(), decisive=True
             ):
                 before = judge.probes
-                rule, first_end = await _find_verified(view, judge, clear)
+                rule, first_end = await _find_verified(view, judge, matching, clear)
                 if rule is None:
                     result.complete = False
                     result.problems.append("a filtered view whose rule could not be verified")
@@ -169,7 +189,9 @@ async def isolate(
     return result
 
 
-async def _find_verified(view: View, judge: Judge, clear: int = 0) -> tuple[Rule | None, int]:
+async def _find_verified(
+    view: View, judge: Judge, matching: Matching, clear: int = 0
+) -> tuple[Rule | None, int]:
     """One rule of a filtered view and where its first prefix search ended; searched again
     with every answer voted when its verification fails (a wrong answer misled the search)."""
     for attempt in range(2):
@@ -177,11 +199,21 @@ async def _find_verified(view: View, judge: Judge, clear: int = 0) -> tuple[Rule
             view, judge, decisive=attempt > 0, clear=0 if attempt else clear
         )
         if rule is not None and await _verified(rule, judge):
-            return rule, end
+            return await _settle_order(rule, judge, matching), end
         judge.forget()
         if judge.votes == 1:
             break
     return None, 0
+
+
+async def _settle_order(rule: Rule, judge: Judge, matching: Matching) -> Rule:
+    """The rule found (components in the text's order) as the platform matches it."""
+    if len(rule.components) < 2:
+        return Rule.of(rule.components)
+    if matching.ordered is None:
+        reverse = tuple(reversed(rule.components))
+        matching.ordered = not await judge.ask(reverse, final=True)
+    return Rule.of(rule.components, ordered=matching.ordered)
 
 
 async def _verified(rule: Rule, judge: Judge) -> bool:
@@ -204,9 +236,10 @@ async def _verified(rule: Rule, judge: Judge) -> bool:
 async def _find_one(
     view: View, judge: Judge, *, decisive: bool, clear: int = 0
 ) -> tuple[Rule | None, int]:
-    """One rule of a filtered view, unverified, and where its first prefix search ended."""
+    """One rule of a filtered view, unverified (its components in the text's order), and where
+    its first prefix search ended."""
     text = view.text
-    parts: list[str] = []
+    parts: list[str] = []  # in the text's order: the search finds the last one first
     limit = len(text)
     first_end = 0
     for _ in range(MAX_COMPONENTS):
@@ -214,27 +247,30 @@ async def _find_one(
         first_end = first_end or end
         start = await _component_start(view, judge, end, parts, decisive)
         before = view.fragments(0, start)  # where the rule's other parts may still be
-        parts.extend(await _pieces(text[start:end], [*before, *parts], judge, decisive))
+        parts[:0] = await _pieces(text[start:end], before, parts, judge, decisive)
         if await judge.ask(parts, decisive=decisive):
-            return Rule.of(parts), first_end
+            return Rule.of(parts, ordered=True), first_end
         limit = end - 1  # the others end before (a component may overlap this one)
         if limit <= 0:
             break
     return None, first_end
 
 
-async def _pieces(component: str, others: Sequence[str], judge: Judge, decisive: bool) -> list[str]:
+async def _pieces(
+    component: str, before: Sequence[str], after: Sequence[str], judge: Judge, decisive: bool
+) -> list[str]:
     """A component found as one string may be two that overlap or touch (``什么世`` and
     ``么世道`` found as ``什么世道``): if its two one-shorter ends, as fragments of their own,
-    still trigger, it is those two pieces, each as short as it can be."""
+    still trigger, it is those two pieces, each as short as it can be. ``before`` and
+    ``after``: the probe's other fragments, kept on their side of it."""
     if len(component) < 3 or not await judge.ask(
-        [component[:-1], component[1:], *others], decisive=decisive
+        [*before, component[:-1], component[1:], *after], decisive=decisive
     ):
         return [component]
     low, high = 0, len(component) - 1  # the shortest head that still triggers with the tail
     while high - low > 1:
         middle = (low + high) // 2
-        if await judge.ask([component[:middle], component[1:], *others], decisive=decisive):
+        if await judge.ask([*before, component[:middle], component[1:], *after], decisive=decisive):
             high = middle
         else:
             low = middle
@@ -242,7 +278,7 @@ async def _pieces(component: str, others: Sequence[str], judge: Judge, decisive:
     low, high = 1, len(component)  # the shortest tail that triggers with that head
     while high - low > 1:
         middle = (low + high) // 2
-        if await judge.ask([head, component[middle:], *others], decisive=decisive):
+        if await judge.ask([*before, head, component[middle:], *after], decisive=decisive):
             low = middle
         else:
             high = middle
