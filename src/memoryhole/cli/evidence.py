@@ -53,8 +53,14 @@ def verify(
 ) -> None:
     """Verify a bundle standalone, or a whole study: blobs, leaves, checkpoints, verdicts."""
     from memoryhole.evidence.verify import verify_bundle, verify_study
+    from memoryhole.isolate.bundle import is_rule_bundle, verify_rule_bundle
 
-    report = verify_bundle(bundle, key) if bundle is not None else verify_study(open_study(study))
+    if bundle is None:
+        report = verify_study(open_study(study))
+    elif bundle.is_file() and is_rule_bundle(data := bundle.read_bytes()):
+        report = verify_rule_bundle(data, bundle.name, key)
+    else:
+        report = verify_bundle(bundle, key)
     for line in report.passed:
         console.print(f"[green]ok[/]      {line}", highlight=False)
     for line in report.failures:

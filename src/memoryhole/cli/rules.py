@@ -118,3 +118,36 @@ def rules(
             platform_time(r.lapsed_at) if r.lapsed_at else "",
         )
     console.print(table)
+
+
+@app.command("rule-evidence")
+def rule_evidence(
+    rule: Annotated[str, typer.Argument(help="The rule, components joined by + (as listed).")],
+    out: Annotated[Path, typer.Option(help="Bundle file to write (.zip).")],
+    platform: Annotated[str, typer.Option(help="Whose filter.")] = "weibo",
+    study: StudyOption = Path("."),
+) -> None:
+    """Export a found rule's evidence bundle: the probes that make it exact, with proofs."""
+    from memoryhole.isolate.bundle import build_rule_bundle
+    from memoryhole.isolate.rules import parse_rules
+    from memoryhole.isolate.run import study_rules
+
+    opened = open_study(study)
+    (wanted,) = parse_rules([rule]) or (None,)
+    if wanted is None:
+        raise MemoryholeError("give the rule as its components joined by +, e.g. 六四+天安门")
+    found = [
+        r.rule
+        for r in study_rules(opened, platform)
+        if sorted(r.rule.components) == sorted(wanted.components)
+    ]
+    if not found:
+        raise MemoryholeError(
+            f"the study has found no rule {wanted} on {platform}; `memoryhole rules` lists them"
+        )
+    manifest = build_rule_bundle(opened, found[-1], out, platform)
+    console.print(
+        f"[green]wrote[/] {out}: {len(manifest['probes'])} probes, proofs to checkpoint of size "
+        f"{manifest['checkpoint']['size']}"
+    )
+    console.print(f"check it anywhere with: memoryhole verify {out}")
