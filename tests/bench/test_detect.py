@@ -4,6 +4,7 @@ opens, verifies, exports the same verdicts and explains its schedule."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections import Counter
@@ -233,3 +234,38 @@ def test_a_budget_the_feed_polls_alone_would_take_is_refused_with_what_to_do(
     )
     with pytest.raises(MemoryholeError, match=r"more than 168, a --poll-interval over 504 s"):
         plan_jobs(settings, scenario[:60])
+
+
+def test_the_lab_adapters_cache_never_answers_one_timeline_cursor_with_anothers() -> None:
+    """Two catch-ups reading the same page of a timeline (same params, same bytes) carry
+    different cursors in the URL's fragment, so their next cursors differ. Keyed on the params
+    alone, the cache gave the second the first's, and per-author on the dense scenario polled
+    one page forever."""
+    from memoryhole.clock import VirtualClock
+    from memoryhole.model import Capture, Target
+    from memoryhole.platforms.weibo import WeiboPlatform
+    from memoryhole.sim.inprocess import InProcessTransport
+    from memoryhole.sim.platform import SimPlatform
+
+    start = 1_717_200_000.0
+    posts = [
+        ScenarioPost(str(4_800_000_000_000_000 + i), "1001", start + 60.0 * i, f"第{i}条")
+        for i in range(25)
+    ]
+    now = start + 3600.0
+    sim = SimPlatform(posts, VirtualClock(now), "weibo")
+    target = Target("weibo", "user", "1001")
+    newest, oldest = posts[-1].post_id, posts[0].post_id
+    cursors = (f"{newest}:{oldest}:p2:1", f"{newest}:{oldest}:p2:2")  # one page, two depths
+    base = "http://weibo.invalid"
+
+    def answer(adapter: WeiboPlatform, cursor: str) -> str | None:
+        request = adapter.discover_request(target, cursor)
+        raw = asyncio.run(InProcessTransport(sim).send(request))
+        capture = Capture(request, raw.status, raw.headers, raw.body, now, now)
+        return adapter.parse_discover(target, capture).next_cursor
+
+    plain = [answer(WeiboPlatform(base), cursor) for cursor in cursors]
+    assert plain[0] != plain[1]
+    caching = detect.CachingWeibo(base)
+    assert [answer(caching, cursor) for cursor in cursors] == plain

@@ -146,7 +146,9 @@ class CachingWeibo(WeiboPlatform):
         return None
 
     def parse_discover(self, target: Target, capture: Capture) -> Discovery:
-        key = (target, capture.request.params)
+        # The URL too: a timeline's cursor rides in its fragment (never sent, so the same
+        # params and body can answer two cursors, whose next pages differ).
+        key = (target, capture.request.url, capture.request.params)
         cached = self._listings.get(key)
         if cached is not None and cached[0] == capture.status and cached[1] == capture.body:
             return cached[2]
