@@ -18,6 +18,7 @@ from typing import Protocol
 import aiohttp
 
 from memoryhole.clock import Clock
+from memoryhole.collect.stream_slice import is_stream, read_slice
 from memoryhole.errors import TransportError
 from memoryhole.model import Capture, Request
 
@@ -114,6 +115,8 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> RawResponse:
         session = self._get_session()
+        if is_stream(request):
+            return RawResponse(*await read_slice(session, request))
         try:
             async with session.request(
                 request.method,
@@ -138,6 +141,8 @@ class AiohttpTransport:
         drop the connection. ``keep_partial``: read that much even when the Content-Length
         already says it is larger, and hand it over with the error (to be recorded as cut)."""
         session = self._get_session()
+        if is_stream(request):
+            return RawResponse(*await read_slice(session, request, max_bytes=max_bytes))
         try:
             async with session.request(
                 request.method,

@@ -31,7 +31,8 @@ bluesky-social/atproto's source, listed with their sources in the shared ``REASO
 
 Anything else (429 ``RateLimitExceeded``, 5xx, 401, 403, another XRPC error, HTML, malformed
 JSON, an answer about another post) is UNREACHABLE. Jetstream's events are read by
-``parse_jetstream_event`` (the stream itself is a later step).
+``parse_jetstream_event``; the stream as a listing (``bluesky:stream``) is
+``platforms/bluesky_stream.py``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from memoryhole.platforms._shared import (
     with_note,
 )
 from memoryhole.platforms.base import json_body, listing, transient
+from memoryhole.platforms.bluesky_stream import parse_stream, stream_request, stream_url
 from memoryhole.platforms.weibo import is_local
 
 APPVIEW = "https://public.api.bsky.app"
@@ -651,6 +653,7 @@ class BlueskyPlatform:
             "/"
         )
         self.labeler_did = labeler_did
+        self.stream_url = stream_url(self.base_url, local)
         self._attributions = _Attributions()
 
     # -- targets and listings ---------------------------------------------------------------
@@ -664,15 +667,26 @@ class BlueskyPlatform:
                     "firehose (Jetstream), not a listing. Watch bluesky:actor/<handle or did>"
                 )
             return Target(self.name, "all")
+        if kind == "stream":
+            dids = [did.strip() for did in key.split(",") if did.strip()]
+            bad = [did for did in dids if not is_did(did)]
+            if bad:
+                raise TargetError(
+                    f"bluesky:stream/{key} names {bad[0]!r}, not a DID; use "
+                    "bluesky:stream (every post) or bluesky:stream/did:plc:…,did:plc:…"
+                )
+            return Target(self.name, "stream", ",".join(dids))
         actor = key.strip().removeprefix("@")
         if kind == "actor" and (is_did(actor) or is_handle(actor.lower())):
             return Target(self.name, "actor", actor if is_did(actor) else actor.lower())
         raise TargetError(
             f"bluesky target {text!r} not understood; use bluesky:actor/<handle> "
-            "(alice.bsky.social) or bluesky:actor/<did> (did:plc:…)"
+            "(alice.bsky.social), bluesky:actor/<did> (did:plc:…) or bluesky:stream[/<did>,…]"
         )
 
     def discover_request(self, target: Target, cursor: str | None) -> Request:
+        if target.kind == "stream":
+            return stream_request(self.stream_url, target, cursor)
         if target.kind == "all":
             params: list[tuple[str, str]] = [("limit", str(PAGE_SIZE))]
             if cursor:
@@ -692,6 +706,8 @@ class BlueskyPlatform:
         return Request("GET", url, tuple(params))
 
     def parse_discover(self, target: Target, capture: Capture) -> Discovery:
+        if target.kind == "stream":
+            return parse_stream(capture, parse_jetstream_event)
         refused = self._refused_listing(target, capture)
         if refused is not None:
             return refused

@@ -29,8 +29,10 @@ class SimulatorProcess:
         rate_limit: float | None = None,
         port: int | None = None,
         startup_timeout: float = 30.0,
+        platform: str = "weibo",
     ) -> None:
         self.scenario = scenario
+        self.platform = platform
         self.speed = speed
         self.faults = faults
         self.rate_limit = rate_limit
@@ -45,7 +47,7 @@ class SimulatorProcess:
     def start(self) -> SimulatorProcess:
         command = [sys.executable, "-m", "memoryhole", "sim", "serve"]
         command += ["--scenario", str(self.scenario), "--port", str(self.port)]
-        command += ["--speed", str(self.speed)]
+        command += ["--speed", str(self.speed), "--platform", self.platform]
         if self.faults:
             command += ["--faults", self.faults]
         if self.rate_limit:

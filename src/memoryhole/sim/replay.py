@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from memoryhole.clock import VirtualClock
 from memoryhole.collect.collector import Collector, CollectorStats
+from memoryhole.model import Target
 from memoryhole.platforms import registry
 from memoryhole.scenario import ScenarioPost
 from memoryhole.schedule.base import Policy
@@ -39,6 +40,7 @@ def replay(
     build: Callable[..., Collector] = Collector,
     on_start: Callable[[Collector], None] | None = None,
     platform: str = "weibo",
+    watch: Sequence[Target] | None = None,
 ) -> tuple[CollectorStats, float]:
     """Watch ``weibo:all`` (and any targets already added) of the scenario until platform
     time ``until``; resumable.
@@ -46,12 +48,13 @@ def replay(
     Returns the run's statistics and the virtual time it stopped at. ``build`` (the collector's
     constructor, or a function with its signature) and ``on_start`` let benchmarks run a
     variant of the collector and look at it. ``platform``
-    picks the simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched).
+    picks the simulator's shapes and the adapter (``sim.shapes.WATCH`` says what is watched,
+    unless ``watch`` names the targets).
     """
     start = min(post.published_at for post in scenario)
     end = until if until is not None else max(post.published_at for post in scenario) + 86400.0
     with study.writer_lock():
-        add_targets(study.engine, [WATCH[platform]], time.time())
+        add_targets(study.engine, list(watch or [WATCH[platform]]), time.time())
         clock = VirtualClock(start)
         simulated = SimPlatform(list(scenario), clock, platform)
         transport = InProcessTransport(

@@ -70,6 +70,9 @@ class SimApp:
         return cls(simulated, faults=faults, rate_limit=rate_limit, seed=seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._stream(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         self.requests += 1
@@ -100,6 +103,24 @@ class SimApp:
         if fault == "truncate":
             body = truncated(body)
         await self._respond(send, status, headers[0][1].encode(), body)
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket stream (Bluesky's Jetstream, ``/subscribe``): the events so far after
+        the cursor, a frame each, then the stream closes (a client reads it again from its
+        new cursor). Anything else is refused at the handshake."""
+        self.requests += 1
+        if (await receive())["type"] != "websocket.connect":
+            return
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        status, _, body = self.platform.handle("GET", scope["path"], query)
+        if status != 200:
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send({"type": "websocket.accept"})
+        for line in body.split(b"\n"):
+            if line:
+                await send({"type": "websocket.send", "text": line.decode()})
+        await send({"type": "websocket.close", "code": 1000})
 
     async def _respond(
         self,

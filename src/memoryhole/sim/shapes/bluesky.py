@@ -35,7 +35,9 @@ too (only the repo's proof still holds it). Every post reads ``NotFound`` once g
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from memoryhole.sim.platform import SimPlatform
 
 POST = "app.bsky.feed.post"
+STREAM_SLICE = 500  # Jetstream frames in one in-process answer (the transport reads as many)
+STREAM_HEADERS = (("content-type", "application/x-ndjson; charset=utf-8"),)
 MODERATION_DID = "did:plc:ar7c4by46qjdydhdevvrndac"  # as Bluesky's moderation service
 HANDLE_SUFFIX = ".bsky.sim.invalid"
 #: How a censored post is hidden (``pick`` per post): by a label, by the AppView, by the PDS.
@@ -69,6 +73,12 @@ _NOT_IMPLEMENTED: dict[str, str] = {
 
 def _error(name: str, message: str, status: int = 400) -> Answer:
     return json_answer({"error": name, "message": message}, status)
+
+
+def _frame(did: str, time_us: int, kind: str, body: dict[str, Any]) -> tuple[int, str, bytes]:
+    """One Jetstream frame as Jetstream writes it, with its time and account."""
+    frame = {"did": did, "time_us": time_us, "kind": kind, kind: body}
+    return time_us, did, json.dumps(frame, ensure_ascii=False).encode()
 
 
 def did_of(author_id: str) -> str:
@@ -163,6 +173,7 @@ class BlueskyShape:
 
     def __init__(self) -> None:
         self._authors: dict[str, str] | None = None  # DID → scenario author
+        self._events: list[tuple[int, str, bytes]] | None = None  # Jetstream's, by time
 
     # -- the scenario as Bluesky's records ----------------------------------------------------
 
@@ -359,6 +370,8 @@ class BlueskyShape:
     ) -> Answer:
         if method != "GET":
             return _error("InvalidRequest", "Incorrect HTTP method", 405)
+        if path == "/subscribe":
+            return self.subscribe(sim, query, now)
         if path.startswith("/did:"):
             author = self.author_of(sim, path[1:])
             if author is None:
@@ -378,6 +391,48 @@ class BlueskyShape:
         if route is None:
             return json_answer(_NOT_IMPLEMENTED, 501)
         return route(sim, query, now)
+
+    def subscribe(self, sim: SimPlatform, query: Mapping[str, str], now: float) -> Answer:
+        """Jetstream: the events after ``cursor`` (time_us) up to now, one JSON frame a line
+        (over WebSocket, ``sim/server.py`` sends each line as a frame): a post's ``create``
+        when published, its ``delete`` when its author deletes it, an account's
+        ``takendown`` when suspended (a moderation takedown of a post deletes nothing)."""
+        events = self._events if self._events is not None else self._jetstream(sim)
+        self._events = events
+        try:
+            after = int(query.get("cursor") or 0)
+        except ValueError:
+            return json_answer({"error": "InvalidCursor"}, 400)
+        wanted = {did for did in (query.get("wantedDids") or "").split(",") if did}
+        until = int(now * 1_000_000)
+        start = bisect.bisect_right(events, (after, "\uffff", b""))
+        lines: list[bytes] = []
+        for time_us, did, frame in events[start:]:
+            if time_us > until or len(lines) >= STREAM_SLICE:
+                break
+            if not wanted or did in wanted:
+                lines.append(frame)
+        return 200, STREAM_HEADERS, b"\n".join(lines)
+
+    def _jetstream(self, sim: SimPlatform) -> list[tuple[int, str, bytes]]:
+        frames: list[tuple[int, str, bytes]] = []
+        for index, post in enumerate(sim.posts):
+            did, at, tie = did_of(post.author_id), post.published_at, index % 1000
+            record = self.record(sim, post, at)
+            create: dict[str, Any] = {"rev": f"r{index}", "operation": "create"}
+            create |= {"collection": POST, "rkey": post.post_id, "record": record}
+            create["cid"] = cid_text(cid_bytes(cbor(record)))
+            frames.append(_frame(did, int(at * 1e6) + tie, "commit", create))
+            gone = sim.gone.get(post.post_id)
+            if gone is not None and gone[1] == "author_deleted":
+                delete = {"rev": f"d{index}", "operation": "delete", "collection": POST}
+                delete["rkey"] = post.post_id
+                frames.append(_frame(did, int(gone[0] * 1e6) + tie, "commit", delete))
+        for number, (author, at) in enumerate(sorted(sim.suspended_at.items())):
+            did = did_of(author)
+            account = {"active": False, "did": did, "seq": number + 1, "status": "takendown"}
+            frames.append(_frame(did, int(at * 1e6), "account", account | {"time": iso(at)}))
+        return sorted(frames, key=lambda frame: frame[0])
 
     def author_feed(self, sim: SimPlatform, query: Mapping[str, str], now: float) -> Answer:
         author = self.author_of(sim, query.get("actor", ""))
