@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from memoryhole.clock import AcceleratedClock
 from memoryhole.collect.collector import Collector
@@ -228,3 +229,44 @@ def test_a_sock_puppets_takedown_keeps_the_evidence_of_the_texts_it_copied(tmp_p
         ).scalar_one()
     assert text == copied
     assert verify_study(study).success
+
+
+def test_a_quote_of_the_author_in_another_authors_post_is_blanked_and_still_verifies(
+    tmp_path: Path,
+) -> None:
+    """Another author's post quotes the author (their id and words): after the takedown no
+    export holds either, the blanking is a logged redaction, and the study verifies; the same
+    blanking done by hand (a text emptied, a record added) fails verification."""
+    posts_ = scenario()
+    quoted = next(p for p in posts_ if p.author_id == AUTHOR)
+    quoter = next(i for i, p in enumerate(posts_) if p.author_id != AUTHOR and p.removal is None)
+    post = posts_[quoter]
+    posts_[quoter] = ScenarioPost(post.post_id, post.author_id, post.published_at,
+                                  f"转发 @{AUTHOR}：{quoted.text}", post.removed_at,
+                                  post.removal, post.edits)  # fmt: skip
+    clean = tmp_path / "clean"
+    study = Study.init(clean)
+    replay(study, posts_, until=T0 + 3 * 3600.0, platform="weibo")
+    study.close()
+    shutil.copytree(clean, tmp_path / "forged")
+    study = Study.open(clean)
+    asyncio.run(take_down(study, AUTHOR, platform="weibo", reason="test"))
+    with study.engine.connect() as connection:
+        text = connection.execute(
+            select(posts.c.text).where(posts.c.post_id == post.post_id)
+        ).scalar_one()
+    assert text == ""
+    (tmp_path / "out").mkdir()
+    assert leaks(study, tmp_path / "out", "weibo") == []
+    report = verify_study(study)
+    assert report.success, report.failures
+    forged = Study.open(tmp_path / "forged")
+    with forged.engine.begin() as connection:
+        connection.execute(update(posts).where(posts.c.post_id == post.post_id).values(text=""))
+        connection.execute(
+            redactions.insert().values(
+                body_sha256=f"text:weibo:{post.post_id}", author_pseudonym="a_forged",
+                reason="x", redacted_at=0.0, observation_id=1,
+            )
+        )  # fmt: skip
+    assert not verify_study(forged).success

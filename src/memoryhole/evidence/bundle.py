@@ -36,10 +36,11 @@ from memoryhole.evidence.checkpoint import read_checkpoint
 from memoryhole.evidence.heads import head_proof, heads_root, parse_extension
 from memoryhole.evidence.leaf import POST_KIND, POST_LEAF_KINDS, canonical_bytes, leaf_record
 from memoryhole.evidence.log import ensure_checkpoint, heads_at, log_tree
+from memoryhole.evidence.takedown import text_redaction
 from memoryhole.evidence.warc import write_captures
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.queries import redacted_authors
-from memoryhole.store.schema import authors, observations, posts, verdicts
+from memoryhole.store.schema import authors, observations, posts, redactions, verdicts
 
 if TYPE_CHECKING:
     from memoryhole.study import Study
@@ -125,6 +126,7 @@ def build_bundle(
             .all()
         )
     redacted = post["pseudonym"] in redacted_authors(study.engine)
+    blanked = redacted or _text_blanked(study, post["platform"], post_id)
     tree = log_tree(study.engine)
     entries: list[dict[str, Any]] = []
     members: list[tuple[str, bytes]] = []
@@ -174,7 +176,7 @@ def build_bundle(
             "published_at": post["published_at"],
             "published_until": post["published_until"],
             "first_seen_at": post["first_seen_at"],
-            "text": None if redacted else post["text"],
+            "text": None if blanked else post["text"],
         },
         "verdict": {
             "verdict": "live" if verdict_row["status"] == "edited" else verdict_row["status"],
@@ -210,6 +212,14 @@ def build_bundle(
     members.extend((f"responses/{sha}", body) for sha, body in sorted(bodies.items()))
     out.write_bytes(canonical_zip(members))
     return manifest
+
+
+def _text_blanked(study: Study, platform: str, post_id: str) -> bool:
+    """A takedown blanked this post's text (it quoted the author taken down)."""
+    name = text_redaction(platform, post_id)
+    with study.engine.connect() as conn:
+        found = conn.execute(select(redactions.c.id).where(redactions.c.body_sha256 == name))
+        return found.first() is not None
 
 
 def _head_of(

@@ -41,6 +41,15 @@ if TYPE_CHECKING:
     from memoryhole.study import Study
 
 REDACTION_KIND = "redaction"
+#: What a redaction names when it blanks another author's post text that quoted the author
+#: (``text:<platform>:<post id>``) rather than a body's sha256.
+TEXT_REDACTION = "text:"
+
+
+def text_redaction(platform: str, post_id: str) -> str:
+    return f"{TEXT_REDACTION}{platform}:{post_id}"
+
+
 TEXT_NEEDLE = 12  # characters of each post's text searched for in kept bodies
 
 
@@ -124,6 +133,9 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
         kept = {sha for sha in own if sha not in holding} - listings
         kept = {sha for sha in kept if _used_by_others(conn, sha, post_pks)}
         doomed = ((own - kept) | listings | holding) - already
+        quoting = _quoting_posts(conn, author_pk, holds)
+        doomed |= {text_redaction(platform_, post_id) for _, platform_, post_id in quoting}
+        doomed -= already
         now = time.time()
         if doomed:
             conn.execute(
@@ -153,10 +165,13 @@ def takedown(study: Study, author: str, *, platform: str, reason: str) -> Takedo
                 ],
             )
         conn.execute(update(posts).where(posts.c.author_pk == author_pk).values(text=""))
+        quoted = [pk for pk, _, _ in quoting]
+        conn.execute(update(posts).where(posts.c.id.in_(quoted)).values(text=""))
         # Their words, cached for the term statistics, go too (and from the vocabulary).
-        forget_posts_terms(conn, list(post_pks))
+        forget_posts_terms(conn, [*post_pks, *quoted])
     for sha in doomed:
-        study.blobs.delete(sha)
+        if not sha.startswith(TEXT_REDACTION):
+            study.blobs.delete(sha)
     return TakedownResult(
         pseudonym, len(post_pks), len(doomed), len(kept), len(doomed), started, holds
     )
@@ -216,6 +231,23 @@ def _used_by_others(conn: Connection, sha: str, post_pks: list[int]) -> bool:
         ).first()
         is not None
     )
+
+
+def _quoting_posts(
+    conn: Connection, author_pk: int, holds: re.Pattern[bytes]
+) -> list[tuple[int, str, str]]:
+    """Other authors' posts whose text holds the author's id, pseudonym or words (a quote, a
+    repost's comment): their text is blanked too, each blanking a logged redaction."""
+    rows = conn.execute(
+        select(posts.c.id, posts.c.platform, posts.c.post_id, posts.c.text).where(
+            posts.c.author_pk != author_pk, posts.c.text != ""
+        )
+    )
+    return [
+        (pk, platform, post_id)
+        for pk, platform, post_id, text in rows
+        if text and holds.search(text.encode()) is not None
+    ]
 
 
 def _piece(text: str | None) -> str:

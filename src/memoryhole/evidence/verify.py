@@ -10,7 +10,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from memoryhole.evidence.rederive import (
     stated_facts,
     verdict_mismatches,
 )
-from memoryhole.evidence.takedown import REDACTION_KIND
+from memoryhole.evidence.takedown import REDACTION_KIND, TEXT_REDACTION, text_redaction
 from memoryhole.store.blobs import BlobCorruptError
 from memoryhole.store.schema import authors, observations, posts, redactions, targets, verdicts
 
@@ -363,9 +363,16 @@ def verify_study(study: Study) -> Report:
             "--log-pending` (or a running collector, at its next commit) logs them"
         )
     _verify_checkpoints(study, leaves, report)
-    _verify_verdicts(study, checks_by_post, discovery, report)
+    # Texts a takedown blanked in other authors' posts (a quote of the author): only those a
+    # signed checkpoint covers excuse a text that differs from the log.
+    blanked = {
+        name
+        for name, index in logged_redactions.items()
+        if name.startswith(TEXT_REDACTION) and index < signed_size
+    }
+    _verify_verdicts(study, checks_by_post, discovery, report, blanked)
     _verify_chains(study, chains, report)
-    _verify_facts(study, facts_by_post, report)
+    _verify_facts(study, facts_by_post, report, blanked)
     return report
 
 
@@ -418,7 +425,10 @@ def _verify_chains(study: Study, chains: dict[int, list[int]], report: Report) -
 
 
 def _verify_facts(
-    study: Study, facts_by_post: dict[int, list[dict[str, Any]]], report: Report
+    study: Study,
+    facts_by_post: dict[int, list[dict[str, Any]]],
+    report: Report,
+    blanked: Collection[str] = (),
 ) -> None:
     """What the store says of each post (author, publication time, first sighting, text) is
     what its leaves state (posts listed before leaves stated facts are counted, not checked)."""
@@ -429,6 +439,7 @@ def _verify_facts(
         posts.c.published_until,
         posts.c.first_seen_at,
         posts.c.text,
+        posts.c.platform,
         authors.c.pseudonym,
     ).join(authors, authors.c.id == posts.c.author_pk)
     bad = unstated = 0
@@ -445,7 +456,7 @@ def _verify_facts(
             "published_at": row["published_at"],
             "published_until": row["published_until"],
             "first_seen_at": row["first_seen_at"],
-            "text": None if row["pseudonym"] in taken_down else row["text"],
+            "text": _stated_text(row, taken_down, blanked),
         }
         for problem in facts_mismatches(post, stated):
             report.fail(f"post {row['post_id']}: {problem}")
@@ -514,11 +525,22 @@ def _verify_checkpoints(study: Study, leaves: list[bytes], report: Report) -> No
         report.ok("no checkpoints yet (the collector has not finished a run)")
 
 
+def _stated_text(row: Any, taken_down: set[str], blanked: Collection[str]) -> str | None:
+    """The post's text as the store states it, or None where a logged takedown removed it
+    (the author's own posts, or another's post that quoted the author)."""
+    if row["pseudonym"] in taken_down:
+        return None
+    if text_redaction(str(row["platform"]), str(row["post_id"])) in blanked:
+        return None
+    return str(row["text"]) if row["text"] is not None else None
+
+
 def _verify_verdicts(
     study: Study,
     checks_by_post: dict[int, list[dict[str, Any]]],
     discovery: dict[int, dict[str, Any]],
     report: Report,
+    blanked: Collection[str] = (),
 ) -> None:
     query = (
         select(
@@ -550,7 +572,7 @@ def _verify_verdicts(
         if found is None or first_seen != row["post_first_seen_at"]:
             report.fail(f"{where}: its first sighting is not the listing the log shows")
             bad += 1
-        text = None if row["pseudonym"] in taken_down else row["text"]
+        text = _stated_text(row, taken_down, blanked)
         try:
             derived = rederive_verdict(first_seen, text, checks_by_post.get(row["post_pk"], []))
         except (ValueError, TypeError, KeyError) as exc:
