@@ -212,6 +212,59 @@ def bench_throughput(
         console.print(result.profile)
 
 
+@bench_app.command("scale")
+def bench_scale(
+    database: Annotated[
+        str, typer.Option(help="A PostgreSQL server's URL (a database is made per run).")
+    ],
+    workers: Annotated[str, typer.Option(help="Numbers of workers to run, e.g. 1,2,4,8.")] = (
+        "1,2,4,8"
+    ),
+    seconds: Annotated[float, typer.Option(help="How long each run lasts (wall).")] = 60.0,
+    authors: Annotated[int, typer.Option(help="Timelines watched (the partitions).")] = 48,
+    posts_per_author: Annotated[int, typer.Option(help="Posts in each timeline.")] = 60,
+    speed: Annotated[float, typer.Option(help="Platform seconds per wall second.")] = 60.0,
+    rate_limit: Annotated[
+        float, typer.Option(help="The simulator's limit per account (requests per wall second).")
+    ] = 400.0,
+) -> None:
+    """N `memoryhole run` workers on one PostgreSQL study: throughput, 429s, duplicates, log."""
+    import tempfile
+
+    from memoryhole.bench.scale import run_one
+
+    try:
+        counts = [int(n) for n in workers.split(",") if n.strip()]
+    except ValueError:
+        raise MemoryholeError(f"--workers {workers!r}: give numbers, e.g. 1,2,4,8") from None
+    console.print(
+        f"{authors} timelines x {posts_per_author} posts, {speed:g}x, {rate_limit:g} req/s per "
+        f"account (budget 90%), 100-300 ms latency, {seconds:g} s per run"
+    )
+    header = (
+        "N  obs/s  obs/s/worker  429s  dups  contiguous  verify  detected  delay med/p90 (min)"
+        "  CPU s workers/sim/db  db share"
+    )
+    console.print(header, markup=False, soft_wrap=True)
+    with tempfile.TemporaryDirectory(prefix="memoryhole-scale-") as tmp:
+        for n in counts:
+            row = run_one(
+                n, database, Path(tmp), seconds=seconds, authors=authors,
+                posts_per_author=posts_per_author, speed=speed, rate=rate_limit,
+            )  # fmt: skip
+            median = f"{row.delay_median:.1f}" if row.delay_median is not None else "-"
+            p90 = f"{row.delay_p90:.1f}" if row.delay_p90 is not None else "-"
+            console.print(
+                f"{n:<2} {row.per_second:6.1f} {row.per_worker:12.1f} {row.refused:5} "
+                f"{row.duplicates:5} {'yes' if row.contiguous else 'NO':>10} "
+                f"{'pass' if row.verified else 'FAIL':>7} {row.detected:4}/{row.removals:<4} "
+                f"{median:>8}/{p90:<8} {row.worker_cpu:7.1f}/{row.sim_cpu:.1f}/{row.db_cpu:.1f}"
+                f"  {row.db_share:8.1%}",
+                markup=False,
+                soft_wrap=True,
+            )
+
+
 def _half_life(value: str | None) -> float | None:
     from memoryhole.config import parse_duration
 

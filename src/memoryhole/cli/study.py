@@ -102,19 +102,33 @@ def run(
             "(0: never)."
         ),
     ] = "30s",
+    lease: Annotated[
+        str,
+        typer.Option(
+            help="On PostgreSQL: how long a worker's claim on its targets outlives its last "
+            "renewal (a killed worker's targets return after this long)."
+        ),
+    ] = "30s",
+    term: Annotated[
+        str, typer.Option(help="On PostgreSQL: how often a worker renews and rebalances claims.")
+    ] = "10s",
 ) -> None:
-    """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops."""
+    """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops.
+
+    On a PostgreSQL study, run it on as many hosts or processes as you like: the workers share
+    the targets, the budgets and the evidence log through the database."""
     from memoryhole.config import parse_duration
 
     try:
         seconds = parse_duration(for_) if for_ else None
         every = parse_duration(progress_every)
+        timing = (parse_duration(lease), parse_duration(term))
     except ValueError as exc:
         raise MemoryholeError(str(exc)) from None
     opened = open_study(study)
     from memoryhole.collect.loop import run as run_loop
 
-    stats = run_loop(_run_with_progress(opened, seconds, quiet, every))
+    stats = run_loop(_run_with_progress(opened, seconds, quiet, every, timing))
     console.print(
         f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
         f"{sum(stats.removals.values()):,} removals caught, "
@@ -128,7 +142,11 @@ def run(
 
 
 async def _run_with_progress(
-    study: Any, seconds: float | None, quiet: bool, every: float = 30.0
+    study: Any,
+    seconds: float | None,
+    quiet: bool,
+    every: float = 30.0,
+    timing: tuple[float, float] = (30.0, 10.0),
 ) -> Any:
     from memoryhole.cli.console import ProgressView
     from memoryhole.collect.collector import Collector
@@ -147,7 +165,10 @@ async def _run_with_progress(
         )
         holder.append(collector)
 
-    task = asyncio.create_task(run_study(study, for_seconds=seconds, stop=stop, on_start=started))
+    lease, term = timing
+    task = asyncio.create_task(
+        run_study(study, for_seconds=seconds, stop=stop, on_start=started, lease=lease, term=term)
+    )
     if quiet:
         return await task
     if not console.is_terminal:

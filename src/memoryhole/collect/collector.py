@@ -67,6 +67,8 @@ class Collector:
         on_problem: Callable[[str], None] | None = None,
         recorder: RecorderFactory | None = None,
         shortcut: Shortcut | None = None,
+        state: CollectorState | None = None,
+        budgets: PlatformBudgets | None = None,
     ) -> None:
         settings = study.config.collector
         self.study = study
@@ -77,8 +79,14 @@ class Collector:
         self.concurrency = 1 if self.virtual else (concurrency or settings.concurrency)
         if platform_budgets is None:
             platform_budgets = study.config.platform_budgets()
-        self.budgets = PlatformBudgets(
-            clock, budget_per_second or settings.budget_per_second, platform_budgets
+        # (A worker of a shared study passes its partition's state and the database's
+        # budgets: collect/shared.py.)
+        self.budgets = (
+            budgets
+            if budgets is not None
+            else PlatformBudgets(
+                clock, budget_per_second or settings.budget_per_second, platform_budgets
+            )
         )
         self._park = len(adapters) > 1  # one platform: workers simply wait for its tokens
         # The study's configured schedule comes from the caller (``runner.study_policy``: the
@@ -91,7 +99,7 @@ class Collector:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.stats = CollectorStats()
-        self.state: CollectorState = load_state(study.engine)
+        self.state: CollectorState = state if state is not None else load_state(study.engine)
         self.queue = EventQueue(self.state)
         self._early = spends_idle_tokens(self.policy)
         if recorder is None:

@@ -99,7 +99,7 @@ class Listings:
             if (platform, seen.post_id) in state.post_keys:
                 continue
             post = PostState(
-                pk=state.next_post_pk,
+                pk=state.new_post_pk(),
                 platform=platform,
                 post_id=seen.post_id,
                 author_id=seen.author_id,
@@ -110,7 +110,6 @@ class Listings:
                 published_until=seen.published_until,
                 target_pk=target.pk,
             )
-            state.next_post_pk += 1
             state.posts[post.pk] = post
             state.post_keys[(platform, seen.post_id)] = post.pk
             parts.recorder.new_post(

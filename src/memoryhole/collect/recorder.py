@@ -23,6 +23,7 @@ from memoryhole.errors import EvidenceError
 from memoryhole.evidence.heads import Head, extend_chain, extension_line, sorted_heads
 from memoryhole.evidence.leaf import POST_KIND, author_commitment, text_digest
 from memoryhole.evidence.log import checkpoint_row, latest_checkpoint, load_log, sign_checkpoint
+from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
 from memoryhole.evidence.takedown import (
     REDACTION_KIND,
@@ -116,7 +117,7 @@ class StoreRecorder:
         #: The collector's and its schedule's working state, committed with each batch
         #: (``collect/durable.py``); set by the collector.
         self.state_rows: Callable[[], dict[str, bytes]] = dict
-        self.log = load_log(study.engine)
+        self.log = self._open_log()
         if self.log.size != state.next_observation_id - 1:
             raise EvidenceError(
                 f"the evidence log holds {self.log.size} leaves but the store "
@@ -137,6 +138,9 @@ class StoreRecorder:
         self._denial_checked = 0.0
         self._takedown_targets: dict[str, int] = {}
         self._apply_denials(self._read_denials())
+
+    def _open_log(self) -> MerkleLog:
+        return load_log(self.study.engine)
 
     def observe(
         self,
@@ -222,8 +226,7 @@ class StoreRecorder:
         key = (platform, raw_id)
         pk = self.state.author_keys.get(key)
         if pk is None:
-            pk = self.state.next_author_pk
-            self.state.next_author_pk += 1
+            pk = self.state.new_author_pk()
             self.state.author_keys[key] = pk
             self.batch.authors.append(
                 {

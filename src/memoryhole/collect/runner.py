@@ -21,6 +21,8 @@ from memoryhole.schedule.base import Policy
 from memoryhole.store.queries import watched_platforms
 from memoryhole.study import Study
 
+LEASE, TERM = 30.0, 10.0  # a shared study's worker (collect/shared.py)
+
 
 def build_adapter(study: Study, name: str) -> Platform:
     """The adapter for one platform of the study: its base URL, its token and the study's own
@@ -128,8 +130,17 @@ async def run_study(
     transport: Transport | None = None,
     clock: Clock | None = None,
     on_start: Callable[[Collector], None] | None = None,
+    lease: float | None = None,
+    term: float | None = None,
 ) -> CollectorStats:
-    """Run the collector on a study until ``stop``, ``for_seconds`` of wall time, or no work."""
+    """Run the collector on a study until ``stop``, ``for_seconds`` of wall time, or no work.
+
+    On PostgreSQL this process is one worker of as many as run on the study
+    (``collect/shared.py``: ``lease`` and ``term`` in wall seconds); on SQLite it is the
+    study's one collector."""
+    if study.engine.dialect.name == "postgresql":
+        timing = {"lease": lease or LEASE, "term": term or TERM}
+        return await _run_worker(study, for_seconds, stop, transport, clock, on_start, timing)
     with study.writer_lock():
         adapters = build_adapters(study)
         if not adapters:
@@ -152,3 +163,35 @@ async def run_study(
             return await collector.run(stop=stop, wall_deadline=deadline)
         finally:
             await transport.close()
+
+
+async def _run_worker(
+    study: Study,
+    for_seconds: float | None,
+    stop: asyncio.Event | None,
+    transport: Transport | None,
+    clock: Clock | None,
+    on_start: Callable[[Collector], None] | None,
+    timing: dict[str, float],
+) -> CollectorStats:
+    from memoryhole.collect.shared import Worker
+
+    adapters = build_adapters(study)
+    if not adapters:
+        raise ConfigError(
+            "nothing to watch; add targets with `memoryhole watch weibo:user/<uid>` "
+            "(or weibo:all on the simulator)"
+        )
+    clock = clock or await resolve_clock(study)
+    transport = transport or AiohttpTransport(
+        timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
+    )
+    secrets = adapter_secrets(study, adapters)
+    if secrets:
+        transport = RedactingTransport(transport, secrets)
+    worker = Worker(study, adapters, transport, clock, lambda: study_policy(study), **timing)
+    deadline = time.time() + for_seconds if for_seconds is not None else None
+    try:
+        return await worker.run(stop or asyncio.Event(), deadline, on_start)
+    finally:
+        await transport.close()

@@ -232,3 +232,41 @@ scheduler_state = Table(
     Column("name", String(200), primary_key=True),
     Column("value", LargeBinary, nullable=False),
 )
+
+# Several collectors on one PostgreSQL study (collect/claims.py, collect/budgets.py,
+# collect/sequencer.py; docs/scheduler.md). SQLite's single collector never uses them.
+# A worker's lease on a partition of the work: a target, its polls and the checks of the posts
+# it found. Times are the database's wall clock (epoch seconds).
+collect_claims = Table(
+    "collect_claims",
+    metadata,
+    Column("target_pk", Integer, ForeignKey("targets.id"), primary_key=True),
+    Column("worker", String(128)),  # null: free
+    Column("lease_until", Float, nullable=False),
+)
+
+# The workers alive (a heartbeat each term): how many share the partitions.
+collect_workers = Table(
+    "collect_workers",
+    metadata,
+    Column("worker", String(128), primary_key=True),
+    Column("alive_until", Float, nullable=False),  # its heartbeat plus its lease
+)
+
+# One token bucket per budget (a platform, or platform/account): every worker's requests
+# are granted from it, so their sum never exceeds it. ``updated``: platform clock.
+collect_budgets = Table(
+    "collect_budgets",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+# Blocks of post and author ids handed to workers (each takes a block, then counts inside it).
+id_blocks = Table(
+    "id_blocks",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("next_id", BigInteger, nullable=False),
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, RowMapping, Select, func, select
 
@@ -49,6 +49,13 @@ class TargetState:
     last_unreadable: str | None = None
 
 
+class IdSource(Protocol):
+    """Where new post and author ids come from when several collectors share a study (blocks
+    handed out by the database: collect/sequencer.py); ``name``: "posts" or "authors"."""
+
+    def take(self, name: str) -> int: ...
+
+
 @dataclass(slots=True)
 class CollectorState:
     posts: dict[int, PostState]
@@ -58,6 +65,21 @@ class CollectorState:
     next_observation_id: int
     next_post_pk: int
     next_author_pk: int
+    ids: IdSource | None = None  # None: one collector, counting from the store's largest
+
+    def new_post_pk(self) -> int:
+        if self.ids is not None:
+            return self.ids.take("posts")
+        pk = self.next_post_pk
+        self.next_post_pk += 1
+        return pk
+
+    def new_author_pk(self) -> int:
+        if self.ids is not None:
+            return self.ids.take("authors")
+        pk = self.next_author_pk
+        self.next_author_pk += 1
+        return pk
 
 
 def post_states_query(*columns: Any) -> Select[Any]:
@@ -100,9 +122,15 @@ def post_state(row: RowMapping) -> PostState:
     )
 
 
-def load_state(engine: Engine) -> CollectorState:
+def load_state(engine: Engine, partition: frozenset[int] | None = None) -> CollectorState:
+    """The collector's state; with ``partition`` (target ids: one worker's share of a study
+    several collectors work on, collect/claims.py) only those targets and the posts they found.
+    Every author is loaded either way (one author may post in several partitions)."""
     with engine.connect() as connection:
-        target_rows = connection.execute(select(targets).where(targets.c.active)).mappings()
+        query = select(targets).where(targets.c.active)
+        if partition is not None:
+            query = query.where(targets.c.id.in_(sorted(partition)))
+        target_rows = connection.execute(query).mappings()
         target_states = {
             row["id"]: TargetState(
                 row["id"],
@@ -122,7 +150,10 @@ def load_state(engine: Engine) -> CollectorState:
         }
         post_states: dict[int, PostState] = {}
         post_keys: dict[tuple[str, str], int] = {}
-        for row in connection.execute(post_states_query()).mappings():
+        posts_query = post_states_query()
+        if partition is not None:
+            posts_query = posts_query.where(posts.c.target_pk.in_(sorted(partition)))
+        for row in connection.execute(posts_query).mappings():
             state = post_state(row)
             post_states[state.pk] = state
             post_keys[(state.platform, state.post_id)] = state.pk

@@ -83,6 +83,13 @@ def insert_rows(
 
 
 def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
+    put_blobs(engine, blobs, batch)
+    with engine.begin() as connection:
+        write_batch(connection, batch)
+
+
+def put_blobs(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
+    """The batch's bodies, before the rows that name them."""
     # A body taken down since it was fetched (a takedown while the collector runs) is never
     # written back: the takedown's record wins.
     names = list(batch.blobs)
@@ -99,32 +106,31 @@ def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
     for sha256, body in batch.blobs.items():
         if sha256 not in gone:
             blobs.put(sha256, body)
-    with engine.begin() as connection:
-        insert_rows(connection, authors, batch.authors)
-        insert_rows(connection, posts, batch.posts)
-        insert_rows(connection, observations, batch.observations)
-        insert_rows(connection, verdicts, list(batch.verdicts.values()), upsert_on="post_pk")
-        scheduled = [
-            {"post_pk": pk, "next_check_at": at}
-            for pk, at in batch.schedule.items()
-            if at is not None
-        ]
-        insert_rows(connection, schedule, scheduled, upsert_on="post_pk")
-        finished = [pk for pk, at in batch.schedule.items() if at is None]
-        if finished:
-            connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))
-        for pk, values in batch.targets.items():
-            connection.execute(update(targets).where(targets.c.id == pk).values(**values))
-        for pk, values in batch.post_updates.items():
-            connection.execute(update(posts).where(posts.c.id == pk).values(**values))
-        insert_rows(connection, redactions, batch.redactions)
-        for pk, observation_id in batch.redactions_logged.items():
-            connection.execute(
-                update(redactions)
-                .where(redactions.c.id == pk)
-                .values(observation_id=observation_id)
-            )
-        state = [{"name": name, "value": value} for name, value in batch.state.items()]
-        insert_rows(connection, scheduler_state, state, upsert_on="name")
-        if batch.checkpoint is not None:
-            connection.execute(checkpoints.insert(), batch.checkpoint)
+
+
+def write_batch(connection: Connection, batch: Batch) -> None:
+    """The batch's rows, in the caller's transaction."""
+    insert_rows(connection, authors, batch.authors)
+    insert_rows(connection, posts, batch.posts)
+    insert_rows(connection, observations, batch.observations)
+    insert_rows(connection, verdicts, list(batch.verdicts.values()), upsert_on="post_pk")
+    scheduled = [
+        {"post_pk": pk, "next_check_at": at} for pk, at in batch.schedule.items() if at is not None
+    ]
+    insert_rows(connection, schedule, scheduled, upsert_on="post_pk")
+    finished = [pk for pk, at in batch.schedule.items() if at is None]
+    if finished:
+        connection.execute(delete(schedule).where(schedule.c.post_pk.in_(finished)))
+    for pk, values in batch.targets.items():
+        connection.execute(update(targets).where(targets.c.id == pk).values(**values))
+    for pk, values in batch.post_updates.items():
+        connection.execute(update(posts).where(posts.c.id == pk).values(**values))
+    insert_rows(connection, redactions, batch.redactions)
+    for pk, observation_id in batch.redactions_logged.items():
+        connection.execute(
+            update(redactions).where(redactions.c.id == pk).values(observation_id=observation_id)
+        )
+    state = [{"name": name, "value": value} for name, value in batch.state.items()]
+    insert_rows(connection, scheduler_state, state, upsert_on="name")
+    if batch.checkpoint is not None:
+        connection.execute(checkpoints.insert(), batch.checkpoint)
