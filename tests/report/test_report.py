@@ -76,3 +76,36 @@ def test_report_command(xss_study: XssStudy, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and out.stat().st_size > 500_000
+
+
+def test_the_reports_methods_are_the_studys_own_schedule(tmp_path: Path) -> None:
+    """The same collection reported under an age and a budget schedule: each report's methods
+    name its scheduler and settings, and only the age one says "half its age"."""
+    import shutil
+
+    from memoryhole.config import update_config
+    from memoryhole.sim.replay import replay
+    from tests.scenarios import known_removals
+
+    base = tmp_path / "base"
+    study = Study.init(base)
+    replay(study, known_removals(1_700_000_000.0), until=1_700_000_000.0 + 6 * 3600.0)
+    study.close()
+    html = {}
+    for scheduler, setting in (("age", "first_check_after"), ("budget", "learning_half_life")):
+        path = tmp_path / scheduler
+        shutil.copytree(base, path)
+        update_config(path / "memoryhole.toml", ("collector",), "scheduler", scheduler)
+        value = "75s" if scheduler == "age" else "2d"
+        update_config(path / "memoryhole.toml", ("collector",), setting, value)
+        out = tmp_path / f"{scheduler}.html"
+        build_report(Study.open(path), out, min_posts=2, bootstrap=10)
+        html[scheduler] = out.read_text(encoding="utf-8")
+    methods = {
+        k: v.split('<section class="methods">', 1)[1].split("</section>")[0]
+        for k, v in html.items()
+    }
+    assert methods["age"] != methods["budget"]
+    assert "scheduler = &#34;age&#34;" in methods["age"] or 'scheduler = "age"' in methods["age"]
+    assert "half its age" in methods["age"] and "half its age" not in methods["budget"]
+    assert "75 s" in methods["age"] and "2 days" in methods["budget"]
