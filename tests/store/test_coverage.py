@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,34 @@ def test_speed_statistics_leave_gap_removals_out_unless_asked(downtime_study: St
     assert int(timings["first_seen_removed_at"].notna().sum()) == removed - flagged
     kept = removal_timings(downtime_study.engine, include_gap_removals=True)
     assert int(kept["first_seen_removed_at"].notna().sum()) == removed
+
+
+def test_the_overview_chart_and_the_report_shade_the_gap(
+    downtime_study: Study, tmp_path: Path
+) -> None:
+    """The dashboard's removals chart and the report's draw the downtime as a grey band
+    behind the bars, spanning the gap `status` lists."""
+    from fastapi.testclient import TestClient
+
+    from memoryhole.report.html import build_report
+    from memoryhole.web.app import ServeOptions, create_app
+
+    down = max(
+        (g for g in downtime_study.coverage_gaps() if g.reason == "not_collected"),
+        key=lambda g: g.seconds,
+    )
+    options = ServeOptions(public=True, token="t" * 32, background=False, check_host=False)
+    spec = TestClient(create_app(downtime_study, options)).get("/charts/removals.json").json()
+    shaded, bars = spec["layer"]
+    assert bars["mark"]["type"] == "rect" and shaded["mark"]["color"] == "#bdbdbd"
+    band = max(
+        shaded["data"]["values"],
+        key=lambda v: datetime.fromisoformat(v["end"]) - datetime.fromisoformat(v["start"]),
+    )
+    start = datetime.fromisoformat(band["start"]).timestamp()
+    end = datetime.fromisoformat(band["end"]).timestamp()
+    assert abs(start - down.start) <= 1.0 and abs(end - down.end) <= 1.0
+    assert "not collected" in band["gap"]
+    out = tmp_path / "report.html"
+    build_report(downtime_study, out, min_posts=2, bootstrap=10)
+    assert band["start"] in out.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -412,3 +413,26 @@ def test_the_overview_says_how_many_listing_items_of_a_target_could_not_be_read(
         page = client.get("/").text
     assert "7 listing items could not be read" in page
     assert str(escape(latest)) in page and latest not in page  # shown, escaped
+
+
+def test_a_removed_posts_page_opens_with_how_long_after_publication_it_went(
+    study: Study, local: TestClient
+) -> None:
+    from memoryhole.store.schema import posts, verdicts
+
+    with study.engine.connect() as connection:
+        row = connection.execute(
+            select(posts.c.platform, posts.c.post_id, posts.c.published_at,
+                   verdicts.c.last_seen_alive_at, verdicts.c.first_seen_removed_at)
+            .join(verdicts, verdicts.c.post_pk == posts.c.id)
+            .where(verdicts.c.status == "censored", verdicts.c.last_seen_alive_at.is_not(None))
+            .limit(1)
+        ).one()  # fmt: skip
+    html = local.get(post_path(row.platform, row.post_id)).text
+    lead = re.search(r'<p class="lead">(.*?)</p>', html, re.S)
+    assert lead is not None, "the page opens with its one line"
+    line = re.sub(r"<[^>]+>", "", lead.group(1))
+    assert line.startswith("Removed by platform/censor") and "after publication" in line
+    alive = time.strftime("%H:%M", time.gmtime(row.last_seen_alive_at))
+    gone = time.strftime("%H:%M", time.gmtime(row.first_seen_removed_at))
+    assert f"seen live {alive} → gone by {gone}" in line

@@ -54,8 +54,8 @@ REMOVAL_KINDS: Final = ("censored", "author_deleted", "account_suspended", "unkn
 #: Every verdict a post can have (``edited`` is exported as ``live`` but counted apart here).
 VERDICTS: Final = ("live", "edited", *REMOVAL_KINDS, "withheld")  # withheld: never a removal
 KIND_LABELS: Final = {
-    "live": "visible",
-    "edited": "visible, edited",
+    "live": "live",
+    "edited": "live, edited",
     "censored": "removed by platform/censor",
     "author_deleted": "deleted by author",
     "account_suspended": "account suspended",
@@ -214,11 +214,20 @@ class WatchedTarget:
     added_at: float
     unreadable: int = 0  # listing items that could not be read (never dropped silently)
     last_unreadable: str = ""
+    #: Its first listing's answer, in platform time (``added_at`` is the wall clock's): the
+    #: time the dashboard shows, so every time on a page is on one clock.
+    first_polled_at: float | None = None
 
 
 def watched_targets(engine: Engine) -> list[WatchedTarget]:
     query = select(targets).order_by(targets.c.id)
+    first = (
+        select(observations.c.target_pk, func.min(observations.c.observed_at))
+        .where(observations.c.target_pk.is_not(None))
+        .group_by(observations.c.target_pk)
+    )
     with engine.connect() as conn:
+        polled = {int(pk): float(at) for pk, at in conn.execute(first) if at is not None}
         return [
             WatchedTarget(
                 row.platform,
@@ -229,6 +238,7 @@ def watched_targets(engine: Engine) -> list[WatchedTarget]:
                 float(row.added_at),
                 int(row.unreadable or 0),
                 str(row.last_unreadable or ""),
+                polled.get(int(row.id)),
             )
             for row in conn.execute(query)
         ]

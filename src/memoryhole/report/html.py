@@ -87,7 +87,7 @@ def build_report(
         return target.spec
 
     specs: dict[str, dict[str, Any]] = {
-        "spec-removals": charts.removals_chart(timeline),
+        "spec-removals": charts.removals_chart(timeline, charts.merged_gaps(study.coverage_gaps())),
         "spec-speed": charts.speed_chart(speed),
         "spec-terms": charts.terms_chart(table),
         "spec-platforms": charts.platforms_chart(platforms),

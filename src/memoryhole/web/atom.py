@@ -72,9 +72,9 @@ def atom_feed(
         entry_author = _add(entry, "author")
         _add(entry_author, "name", item.author)
         alive = (
-            f"last seen visible {_when(item.last_seen_alive_at)}"
+            f"last seen live {_when(item.last_seen_alive_at)}"
             if item.last_seen_alive_at is not None
-            else "never seen visible by a check"
+            else "never seen live by a check"
         )
         summary = (
             f"{label} on {item.platform} (post {item.post_id}, author {item.author}, published "

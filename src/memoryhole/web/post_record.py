@@ -63,6 +63,16 @@ class PostRecord:
             return None
         return float(removed) - float(alive)
 
+    @property
+    def removed_after(self) -> tuple[float, float] | None:
+        """How long after publication it went: (at least, at most) seconds, from its last
+        sighting alive and its first sighting removed (None unless both are known)."""
+        alive = self.verdict.get("last_seen_alive_at")
+        removed = self.verdict.get("first_seen_removed_at")
+        if alive is None or removed is None:
+            return None
+        return max(0.0, float(alive) - self.published_at), float(removed) - self.published_at
+
 
 def char_diff(before: str, after: str) -> list[DiffPiece]:
     """A character diff (Chinese has no spaces to split words on)."""

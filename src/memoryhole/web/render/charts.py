@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,9 +64,33 @@ def _iso(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def removals_chart(timeline: Timeline) -> dict[str, Any]:
+def merged_gaps(gaps: Sequence[Any]) -> list[tuple[float, float, str]]:
+    """Coverage gaps (``store.coverage.CoverageGap``: start, end, target, reason) as the
+    periods in which some target was not watched, overlapping ones merged, each with what
+    they were (``"weibo:user/… not collected; weibo:all backlog"``)."""
+    periods: list[tuple[float, float, list[str]]] = []
+    for gap in sorted(gaps, key=lambda g: (g.start, g.end)):
+        said = f"{gap.target}: {gap.reason.replace('_', ' ')}"
+        if periods and gap.start <= periods[-1][1]:
+            start, end, reasons = periods[-1]
+            periods[-1] = (start, max(end, gap.end), [*reasons, said])
+        else:
+            periods.append((gap.start, gap.end, [said]))
+    return [(start, end, _first_few(reasons)) for start, end, reasons in periods]
+
+
+def _first_few(reasons: list[str], most: int = 4) -> str:
+    distinct = sorted(set(reasons))
+    return "; ".join(distinct[:most]) + ("; …" if len(distinct) > most else "")
+
+
+def removals_chart(
+    timeline: Timeline, gaps: Sequence[tuple[float, float, str]] = ()
+) -> dict[str, Any]:
     """Stacked bars: removals detected per time bucket, by kind (stacked here, drawn as
-    rectangles spanning their bucket)."""
+    rectangles spanning their bucket); the periods a target was not watched (``gaps``, from
+    :func:`merged_gaps`) shaded grey behind them, since removals "detected" right after one
+    say more about the collector than the censor."""
     width = timeline.bucket_seconds
     order = {kind: i for i, kind in enumerate(REMOVAL_KINDS)}
     rows = sorted(timeline.rows, key=lambda r: (r["t"], order.get(r["kind"], 99)))
@@ -87,29 +112,55 @@ def removals_chart(timeline: Timeline) -> dict[str, Any]:
         )
     kinds = [k for k in REMOVAL_KINDS if any(v["kind"] == k for v in values)] or ["censored"]
     spec = _base(f"Removals detected per {_bucket_name(width)}")
-    spec.update(
-        {
-            "data": {"values": values},
-            "mark": {"type": "rect"},
-            "encoding": {
-                "x": {
-                    "field": "t",
-                    "type": "temporal",
-                    "title": "detected (UTC)",
-                    "scale": {"type": "utc"},
-                },
-                "x2": {"field": "end"},
-                "y": {"field": "y1", "type": "quantitative", "title": "posts"},
-                "y2": {"field": "y0"},
-                "color": _kind_color(kinds),
-                "tooltip": [
-                    {"field": "t", "type": "temporal", "title": "from", "format": "%Y-%m-%d %H:%M"},
-                    {"field": "label", "type": "nominal", "title": "removal"},
-                    {"field": "count", "type": "quantitative", "title": "posts"},
-                ],
+    bars = {
+        "data": {"values": values},
+        "mark": {"type": "rect"},
+        "encoding": {
+            "x": {
+                "field": "t",
+                "type": "temporal",
+                "title": "detected (UTC, platform time)",
+                "scale": {"type": "utc"},
+                "axis": {"format": "%m-%d %H:%M", "labelOverlap": True},
             },
-        }
-    )
+            "x2": {"field": "end"},
+            "y": {"field": "y1", "type": "quantitative", "title": "posts"},
+            "y2": {"field": "y0"},
+            "color": _kind_color(kinds),
+            "tooltip": [
+                {"field": "t", "type": "temporal", "title": "from", "format": "%Y-%m-%d %H:%M"},
+                {"field": "label", "type": "nominal", "title": "removal"},
+                {"field": "count", "type": "quantitative", "title": "posts"},
+            ],
+        },
+    }
+    if not gaps:
+        spec.update(bars)
+        return spec
+    shaded = {
+        "data": {
+            "values": [
+                {"start": _iso(start), "end": _iso(end), "gap": reason}
+                for start, end, reason in gaps
+            ]
+        },
+        "mark": {"type": "rect", "color": "#bdbdbd", "opacity": 0.45},
+        "encoding": {
+            "x": {"field": "start", "type": "temporal", "scale": {"type": "utc"}},
+            "x2": {"field": "end"},
+            "tooltip": [
+                {
+                    "field": "start",
+                    "type": "temporal",
+                    "title": "not watched from",
+                    "format": "%Y-%m-%d %H:%M",
+                },
+                {"field": "end", "type": "temporal", "title": "until", "format": "%Y-%m-%d %H:%M"},
+                {"field": "gap", "type": "nominal", "title": "coverage gap"},
+            ],
+        },
+    }
+    spec["layer"] = [shaded, bars]
     return spec
 
 

@@ -15,6 +15,7 @@ import jinja2
 from memoryhole import __version__
 from memoryhole.analysis.overview import KIND_LABELS, REMOVAL_KINDS, VERDICTS
 from memoryhole.web.render.formats import (
+    clock_time,
     fmt_duration,
     fmt_number,
     fmt_p,
@@ -47,6 +48,7 @@ def make_templates(*folders: Path) -> jinja2.Environment:
             "pct": fmt_pct,
             "pval": fmt_p,
             "kind_label": lambda k: KIND_LABELS.get(str(k), str(k)),
+            "hhmm": clock_time,
         }
     )
     env.globals.update(

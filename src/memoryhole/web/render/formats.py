@@ -24,6 +24,12 @@ def iso_time(epoch: float | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def clock_time(at: float | None) -> str:
+    """``16:36`` (UTC, 24-hour): a time of day beside a date shown elsewhere on the line."""
+    moment = utc_datetime(at) if at is not None else None
+    return moment.strftime("%H:%M") if moment is not None else "—"
+
+
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None or (isinstance(seconds, float) and not math.isfinite(seconds)):
         return "—"

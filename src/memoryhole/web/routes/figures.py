@@ -56,7 +56,8 @@ def chart(
     spec: dict[str, Any] | None = None
     if name == "removals":
         timeline = d.cache.get("timeline")
-        spec = charts.removals_chart(timeline) if timeline is not None else None
+        gaps = charts.merged_gaps(d.study.coverage_gaps())
+        spec = charts.removals_chart(timeline, gaps) if timeline is not None else None
     elif name == "terms":
         table = d.terms(kind if kind in REMOVAL_KINDS else "censored", min_posts)
         spec = charts.terms_chart(table) if table is not None else None
