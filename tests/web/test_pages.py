@@ -436,3 +436,17 @@ def test_a_removed_posts_page_opens_with_how_long_after_publication_it_went(
     alive = time.strftime("%H:%M", time.gmtime(row.last_seen_alive_at))
     gone = time.strftime("%H:%M", time.gmtime(row.first_seen_removed_at))
     assert f"seen live {alive} → gone by {gone}" in line
+
+
+def test_the_terms_page_has_one_row_per_text_a_min_posts_control_and_says_when_none_is_significant(
+    local: TestClient,
+) -> None:
+    html = local.get("/terms?min_posts=2").text
+    assert re.search(r'<input type="number" name="min_posts" value="2"', html)
+    terms = re.findall(r'<td lang="zh"><a href="/removals[^"]*">([^<]+)</a></td>', html)
+    texts = [t.split(":", 1)[1] if re.match(r"^(w|c\d):", t) else t for t in terms]
+    assert terms and len(texts) == len(set(texts)), "w:X and c2:X are one row"
+    none = local.get("/terms?min_posts=100000").text
+    assert 'id="no-significant-term"' in none and "no term was tested" in none
+    spec = local.get("/charts/terms.json?min_posts=100000").json()
+    assert "most significant" not in json.dumps(spec, ensure_ascii=False)

@@ -111,7 +111,8 @@ class Dashboard:
         value: TermTable | None = self.cache.derived(
             ("terms", kind, min_posts),
             "term_index",
-            lambda index: term_table(index, kind=kind, min_posts=min_posts),
+            # One row per text (w:六四 and c2:六四 merged), as the CLI's --merge-views.
+            lambda index: term_table(index, kind=kind, min_posts=min_posts, merge_views=True),
         )
         return value
 

@@ -192,9 +192,13 @@ def terms_chart(table: TermTable, top: int = 25) -> dict[str, Any]:
         }
         for r in rows
     ]
+    said = (
+        table.significance.heading(len(values))
+        if table.significance is not None
+        else f"the {len(values)} terms with the lowest q-values"
+    )
     spec = _base(
-        f"Removal rate ({KIND_LABELS.get(table.kind, table.kind)}) of the {len(values)} most "
-        "significant terms, 95% Wilson intervals",
+        f"Removal rate ({KIND_LABELS.get(table.kind, table.kind)}) of {said}; 95% Wilson intervals",
         height=max(120, 16 * len(values)),
     )
     order = {"field": "rate", "order": "descending"}
