@@ -132,12 +132,26 @@ class PlatformSettings(BaseModel):
 _SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "authorization"})
 
 
+class VantageSettings(BaseModel):
+    """``[vantages.NAME]``: another place to ask from (an HTTP proxy there) and its region. A
+    check that finds a post unavailable is asked again from each vantage before the verdict
+    is chosen: seen there, the post is ``withheld`` where it was not, never removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(min_length=1, max_length=64, description="e.g. DE, a country code")
+    proxy: str | None = Field(None, description="http://host:port (None: a loopback simulator)")
+
+
 class StudyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     database_url: str | None = None
+    #: Where the study's own connection asks from (``withheld in <region>``), when known.
+    region: str | None = None
     collector: CollectorSettings = Field(default_factory=CollectorSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
+    vantages: dict[str, VantageSettings] = Field(default_factory=dict)
 
     def platform_budgets(self) -> dict[str, float]:
         """The platforms that set a budget of their own (the others get the collector's)."""

@@ -116,6 +116,13 @@ def sim_serve(
         bool,
         typer.Option(help="Match each rule's components only in the order the list gives."),
     ] = False,
+    censor_region: Annotated[
+        str | None,
+        typer.Option(
+            help="Censored posts are withheld only from this region (requests without a "
+            "vantage, or from it); other vantages see them."
+        ),
+    ] = None,
 ) -> None:
     """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
     from memoryhole.isolate.rules import read_rules
@@ -142,6 +149,7 @@ def sim_serve(
         rate_limit=rate_limit,
         platform=platform,
         search_filter=search_filter,
+        censor_region=censor_region,
     )
 
 

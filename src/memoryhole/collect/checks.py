@@ -15,6 +15,7 @@ from typing import Any
 from memoryhole.collect.fetch import Fetcher
 from memoryhole.collect.media import MEDIA_KIND, MediaFetcher
 from memoryhole.collect.parts import Parts, retry_after_seconds
+from memoryhole.collect.vantages import Vantage, study_vantages, verdict_across, via
 from memoryhole.evidence.leaf import text_digest
 from memoryhole.model import Observation, PostRef, Status
 from memoryhole.schedule.base import counts_requests
@@ -71,6 +72,33 @@ class Checks:
         self.media = media
         self.shortcut = shortcut
         self._refs: dict[int, PostRef] = {}  # each post's, for its checks
+        config = parts.study.config
+        self.home_region = config.region
+        self.vantages = study_vantages(config.vantages)
+
+    async def _across_vantages(
+        self, post: PostState, ref: PostRef, here: Observation
+    ) -> Observation:
+        """The same check asked from every vantage (collect/vantages.py), each answer logged."""
+        adapter = self.parts.adapters[post.platform]
+        seen: list[tuple[Vantage, Observation]] = []
+        for vantage in self.vantages:
+            await self.parts.budgets.bucket(post.platform).acquire()
+            request = via(adapter.check_request(ref), vantage)
+            capture = await self.fetcher.fetch(request, post.platform, self.fetcher.check_cap)
+            answer = adapter.parse_check(ref, capture)
+            seen.append((vantage, answer))
+            self.parts.recorder.observe(
+                capture,
+                kind="vantage",
+                status=answer.status,
+                platform=post.platform,
+                post=post,
+                content=answer.content_hash,
+                code=answer.code,
+                detail=f"from {vantage.name} ({vantage.region}): {answer.detail}",
+            )
+        return verdict_across(here, self.home_region, seen)
 
     async def check(self, post: PostState) -> None:
         parts = self.parts
@@ -101,6 +129,8 @@ class Checks:
         if observation.follow_up is not None:
             observation = await self._follow_up(post, ref, observation)
         observation = _confirmed(post, observation, capture.fetched_at)
+        if self.vantages and observation.status.is_unavailable:
+            observation = await self._across_vantages(post, ref, observation)
         status = observation.status
         post.checks += 1
         parts.stats.checks += 1

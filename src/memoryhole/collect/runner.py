@@ -13,6 +13,7 @@ import aiohttp
 from memoryhole.clock import AcceleratedClock, Clock, SystemClock
 from memoryhole.collect.collector import Collector, CollectorStats
 from memoryhole.collect.transport import AiohttpTransport, RedactingTransport, Transport
+from memoryhole.collect.vantages import VantageTransport, study_vantages
 from memoryhole.config import PlatformSettings
 from memoryhole.errors import ConfigError
 from memoryhole.platforms import registry
@@ -149,9 +150,15 @@ async def run_study(
                 "(or weibo:all on the simulator)"
             )
         clock = clock or await resolve_clock(study)
+        settings = study.config.collector
         transport = transport or AiohttpTransport(
-            timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
+            timeout=settings.timeout, concurrency=settings.concurrency
         )
+        vantages = study_vantages(study.config.vantages)
+        if any(v.proxy for v in vantages):
+            transport = VantageTransport(
+                transport, vantages, timeout=settings.timeout, concurrency=settings.concurrency
+            )
         secrets = adapter_secrets(study, adapters)
         if secrets:
             transport = RedactingTransport(transport, secrets)

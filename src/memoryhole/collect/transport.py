@@ -100,7 +100,10 @@ def strip_secrets(headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str]
 class AiohttpTransport:
     """Live HTTP through one pooled aiohttp session."""
 
-    def __init__(self, *, timeout: float = 10.0, concurrency: int = 64) -> None:
+    def __init__(
+        self, *, timeout: float = 10.0, concurrency: int = 64, proxy: str | None = None
+    ) -> None:
+        self._proxy = proxy  # an HTTP proxy every request goes through (a vantage point's)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
@@ -124,6 +127,7 @@ class AiohttpTransport:
                 params=request.params,
                 headers=request.headers,
                 allow_redirects=False,  # the collector decides (collect/redirects.py)
+                proxy=self._proxy,
             ) as response:
                 body = await response.read()
                 return RawResponse(response.status, tuple(response.headers.items()), body)
@@ -150,6 +154,7 @@ class AiohttpTransport:
                 params=request.params,
                 headers=request.headers,
                 allow_redirects=False,  # the collector decides (collect/redirects.py)
+                proxy=self._proxy,
             ) as response:
                 headers = tuple(response.headers.items())
                 declared = response.content_length

@@ -38,7 +38,7 @@ FACTS_FORMAT_VERSION = 2
 #: fetch of one of its media files (``collect/media.py``), and the whole text of a long post
 #: that completes a check (``text``). Other kinds (a listing poll, an import) name the platform
 #: of their target and no post.
-POST_LEAF_KINDS = frozenset({"check", "media", "text", "post"})
+POST_LEAF_KINDS = frozenset({"check", "media", "text", "post", "vantage"})
 #: A new post's facts as first listed (``facts``), named by the post (format version 2).
 POST_KIND = "post"
 

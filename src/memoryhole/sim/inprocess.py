@@ -11,6 +11,7 @@ import random
 from urllib.parse import urlsplit
 
 from memoryhole.collect.transport import RawResponse
+from memoryhole.collect.vantages import VANTAGE_HEADER
 from memoryhole.errors import TransportError
 from memoryhole.model import Request
 from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
@@ -62,6 +63,7 @@ class InProcessTransport:
             if len(self._paths) > 4096:
                 self._paths.clear()
             path = self._paths[request.url] = urlsplit(request.url).path
+        self.platform.vantage = dict(request.headers).get(VANTAGE_HEADER)
         answer = self.platform.handle(request.method, path, dict(request.params))
         status, headers, body = answer
         if fault == "truncate":

@@ -107,12 +107,22 @@ class SimPlatform:
         self._show_cache: dict[tuple[str, int], Answer] = {}  # (post id, edit version)
         #: A keyword filter on the search (``sim/search_filter.py``), if one is set.
         self.search_filter: SearchFilter | None = None
+        #: ``sim serve --censor-region CN``: censored posts are withheld only from requests
+        #: asked from that region (a vantage's ``X-Memoryhole-Vantage`` header; no header is
+        #: the study's own connection, in that region), served everywhere else.
+        self.censor_region: str | None = None
+        self.vantage: str | None = None  # the region the current request comes from
 
     # -- state at a time ---------------------------------------------------------------------
 
     def removal_at(self, post: ScenarioPost, now: float) -> str | None:
         gone = self.gone.get(post.post_id)
-        return gone[1] if gone is not None and gone[0] <= now else None
+        if gone is None or gone[0] > now:
+            return None
+        regional = self.censor_region is not None and gone[1] == "censored"
+        if regional and self.vantage not in (None, self.censor_region):
+            return None  # withheld in the censor's region only: served here
+        return gone[1]
 
     def is_suspended(self, author_id: str, now: float) -> bool:
         suspension = self.suspended_at.get(author_id)

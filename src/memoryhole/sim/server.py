@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from memoryhole.clock import AcceleratedClock, SystemClock
+from memoryhole.collect.vantages import VANTAGE_HEADER
 from memoryhole.scenario import ScenarioPost, load_scenario
 from memoryhole.sim.faults import CAPTCHA_PAGE, SERVER_ERROR_PAGE, FaultSpec, truncated
 from memoryhole.sim.platform import SimPlatform
@@ -99,6 +100,8 @@ class SimApp:
             elif fault == "reset":
                 await self._drop(send)
                 return
+        vantage = dict(scope.get("headers") or ()).get(VANTAGE_HEADER.lower().encode())
+        self.platform.vantage = vantage.decode("latin-1") if vantage else None
         status, headers, body = self.platform.handle(scope["method"], path, query)
         if fault == "truncate":
             body = truncated(body)
@@ -158,6 +161,7 @@ def serve(
     seed: int = 0,
     platform: str = "weibo",
     search_filter: SearchFilter | None = None,
+    censor_region: str | None = None,
 ) -> None:
     """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed);
     ``platform`` picks the shapes it answers in (``sim.shapes.PLATFORMS``)."""
@@ -172,6 +176,7 @@ def serve(
     )
     app.platform.media_base = f"http://{host}:{port}"  # media links point here
     app.platform.search_filter = search_filter
+    app.platform.censor_region = censor_region
     # The injected connection drops are deliberate; uvicorn would log each one as a crash.
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +37,20 @@ VERDICT_EXPORT_FIELDS = (
     "last_seen_alive_at_iso",
     "first_seen_removed_at_iso",
     "seen_removed_after_minutes",
+    "region",
 )
+
+
+_WITHHELD_IN = re.compile(r"^withheld in (.+?): ")
+
+
+def withheld_region(status: Status, signal: str | None) -> str | None:
+    """Where a ``withheld`` post was not served, as its signal states it (``model.
+    withheld_detail``: "withheld in CN: …"); None for any other verdict or when unstated."""
+    if status is not Status.WITHHELD or not signal:
+        return None
+    found = _WITHHELD_IN.match(signal)
+    return found.group(1) if found else None
 
 
 def iso_time(at: float | None) -> str | None:
@@ -172,6 +186,7 @@ def iter_verdicts(
                     row["first_seen_removed_at"],
                     row["published_at"],
                 ),
+                "region": withheld_region(status, row["signal"]),
                 "platform": row["platform"],
                 "published_at": row["published_at"],
                 "edited": bool(row["edited"]),
