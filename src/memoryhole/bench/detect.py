@@ -68,6 +68,7 @@ from memoryhole.store.queries import (
     add_targets,
     iter_verdicts,
     readable_times,
+    withheld_region,
 )
 from memoryhole.store.state import PostState
 from memoryhole.study import SECRET_FILE, Study
@@ -376,6 +377,7 @@ def _pseudonymous_rows(collector: Collector, study: Study) -> list[dict[str, Any
                     verdict.first_seen_removed_at,
                     post.published_at,
                 ),
+                "region": withheld_region(verdict.status, verdict.signal),
             }
         )
     return rows
