@@ -207,3 +207,22 @@ def test_weibo_all_is_refused_against_weibo_itself_with_the_real_listings_named(
         "watch", "weibo:all", "--base-url", "http://127.0.0.1:8000", "--study", str(tmp_path / "s")
     )
     assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.mark.slow
+def test_a_demo_of_several_platforms_at_once_claims_no_false_removal(tmp_path: Path) -> None:
+    """``memoryhole demo --platform bluesky --platform youtube``: one simulator per platform on
+    one platform clock, each with its own budget; each finds removals and invents none."""
+    from rich.console import Console
+
+    from memoryhole.cli.demo import run_demo
+
+    results = run_demo(
+        tmp_path / "demo", seconds=12.0, speed=1200.0, seed=1,
+        console=Console(file=io.StringIO()), platforms=("bluesky", "youtube"),
+    )  # fmt: skip
+    assert set(results) == {"bluesky", "youtube"}
+    for platform, result in results.items():
+        assert result.false_removals == [], platform
+        assert result.misattributed == [], platform
+        assert result.caught > 0 and result.recall > 0.5, (platform, result.recall)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import time
+from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
@@ -17,11 +20,11 @@ from memoryhole.collect.loop import run as run_loop
 from memoryhole.collect.runner import run_study
 from memoryhole.config import update_config
 from memoryhole.errors import ConfigError
-from memoryhole.model import Target
 from memoryhole.scenario import load_scenario
 from memoryhole.sim.generate import generate_to_file
 from memoryhole.sim.policy import DEFAULT_POLICY_PATH
 from memoryhole.sim.process import SimulatorProcess
+from memoryhole.sim.shapes import PLATFORMS, WATCH
 from memoryhole.sim.truth import Evaluation, evaluate
 from memoryhole.store.queries import add_targets, iter_verdicts
 from memoryhole.study import CONFIG_FILE, Study
@@ -40,8 +43,21 @@ def _prepare_folder(directory: Path) -> None:
 
 
 def run_demo(
-    directory: Path, *, seconds: float, speed: float, seed: int, console: Console
-) -> Evaluation:
+    directory: Path,
+    *,
+    seconds: float,
+    speed: float,
+    seed: int,
+    console: Console,
+    platforms: Sequence[str] = ("weibo",),
+) -> dict[str, Evaluation]:
+    """The demo on one simulated platform, or on several at once (each its own simulator
+    serving the same scenario in its own shapes, on one platform clock, each with its own
+    request budget); returns each platform's scores."""
+    unknown = [p for p in platforms if p not in PLATFORMS]
+    if unknown or not platforms:
+        named = unknown[0] if unknown else ""
+        raise ConfigError(f"unknown platform {named!r}; use {', '.join(PLATFORMS)}")
     _prepare_folder(directory)
     scenario_path = directory / "scenario.jsonl"
     console.rule("memoryhole demo")
@@ -53,24 +69,44 @@ def run_demo(
     )
 
     study = Study.init(directory / "study")
-    budget = DEMO_REAL_REQUESTS_PER_SECOND / speed
+    budget = DEMO_REAL_REQUESTS_PER_SECOND / speed / len(platforms)
     update_config(study.config_path, ("collector",), "budget_per_second", budget)
     update_config(study.config_path, ("collector",), "concurrency", 64)
+    for platform in platforms:  # each platform its own budget, as a study of several has
+        update_config(study.config_path, ("platforms", platform), "budget_per_second", budget)
     study = Study.open(study.path)
 
-    console.print(f"2/4 starting the simulated platform at {speed:g}x with light faults")
-    with SimulatorProcess(scenario_path, speed=speed, faults=DEMO_FAULTS) as simulator:
-        study.set_base_url("weibo", simulator.base_url)
-        add_targets(study.engine, [Target("weibo", "all")], time.time())
-        console.print(f"3/4 watching weibo:all for {seconds:g} s (≈ {duration(seconds * speed)})")
+    names = ", ".join(platforms)
+    console.print(f"2/4 starting the simulated {names} at {speed:g}x with light faults")
+    started = time.time() + 2.0  # every simulator on one platform clock
+    with ExitStack() as running:
+        for platform in platforms:
+            simulator = running.enter_context(
+                SimulatorProcess(
+                    scenario_path,
+                    speed=speed,
+                    faults=DEMO_FAULTS,
+                    platform=platform,
+                    started=started,
+                )
+            )
+            study.set_base_url(platform, simulator.base_url)
+            add_targets(study.engine, [WATCH[platform]], time.time())
+        watched = ", ".join(WATCH[p].spec for p in platforms)
+        console.print(f"3/4 watching {watched} for {seconds:g} s (≈ {duration(seconds * speed)})")
         holder: list[Collector] = []
         stats = run_loop(_run(study, seconds, holder, console))
         end = holder[0].clock.now() if holder else 0.0
 
-    verdicts = list(iter_verdicts(study.engine))
-    result = evaluate(scenario, verdicts, until=end, platform="weibo")
+    every = list(iter_verdicts(study.engine))
     console.print("4/4 what memoryhole caught (scored against the scenario's ground truth)")
-    console.print(_result_table(result, stats.checks, len(verdicts)))
+    results: dict[str, Evaluation] = {}
+    for platform in platforms:
+        verdicts = [v for v in every if v["platform"] == platform]
+        results[platform] = evaluate(scenario, verdicts, until=end, platform=platform)
+        checks = stats.checks if len(platforms) == 1 else None
+        console.print(_result_table(results[platform], checks, len(verdicts), platform))
+    verdicts = [v for v in every if v["platform"] == platforms[0]]
     bundle = _evidence_for_one_removal(study, verdicts, directory, console)
     console.print(
         f"\nThe study is in {study.path}. Try:\n"
@@ -80,7 +116,7 @@ def run_demo(
         + (f"\n  memoryhole verify {bundle}   (on any machine: the bundle is all it needs)"
            if bundle else "")
     )  # fmt: skip
-    return result
+    return results
 
 
 def _evidence_for_one_removal(
@@ -93,9 +129,10 @@ def _evidence_for_one_removal(
     censored = [v for v in verdicts if v["verdict"] == "censored"]
     if not censored:
         return None
-    post_id = str(censored[0]["post_id"])
-    out = directory / f"evidence-{post_id}.zip"
-    manifest = build_bundle(study, post_id, out)
+    post_id, platform = str(censored[0]["post_id"]), str(censored[0]["platform"])
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", post_id.rsplit("/", 1)[-1])  # an at:// URI too
+    out = directory / f"evidence-{safe}.zip"
+    manifest = build_bundle(study, post_id, out, platform)
     report = verify_bundle(out, study.verifier_key())
     state = "[green]verified[/]" if report.success else f"[red]FAILED[/] {report.failures}"
     console.print(
@@ -117,12 +154,13 @@ async def _run(
     return await task
 
 
-def _result_table(result: Evaluation, checks: int, posts: int) -> Table:
-    table = Table(show_header=False)
+def _result_table(result: Evaluation, checks: int | None, posts: int, platform: str) -> Table:
+    table = Table(show_header=False, title=platform)
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_row("posts watched", f"{posts:,}")
-    table.add_row("checks made", f"{checks:,}")
+    if checks is not None:
+        table.add_row("checks made", f"{checks:,}")
     table.add_row("removals that happened so far", f"{result.true_removals:,}")
     for kind, label in REMOVAL_LABELS.items():
         table.add_row(f"caught: {label}", f"{result.caught_by_kind.get(kind, 0):,}")
@@ -131,7 +169,9 @@ def _result_table(result: Evaluation, checks: int, posts: int) -> Table:
     d50, d90 = result.delay_quantiles()
     table.add_row("median detection delay", duration(d50))
     table.add_row("p90 detection delay", duration(d90))
-    table.add_row("removal kind as exact as Weibo's answers allow", f"{result.attribution:.1%}")
+    table.add_row(
+        f"removal kind as exact as {platform}'s answers allow", f"{result.attribution:.1%}"
+    )
     table.add_row("removal kind wrong (must be 0)", f"{len(result.misattributed)}")
     table.add_row("false removals (must be 0)", f"{len(result.false_removals)}")
     return table

@@ -123,6 +123,13 @@ def sim_serve(
             "vantage, or from it); other vantages see them."
         ),
     ] = None,
+    started: Annotated[
+        float | None,
+        typer.Option(
+            help="Wall time (epoch) the scenario starts at: simulators given the same one "
+            "share one platform clock (default: now)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
     from memoryhole.isolate.rules import read_rules
@@ -150,6 +157,7 @@ def sim_serve(
         platform=platform,
         search_filter=search_filter,
         censor_region=censor_region,
+        started=started,
     )
 
 
@@ -193,11 +201,21 @@ def demo(
     seconds: Annotated[float, typer.Option(help="How long the collector runs.")] = 90.0,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1200.0,
     seed: Annotated[int, typer.Option(help="Scenario seed.")] = 1,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Which simulated platform (repeat for several at once): weibo, reddit, "
+            "mastodon, rss, json, bluesky, telegram, youtube."
+        ),
+    ] = None,
 ) -> None:
     """Generate a scenario, simulate a censoring platform, watch it, and show what was caught."""
     from memoryhole.cli.demo import run_demo
 
-    run_demo(directory, seconds=seconds, speed=speed, seed=seed, console=console)
+    platforms = platform or ["weibo"]
+    run_demo(
+        directory, seconds=seconds, speed=speed, seed=seed, console=console, platforms=platforms
+    )
 
 
 @bench_app.command("throughput")

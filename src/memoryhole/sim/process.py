@@ -30,9 +30,11 @@ class SimulatorProcess:
         port: int | None = None,
         startup_timeout: float = 30.0,
         platform: str = "weibo",
+        started: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.platform = platform
+        self.started = started  # a shared wall-clock start: one platform clock for several
         self.speed = speed
         self.faults = faults
         self.rate_limit = rate_limit
@@ -48,6 +50,8 @@ class SimulatorProcess:
         command = [sys.executable, "-m", "memoryhole", "sim", "serve"]
         command += ["--scenario", str(self.scenario), "--port", str(self.port)]
         command += ["--speed", str(self.speed), "--platform", self.platform]
+        if self.started is not None:
+            command += ["--started", repr(self.started)]
         if self.faults:
             command += ["--faults", self.faults]
         if self.rate_limit:

@@ -64,9 +64,12 @@ class SimApp:
         rate_limit: float | None = None,
         seed: int = 0,
         platform: str = "weibo",
+        started: float | None = None,
     ) -> SimApp:
+        """``started``: the wall time the scenario's first post is published at (default
+        now); simulators given the same one share one platform clock."""
         origin = min(post.published_at for post in posts)
-        clock = AcceleratedClock(origin, time.time(), speed)
+        clock = AcceleratedClock(origin, started if started is not None else time.time(), speed)
         simulated = SimPlatform(posts, clock, platform)
         return cls(simulated, faults=faults, rate_limit=rate_limit, seed=seed)
 
@@ -162,6 +165,7 @@ def serve(
     platform: str = "weibo",
     search_filter: SearchFilter | None = None,
     censor_region: str | None = None,
+    started: float | None = None,
 ) -> None:
     """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed);
     ``platform`` picks the shapes it answers in (``sim.shapes.PLATFORMS``)."""
@@ -172,7 +176,13 @@ def serve(
     posts = load_scenario(scenario_path)
     faults = FaultSpec.parse(faults_spec) if faults_spec else None
     app = SimApp.from_posts(
-        posts, speed=speed, faults=faults, rate_limit=rate_limit, seed=seed, platform=platform
+        posts,
+        speed=speed,
+        faults=faults,
+        rate_limit=rate_limit,
+        seed=seed,
+        platform=platform,
+        started=started,
     )
     app.platform.media_base = f"http://{host}:{port}"  # media links point here
     app.platform.search_filter = search_filter
