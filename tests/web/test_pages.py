@@ -450,3 +450,19 @@ def test_the_terms_page_has_one_row_per_text_a_min_posts_control_and_says_when_n
     assert 'id="no-significant-term"' in none and "no term was tested" in none
     spec = local.get("/charts/terms.json?min_posts=100000").json()
     assert "most significant" not in json.dumps(spec, ensure_ascii=False)
+
+
+def test_a_figure_that_failed_is_said_on_every_page_not_shown_as_empty(
+    study_copy: Study,
+) -> None:
+    with _client(study_copy, public=True) as client:
+        dashboard = client.app.state.dashboard  # type: ignore[attr-defined]
+
+        def broken() -> None:
+            raise RuntimeError("no such column: fetched_at")
+
+        dashboard.cache.register("targets", "fast", broken)  # the figure of "What is watched"
+        page = client.get("/").text
+        assert 'id="figure-errors"' in page and "targets" in page
+        assert "no such column" not in page  # the reason stays in the log and /healthz
+        assert "no such column" in json.dumps(client.get("/healthz").json())

@@ -170,9 +170,11 @@ class FigureCache:
                 self.compute(name, version)
 
     def register(self, name: str, tier: str, compute: Callable[[], Any]) -> None:
-        """Add a figure (or a warm-up, such as the evidence tree's) to a tier."""
+        """Add a figure (or a warm-up, such as the evidence tree's) to a tier, or give one a
+        new way to be computed."""
         self._compute[name] = compute
-        self.tiers[tier] = (*self.tiers[tier], name)
+        if name not in self.tiers[tier]:
+            self.tiers[tier] = (*self.tiers[tier], name)
 
     def refresh(self, force: bool = False, tiers: tuple[str, ...] = tuple(TIERS)) -> None:
         """One pass of a background loop: recompute each of ``tiers`` that is due."""

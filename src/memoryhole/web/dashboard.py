@@ -84,6 +84,9 @@ class Dashboard:
                 "study_name": self.study.path.resolve().name,
                 "feed_url": "/feed.atom",
                 "path": request.url.path,
+                # A figure whose computation failed shows as missing on its page: every page
+                # says so, never an empty section that reads like "nothing happened".
+                "figure_errors": sorted(self.cache.errors),
             }
         )
         html = self.templates.get_template(name).render(context)
