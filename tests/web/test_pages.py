@@ -466,3 +466,15 @@ def test_a_figure_that_failed_is_said_on_every_page_not_shown_as_empty(
         assert 'id="figure-errors"' in page and "targets" in page
         assert "no such column" not in page  # the reason stays in the log and /healthz
         assert "no such column" in json.dumps(client.get("/healthz").json())
+
+
+def test_filters_that_cannot_be_read_are_refused_and_a_page_past_the_end_says_so(
+    local: TestClient,
+) -> None:
+    for url in ("/removals?since=garbage", "/feed.atom?until=2024-13-45"):
+        answer = local.get(url)
+        assert answer.status_code == 400 and "is not a date" in answer.text, url
+    first = local.get("/removals").text
+    pages = max(int(n) for n in re.findall(r"[?&]page=(\d+)", first) or ["1"])
+    past = local.get(f"/removals?page={pages + 5}").text
+    assert 'id="past-the-end"' in past and f"page={pages}" in past

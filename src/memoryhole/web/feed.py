@@ -181,6 +181,21 @@ class FeedQuery:
         )
 
     @property
+    def problems(self) -> list[str]:
+        """What of the filters could not be read (each says what to give instead)."""
+        said = []
+        for name, text, end in (
+            ("since", self.since_text, False),
+            ("until", self.until_text, True),
+        ):
+            if text and _day(text, end=end) is None:
+                said.append(
+                    f"{name}={text!r} is not a date: give YYYY-MM-DD or an ISO 8601 time "
+                    "(2024-06-04T13:00:00Z)"
+                )
+        return said
+
+    @property
     def since(self) -> float | None:
         return _day(self.since_text)
 

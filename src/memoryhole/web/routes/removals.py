@@ -7,7 +7,7 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from memoryhole.web.atom import atom_feed
 from memoryhole.web.dashboard import PER_PAGE, DashboardDep
@@ -29,6 +29,8 @@ def removals(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     query = FeedQuery.parse(platform, kind, term, since, until, page, PER_PAGE)
+    if query.problems:
+        return PlainTextResponse("\n".join(query.problems) + "\n", status_code=400)
     feed = d.feed()
     if feed is None:
         return d.pending(request, "Removals", "the removals index")
@@ -59,6 +61,8 @@ def atom(
     until: str | None = None,
 ) -> Response:
     query = FeedQuery.parse(platform, kind, term, since, until, 1, 100)
+    if query.problems:
+        return PlainTextResponse("\n".join(query.problems) + "\n", status_code=400)
     feed = d.feed()
     items: list[FeedItem] = []
     if feed is not None:
