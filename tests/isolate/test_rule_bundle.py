@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,28 @@ def test_the_cli_writes_a_rule_bundle_and_verify_reads_it(tmp_path: Path) -> Non
         app, ["rule-evidence", "法轮功", "--out", str(out), "--study", str(study.path)]
     )
     assert missing.exit_code != 0 and "no rule 法轮功" in str(missing.exception)
+
+
+def test_the_dashboard_lists_the_rules_and_dates_one_that_stopped_triggering(
+    tmp_path: Path,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from memoryhole.web.app import ServeOptions, create_app
+
+    study, platform = isolated(tmp_path, [Rule.of(["法轮功"]), PAIR])
+    platform.search_filter = SearchFilter(hard=[Rule.of(["法轮功"])])  # the pair lapsed
+    asyncio.run(
+        run_isolation(
+            study, TEXT, rate=1e9, votes=1, transport=InProcessTransport(platform),
+            clock=VirtualClock(0.0), known=[PAIR],
+        )
+    )  # fmt: skip
+    options = ServeOptions(public=True, token="t" * 32, background=False, check_host=False)
+    page = TestClient(create_app(study, options)).get("/rules").text
+    rows = re.findall(r"<tr( class=\"lapsed\")?>\s*<td lang=\"zh\">([^<]+)</td>", page)
+    assert {(bool(lapsed), rule) for lapsed, rule in rows} == {
+        (False, "法轮功"),
+        (True, "六四 + 天安门"),
+    }
+    assert 'id="lapsed-rules"' in page and "1 rule stopped triggering" in page

@@ -9,12 +9,23 @@
 | ``terms`` | ``/terms`` |
 | ``accounts`` | ``/accounts`` |
 | ``figures`` | ``/speed``, ``/platforms``, ``/charts/NAME.json`` |
+| ``rules`` | ``/rules`` (the censor's keyword rules found by probing) |
 | ``api`` | ``POST /api/watch``, ``POST /api/takedown`` (the token; never in public mode) |
 """
 
 from fastapi import APIRouter
 
-from memoryhole.web.routes import accounts, api, evidence, figures, overview, posts, removals, terms
+from memoryhole.web.routes import (
+    accounts,
+    api,
+    evidence,
+    figures,
+    overview,
+    posts,
+    removals,
+    rules,
+    terms,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     overview.router,
@@ -24,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     terms.router,
     accounts.router,
     figures.router,
+    rules.router,
     api.router,
 )
