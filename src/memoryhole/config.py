@@ -140,7 +140,20 @@ class VantageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(min_length=1, max_length=64, description="e.g. DE, a country code")
-    proxy: str | None = Field(None, description="http://host:port (None: a loopback simulator)")
+    proxy: str | None = Field(
+        None, description="http://host:port or socks5://host:port (None: a loopback simulator)"
+    )
+    #: Requests per second from this vantage to each platform (default: the platform's own).
+    budget_per_second: float | None = Field(None, gt=0)
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(https?|socks[45])://[^\s/]+", value):
+            raise ValueError(
+                f"{value!r} is not a proxy URL; give http://host:port or socks5://host:port"
+            )
+        return value
 
 
 class StudyConfig(BaseModel):

@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import Engine, Select, func, literal, select
 
 from memoryhole.errors import MemoryholeError
+from memoryhole.store.queries import withheld_region
 from memoryhole.store.schema import (
     SCHEMA_VERSION,
     authors,
@@ -161,6 +162,12 @@ TABLES: Final = (
                 source="first_seen_removed_at",
                 unit="min",
             ),
+            Field(
+                "region",
+                "string",
+                "for withheld: where the post was not served, as stated (CN, or CN, FR); "
+                "empty for every other verdict or when not stated (as `export verdicts`)",
+            ),
         ),
         ("post_pk",),
         (("post_pk", "posts", "post_pk"),),
@@ -247,6 +254,7 @@ def _queries() -> dict[str, Select[Any]]:
             verdicts.c.checks,
             verdicts.c.history,
             posts.c.published_at,  # for seen_removed_after_minutes
+            literal(None).label("region"),  # from the signal (``_clean``)
         )
         .join(posts, posts.c.id == verdicts.c.post_pk)
         .join(authors, authors.c.id == posts.c.author_pk)
@@ -288,6 +296,7 @@ def _queries() -> dict[str, Select[Any]]:
 
 def _clean(table: str, row: dict[str, Any]) -> dict[str, Any]:
     if table == "verdicts":
+        row["region"] = withheld_region(str(row["verdict"]), row["signal"])
         if row["verdict"] == "edited":
             row["verdict"] = "live"
         row["edited"] = bool(row["edited"])

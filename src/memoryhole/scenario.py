@@ -11,7 +11,9 @@ JSONL, one post per line (a public contract, documented in docs/formats.md)::
 
 Times are epoch seconds. ``account_suspended`` means the author's account is suspended at
 ``removed_at``: from then on all of that author's posts are gone. Extra keys are allowed and
-ignored, except the optional ``edits``: a list of ``[at, new_text]`` pairs.
+ignored, except the optional ``edits``: a list of ``[at, new_text]`` pairs, and the optional
+``withhold``: a list of ``[at, region]`` pairs, the post withheld from that region (a country
+block) from ``at`` on while others still see it, which is not a removal.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ScenarioPost:
     removed_at: float | None = None
     removal: str | None = None
     edits: tuple[tuple[float, str], ...] = ()
+    withhold: tuple[tuple[float, str], ...] = ()  # (from when, region): a country block
 
     def to_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -49,6 +52,8 @@ class ScenarioPost:
         }
         if self.edits:
             record["edits"] = [list(edit) for edit in self.edits]
+        if self.withhold:
+            record["withhold"] = [list(block) for block in self.withhold]
         return record
 
 
@@ -93,6 +98,7 @@ def parse_scenario_line(raw: str, path: str, line: int) -> ScenarioPost:
         ):
             raise ScenarioError(path, line, "'edits' must be a list of [at, new_text] pairs")
         edits.append((float(edit[0]), edit[1]))
+    withhold = _pairs(record.get("withhold"), "withhold", "[at, region]", path, line)
     return ScenarioPost(
         post_id=record["post_id"],
         author_id=record["author_id"],
@@ -101,7 +107,30 @@ def parse_scenario_line(raw: str, path: str, line: int) -> ScenarioPost:
         removed_at=removed_at,
         removal=removal,
         edits=tuple(sorted(edits)),
+        withhold=withhold,
     )
+
+
+def _pairs(
+    value: object, key: str, shape: str, path: str, line: int
+) -> tuple[tuple[float, str], ...]:
+    """``[[at, text], …]`` (``at`` epoch seconds, ``text`` non-empty), sorted by time."""
+    if value is not None and not isinstance(value, list):
+        raise ScenarioError(path, line, f"{key!r} must be a list of {shape} pairs")
+    pairs: list[tuple[float, str]] = []
+    for item in value or ():
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or isinstance(item[0], bool)
+            or not isinstance(item[0], int | float)
+            or not math.isfinite(item[0])
+            or not isinstance(item[1], str)
+            or not item[1]
+        ):
+            raise ScenarioError(path, line, f"{key!r} must be a list of {shape} pairs")
+        pairs.append((float(item[0]), item[1]))
+    return tuple(sorted(pairs))
 
 
 def iter_scenario(path: str | Path) -> Iterator[ScenarioPost]:

@@ -42,6 +42,9 @@ def write_lines(path: Path, lines: list[str]) -> Path:
         (json.dumps({**GOOD, "removal": "censored", "removed_at": 5}), "before"),
         (json.dumps({**GOOD, "removed_at": 20}), "removal"),
         (json.dumps({**GOOD, "post_id": "1"}), "duplicate"),
+        (json.dumps({**GOOD, "post_id": "2", "withhold": [[15.0]]}), "'withhold'"),
+        (json.dumps({**GOOD, "post_id": "2", "withhold": [[15.0, ""]]}), "[at, region]"),
+        (json.dumps({**GOOD, "post_id": "2", "withhold": "CN"}), "'withhold'"),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, bad: str, message: str) -> None:
@@ -59,10 +62,12 @@ def test_extra_keys_are_ignored_and_round_trip(tmp_path: Path) -> None:
         "removed_at": 30.0,
         "mood": "ignored",
         "edits": [[15.0, "y"]],
+        "withhold": [[20.0, "JP"], [12.0, "CN"]],
     }
     path = write_lines(tmp_path / "s.jsonl", [json.dumps(record)])
     (post,) = load_scenario(path)
     assert post.removal == "censored" and post.edits == ((15.0, "y"),)
+    assert post.withhold == ((12.0, "CN"), (20.0, "JP"))  # in time order
     write_scenario([post], tmp_path / "copy.jsonl")
     assert load_scenario(tmp_path / "copy.jsonl") == [post]
 

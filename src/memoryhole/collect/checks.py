@@ -15,7 +15,13 @@ from typing import Any
 from memoryhole.collect.fetch import Fetcher
 from memoryhole.collect.media import MEDIA_KIND, MediaFetcher
 from memoryhole.collect.parts import Parts, retry_after_seconds
-from memoryhole.collect.vantages import Vantage, study_vantages, verdict_across, via
+from memoryhole.collect.vantages import (
+    Vantage,
+    VantageBudgets,
+    study_vantages,
+    verdict_across,
+    via,
+)
 from memoryhole.evidence.leaf import text_digest
 from memoryhole.model import Observation, PostRef, Status
 from memoryhole.schedule.base import counts_requests
@@ -75,6 +81,7 @@ class Checks:
         config = parts.study.config
         self.home_region = config.region
         self.vantages = study_vantages(config.vantages)
+        self.vantage_budgets = VantageBudgets(parts.clock, parts.budgets)
 
     async def _across_vantages(
         self, post: PostState, ref: PostRef, here: Observation
@@ -83,7 +90,7 @@ class Checks:
         adapter = self.parts.adapters[post.platform]
         seen: list[tuple[Vantage, Observation]] = []
         for vantage in self.vantages:
-            await self.parts.budgets.bucket(post.platform).acquire()
+            await self.vantage_budgets.bucket(vantage, post.platform).acquire()
             request = via(adapter.check_request(ref), vantage)
             capture = await self.fetcher.fetch(request, post.platform, self.fetcher.check_cap)
             answer = adapter.parse_check(ref, capture)

@@ -38,8 +38,9 @@ from memoryhole.evidence.leaf import POST_KIND, POST_LEAF_KINDS, canonical_bytes
 from memoryhole.evidence.log import ensure_checkpoint, heads_at, log_tree
 from memoryhole.evidence.takedown import text_redaction
 from memoryhole.evidence.warc import write_captures
+from memoryhole.model import Status
 from memoryhole.store.blobs import BlobCorruptError
-from memoryhole.store.queries import redacted_authors
+from memoryhole.store.queries import redacted_authors, withheld_region
 from memoryhole.store.schema import authors, observations, posts, redactions, verdicts
 
 if TYPE_CHECKING:
@@ -185,6 +186,8 @@ def build_bundle(
             "first_seen_removed_at": verdict_row["first_seen_removed_at"],
             "signal": verdict_row["signal"],
             "edited": bool(verdict_row["edited"]),
+            # as in ``export verdicts``: where a withheld post was not served, else None
+            "region": withheld_region(Status(verdict_row["status"]), verdict_row["signal"]),
         },
         "checkpoint": {"size": checkpoint.size, "root_hash": checkpoint.root_hash.hex()},
         "observations": entries,

@@ -385,10 +385,10 @@ def _unplayable(
 def _withheld(said: str, words: str, country: str | None) -> Observation | None:
     for hint, code in _WITHHELD_WORDS:
         if hint in words:
-            region = f"{country} (the country YouTube served the page for)" if country else None
-            return Observation(
-                Status.WITHHELD, code=code, detail=withheld_detail(said, region), confirm_first=True
-            )
+            # The region alone before the colon: the verdict export's ``region`` reads it there.
+            stated = f"{said} ({country}: the country YouTube served the page for)"
+            detail = withheld_detail(stated if country else said, country)
+            return Observation(Status.WITHHELD, code=code, detail=detail, confirm_first=True)
     return None
 
 

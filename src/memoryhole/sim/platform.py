@@ -112,17 +112,29 @@ class SimPlatform:
         #: the study's own connection, in that region), served everywhere else.
         self.censor_region: str | None = None
         self.vantage: str | None = None  # the region the current request comes from
+        #: ``sim serve --region CN``: where requests naming no vantage come from (the study's
+        #: own connection), for the scenario's ``withhold`` events.
+        self.home_region: str | None = None
+        self.withhold = {post.post_id: post.withhold for post in self.posts if post.withhold}
 
     # -- state at a time ---------------------------------------------------------------------
 
     def removal_at(self, post: ScenarioPost, now: float) -> str | None:
+        """Why ``post`` is not served to the current request at ``now`` (a removal kind, or
+        ``withheld`` where the shape has a country block's answer), or None."""
         gone = self.gone.get(post.post_id)
-        if gone is None or gone[0] > now:
-            return None
-        regional = self.censor_region is not None and gone[1] == "censored"
-        if regional and self.vantage not in (None, self.censor_region):
-            return None  # withheld in the censor's region only: served here
-        return gone[1]
+        if gone is not None and gone[0] <= now:
+            regional = self.censor_region is not None and gone[1] == "censored"
+            if not regional or self.vantage in (None, self.censor_region):
+                return gone[1]
+            # withheld in the censor's region only: served here
+        blocks = self.withhold.get(post.post_id) if self.withhold else None
+        if blocks:
+            region = self.vantage or self.home_region
+            if any(at <= now and where == region for at, where in blocks):
+                # A shape without a country block's own answer shows it as a removal.
+                return "withheld" if getattr(self.shape, "withholds", False) else "censored"
+        return None
 
     def is_suspended(self, author_id: str, now: float) -> bool:
         suspension = self.suspended_at.get(author_id)

@@ -31,8 +31,10 @@ class SimulatorProcess:
         startup_timeout: float = 30.0,
         platform: str = "weibo",
         started: float | None = None,
+        region: str | None = None,
     ) -> None:
         self.scenario = scenario
+        self.region = region  # where requests naming no vantage come from (withhold events)
         self.platform = platform
         self.started = started  # a shared wall-clock start: one platform clock for several
         self.speed = speed
@@ -52,6 +54,8 @@ class SimulatorProcess:
         command += ["--speed", str(self.speed), "--platform", self.platform]
         if self.started is not None:
             command += ["--started", repr(self.started)]
+        if self.region:
+            command += ["--region", self.region]
         if self.faults:
             command += ["--faults", self.faults]
         if self.rate_limit:

@@ -166,6 +166,7 @@ def serve(
     search_filter: SearchFilter | None = None,
     censor_region: str | None = None,
     started: float | None = None,
+    home_region: str | None = None,
 ) -> None:
     """Run the simulator until interrupted (uvicorn with uvloop and httptools when installed);
     ``platform`` picks the shapes it answers in (``sim.shapes.PLATFORMS``)."""
@@ -187,6 +188,7 @@ def serve(
     app.platform.media_base = f"http://{host}:{port}"  # media links point here
     app.platform.search_filter = search_filter
     app.platform.censor_region = censor_region
+    app.platform.home_region = home_region
     # The injected connection drops are deliberate; uvicorn would log each one as a crash.
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: (

@@ -20,6 +20,9 @@ message's embed saying "This message can't be displayed because it violated Tele
 of Service." ``account_suspended``: every embed "Post not found", and the channel's page shows
 ``div.tme_no_messages_found`` with "This channel can’t be displayed because it violated
 Telegram's Terms of Service." (the notice block t.me uses for a restricted group, REASONS.md).
+A ``withhold`` event (a country block, ``docs/simulator.md``): to requests from that region
+only, the embed says "This post isn't available in your country due to copyright."
+(REASONS.md) and the page leaves the message out.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ PAGE_SIZE = 20
 SIM_ALL = "memoryhole_sim_all"
 CHANNEL_TOS = "This channel can’t be displayed because it violated Telegram's Terms of Service."
 MESSAGE_TOS = "This message can't be displayed because it violated Telegram's Terms of Service."
+MESSAGE_WITHHELD = "This post isn't available in your country due to copyright."
 #: How a censored message shows (``pick`` per post): like a deletion, or with Telegram's notice.
 CENSOR_WAYS = ("not_found", "notice")
 
@@ -141,6 +145,7 @@ def _embed(body: str) -> Answer:
 
 class TelegramShape:
     name = "telegram"
+    withholds = True  # a country block has its own answer (``MESSAGE_WITHHELD``)
 
     def __init__(self) -> None:
         self._channels: dict[str, str] | None = None  # channel name (lower case) → author
@@ -212,6 +217,8 @@ class TelegramShape:
         removal = sim.removal_at(post, now)
         if removal is None:
             return _embed(message_html(sim, post, now))
+        if removal == "withheld":
+            return _embed(f'<div class="tgme_widget_message_error">{MESSAGE_WITHHELD}</div>')
         if removal == "censored" and pick(post.post_id, CENSOR_WAYS) == "notice":
             return _embed(f'<div class="tgme_widget_message_error">{MESSAGE_TOS}</div>')
         return _embed(not_found)

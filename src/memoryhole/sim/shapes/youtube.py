@@ -24,7 +24,11 @@ How each scenario removal shows: ``author_deleted``: "This video has been remove
 uploader". ``censored``: a policy removal, one of five texts per post (hate speech,
 harassment, Community Guidelines, Terms of Service, a copyright claim). ``account_suspended``:
 "This video is no longer available because the YouTube account associated with this video has
-been terminated.", and the channel's feed answers 404.
+been terminated.", and the channel's feed answers 404. A ``withhold`` event (a country block,
+``docs/simulator.md``): to requests from that region only, ``UNPLAYABLE`` "The uploader has not
+made this video available in your country" (``yt_watch_geoblocked_2023``), the watch page's
+``INNERTUBE_CONTEXT_GL`` that region, the oEmbed ``404`` and the video missing from its feed
+there.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ POLICIES = (
     "This video has been removed for violating YouTube's Terms of Service",
     "This video is no longer available due to a copyright claim by Rights Holder Ltd",
 )
+GEOBLOCKED = "The uploader has not made this video available in your country"
 CHANNEL_TERMINATED = (
     "This account has been terminated for a violation of YouTube's Terms of Service."
 )
@@ -147,6 +152,7 @@ def player_response(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[st
             "author_deleted": UPLOADER,
             "account_suspended": TERMINATED,
             "censored": pick(post.post_id, POLICIES),
+            "withheld": GEOBLOCKED,
         }.get(removal)
         screen: dict[str, Any] = {
             "reason": {"simpleText": "Video unavailable"},
@@ -162,7 +168,7 @@ def player_response(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[st
         return {
             "responseContext": {"visitorData": "Cgtz"},
             "playabilityStatus": {
-                "status": "ERROR",
+                "status": "UNPLAYABLE" if removal == "withheld" else "ERROR",
                 "reason": "Video unavailable",
                 "errorScreen": {"playerErrorMessageRenderer": screen},
                 "contextParams": "Q0FBU0FnZ0E=",
@@ -210,11 +216,13 @@ def player_response(sim: SimPlatform, post: ScenarioPost, now: float) -> dict[st
     }
 
 
-def watch_page(player: dict[str, Any]) -> bytes:
+def watch_page(player: dict[str, Any], country: str | None = None) -> bytes:
+    """``country``: where YouTube thinks the request came from (its ``INNERTUBE_CONTEXT_GL``)."""
     data = json.dumps(player, ensure_ascii=False)
+    gl = country if country and re.fullmatch(r"[A-Z]{2}", country) else "US"
     return (
         "<!DOCTYPE html><html><head><title>YouTube</title>"
-        '<script>ytcfg.set({"INNERTUBE_CONTEXT_GL":"US","INNERTUBE_CONTEXT_HL":"en"});</script>'
+        f'<script>ytcfg.set({{"INNERTUBE_CONTEXT_GL":"{gl}","INNERTUBE_CONTEXT_HL":"en"}});</script>'
         "</head><body><script>var ytInitialPlayerResponse = "
         f"{data};var meta = document.createElement('meta');</script></body></html>"
     ).encode()
@@ -222,6 +230,7 @@ def watch_page(player: dict[str, Any]) -> bytes:
 
 class YouTubeShape:
     name = "youtube"
+    withholds = True  # a country block has its own answer (``GEOBLOCKED``)
 
     def __init__(self) -> None:
         self._channels: dict[str, str] | None = None  # channel id → scenario author
@@ -244,7 +253,8 @@ class YouTubeShape:
             post = sim.by_id.get(query.get("v", ""))
             if post is None:
                 return 200, HTML_HEADERS, watch_page(_unknown())
-            return 200, HTML_HEADERS, watch_page(player_response(sim, post, now))
+            country = sim.vantage or sim.home_region
+            return 200, HTML_HEADERS, watch_page(player_response(sim, post, now), country)
         if path.rstrip("/") == "/oembed":
             return self.oembed(sim, query, now)
         if match := _CHANNEL.match(path):
