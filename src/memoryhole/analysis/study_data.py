@@ -115,11 +115,13 @@ def parse_instant(value: str | float | None) -> float | None:
 @dataclass(frozen=True)
 class Filters:
     """Which posts to analyse: on these platforms (all if empty), published in
-    ``[since, until)`` (epoch seconds; open ends when None)."""
+    ``[since, until)`` (epoch seconds; open ends when None); ``post_pks``: only posts whose
+    row id is in ``[low, high)`` (the out-of-core dataset is written a window at a time)."""
 
     platforms: tuple[str, ...] = ()
     since: float | None = None
     until: float | None = None
+    post_pks: tuple[int, int] | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         out: list[ColumnElement[bool]] = [
@@ -131,6 +133,9 @@ class Filters:
             out.append(posts.c.published_at >= self.since)
         if self.until is not None:
             out.append(posts.c.published_at < self.until)
+        if self.post_pks is not None:
+            out.append(posts.c.id >= self.post_pks[0])
+            out.append(posts.c.id < self.post_pks[1])
         return out
 
 

@@ -256,7 +256,9 @@ class _Design:
     inverse: IntArray  # observation -> pattern
 
 
-def _design(left: FloatArray, right: FloatArray) -> _Design:
+def _design(left: FloatArray, right: FloatArray, weights: FloatArray | None = None) -> _Design:
+    """``weights``: how many posts each ``(left, right)`` row stands for (None: one each);
+    the same posts as rows or as counted distinct rows give the same design, bit for bit."""
     q, p = turnbull_intervals(left, right)
     first = np.searchsorted(q, left, side="left")
     last = np.searchsorted(p, right, side="right") - 1
@@ -264,6 +266,8 @@ def _design(left: FloatArray, right: FloatArray) -> _Design:
         raise AssertionError("an observation contains no innermost interval")
     keys = first.astype(np.int64) * (q.size + 1) + last
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    if weights is not None:
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=uniq.size)
     return _Design(
         q=q,
         p=p,
@@ -601,10 +605,13 @@ def turnbull(
     *,
     tol: float = 1e-7,
     max_iter: int = 5_000,
+    weights: npt.ArrayLike | None = None,
 ) -> TurnbullFit:
     """The Turnbull (1976) NPMLE of the distribution of ``T`` from ``T in (left, right]``.
 
     ``right = inf`` marks right-censoring. Requires ``left < right`` elementwise.
+    ``weights``: posts per row (counted distinct intervals, as the out-of-core engines
+    give them); None: one post per row.
     """
     lo = np.asarray(left, dtype=np.float64)
     hi = np.asarray(right, dtype=np.float64)
@@ -612,15 +619,23 @@ def turnbull(
         raise ValueError("left and right must be 1-d arrays of the same length")
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo >= hi):
         raise ValueError("every interval needs left < right (no NaN)")
-    events = int(np.isfinite(hi).sum())
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    n, events = _counted(hi, w)
     if lo.size == 0:
         empty = np.zeros(0)
         return TurnbullFit(empty, empty, empty, 0, 0, 0.0, 0, True, math.nan)
-    d = _design(lo, hi)
+    d = _design(lo, hi, w)
     mass, iterations, converged, loglik, kkt = _npmle_active(
         d.first, d.last, d.weight, d.q.size, tol=tol, max_iter=max_iter
     )
-    return TurnbullFit(d.q, d.p, mass, int(lo.size), events, loglik, iterations, converged, kkt)
+    return TurnbullFit(d.q, d.p, mass, n, events, loglik, iterations, converged, kkt)
+
+
+def _counted(right: FloatArray, weights: FloatArray | None) -> tuple[int, int]:
+    """Posts and events (finite ``right``) among rows standing for ``weights`` posts each."""
+    if weights is None:
+        return int(right.size), int(np.isfinite(right).sum())
+    return int(weights.sum()), int(weights[np.isfinite(right)].sum())
 
 
 @dataclass(frozen=True)
@@ -711,6 +726,7 @@ def _bootstrap_turnbull(
     seed: int,
     tol: float,
     workers: int | None = None,
+    weights: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Survival at ``times`` and the median for each of ``reps`` bootstrap resamples.
 
@@ -728,7 +744,7 @@ def _bootstrap_turnbull(
     counts from the seeded generator in order and the refit is a pure function of them, so
     the output is bit for bit the same for any ``workers``.
     """
-    d = _design(lo, hi)
+    d = _design(lo, hi, weights)
     probs = d.weight / d.weight.sum()
     n = int(d.weight.sum())
     resampler = _Resampler(
@@ -917,6 +933,7 @@ def survival_curve(
     group: Any = None,
     tol: float = 1e-7,
     workers: int | None = None,
+    weights: npt.ArrayLike | None = None,
 ) -> tuple[pd.DataFrame, SurvivalSummary]:
     """One survival curve from ``T in (left, right]`` (seconds since publication).
 
@@ -926,14 +943,20 @@ def survival_curve(
     and its CI). ``method``: ``"turnbull"`` (CIs: ``bootstrap`` resamples, percentile; 0 for
     none), ``"km_midpoint"`` or ``"km_naive"`` (Greenwood log(-log) CIs). ``workers``:
     processes for the bootstrap refits (None: automatic; the result does not depend on it).
+    ``weights``: posts per row (distinct intervals counted out of core; the bootstrap then
+    reweights the counts); the result is the one of the rows repeated that often.
     """
     import pandas as pd
 
     lo = np.asarray(left, dtype=np.float64)
     hi = np.asarray(right, dtype=np.float64)
-    events = int(np.isfinite(hi).sum())
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    if w is not None and method != "turnbull":  # Kaplan-Meier takes one row per post
+        counts = w.astype(np.int64)
+        lo, hi, w = np.repeat(lo, counts), np.repeat(hi, counts), None
+    n, events = _counted(hi, w)
     if method == "turnbull":
-        fit = turnbull(lo, hi, tol=tol)
+        fit = turnbull(lo, hi, tol=tol, weights=w)
         if not fit.converged:
             warnings.warn(
                 f"the Turnbull fit stopped after {fit.iterations} iterations before converging "
@@ -952,7 +975,7 @@ def survival_curve(
         med_lo = med_hi = math.nan
         if bootstrap > 0 and fit.n > 0:
             curves, medians = _bootstrap_turnbull(
-                lo, hi, fit, times, bootstrap, seed, max(tol, 1e-6), workers
+                lo, hi, fit, times, bootstrap, seed, max(tol, 1e-6), workers, w
             )
             ci_low = np.quantile(curves, alpha / 2, axis=0) if times.size else ci_low
             ci_high = np.quantile(curves, 1 - alpha / 2, axis=0) if times.size else ci_high
@@ -975,7 +998,7 @@ def survival_curve(
             "time_low": np.concatenate(([0.0], starts)),
         }
     )
-    summary = SurvivalSummary(group, method, int(lo.size), events, median, med_lo, med_hi)
+    summary = SurvivalSummary(group, method, n, events, median, med_lo, med_hi)
     return frame, summary
 
 

@@ -27,7 +27,8 @@ from memoryhole.errors import MemoryholeError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from memoryhole.analysis.study_data import StudyData
+    from memoryhole.analysis.engines.base import Reductions
+    from memoryhole.analysis.study_data import Filters, StudyData
 
 analyze_app = typer.Typer(
     help="Analyse a study: which terms get posts removed, how fast, when, whose, where.",
@@ -74,7 +75,30 @@ ViewsOption = Annotated[
     str,
     typer.Option(help="Token views: word, char2, char3 (comma-separated); cached separately."),
 ]
-EngineOption = Annotated[str, typer.Option(help="Chinese word segmenter: jieba or rjieba.")]
+SegmenterOption = Annotated[
+    str, typer.Option("--segmenter", help="Chinese word segmenter: jieba or rjieba.")
+]
+AnalysisEngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="auto (pandas below 2M posts, else duckdb), pandas (in memory), duckdb or dask "
+        "(out of core, over Parquet; docs/statistics.md).",
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="--engine dask: the Dask scheduler's address (tcp://HOST:8786)."),
+]
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dataset",
+        help="duckdb/dask: this analysis dataset (e.g. `bench analysis`'s) instead of the "
+        "study's own STUDY/analysis-dataset (written when missing or stale).",
+    ),
+]
+_SEGMENTERS: Final = ("jieba", "rjieba")
 
 
 def _kinds(kind: list[str] | None) -> tuple[str, ...]:
@@ -143,6 +167,39 @@ def _load(
             f"`memoryhole verify --study {study}` checks the store"
         )
     return data
+
+
+def _engine(engine: str, study: Path, dataset: Path | None, *, needs_memory: bool = False) -> str:
+    from memoryhole.analysis.engines.choose import choose_engine
+
+    chosen = choose_engine(engine, study, dataset, needs_memory=needs_memory)
+    if engine == "auto" and chosen != "pandas":
+        err_console.print(f"analysing out of core with {chosen} (--engine pandas: in memory)")
+    return chosen
+
+
+@contextmanager
+def _reductions(
+    engine: str,
+    study: Path,
+    dataset: Path | None,
+    scheduler: str | None,
+    platform: list[str] | None,
+    since: str | None,
+    until: str | None,
+) -> Iterator[tuple[Reductions, Filters]]:
+    """The engine's reductions over the dataset (the study's own written first, with a
+    progress bar when tokenising or writing), and the posts to analyse."""
+    from memoryhole.analysis.engines.choose import make_filters, open_reductions
+
+    filters = make_filters(platform or (), since, until)
+    if scheduler and engine != "dask":
+        raise MemoryholeError("--scheduler is for --engine dask")
+    with (
+        _status("preparing the analysis dataset"),
+        open_reductions(engine, study=study, dataset=dataset, scheduler=scheduler) as reductions,
+    ):
+        yield reductions, filters
 
 
 # ----------------------------------------------------------------------------- output
@@ -383,7 +440,10 @@ def analyze_terms(
         typer.Option(help="Leave posts of this verdict out entirely (repeatable)."),
     ] = None,
     views: ViewsOption = "word,char2,char3",
-    engine: EngineOption = "jieba",
+    engine: AnalysisEngineOption = "auto",
+    scheduler: SchedulerOption = None,
+    dataset: DatasetOption = None,
+    segmenter: SegmenterOption = "jieba",
     merge_views: Annotated[
         bool | None,
         typer.Option(
@@ -404,17 +464,42 @@ def analyze_terms(
 
     if test not in ("binomial", "fisher"):
         raise MemoryholeError("--test must be binomial or fisher")
-    data = _load(study, platform, since, until, views, engine)
-    with _status("computing term statistics"):
-        frame = terms_table(
-            data,
-            kind=_kinds(kind),
-            min_posts=min_posts,
-            test=test,  # type: ignore[arg-type]
-            pairs=pairs,
-            matched=matched,
-            exclude_outcomes=tuple(exclude or ()),
-        )
+    if engine in _SEGMENTERS:  # before --segmenter, --engine named the segmenter
+        engine, segmenter = "auto", engine
+    custom = views != "word,char2,char3" or segmenter != "jieba"
+    chosen = _engine(engine, study, dataset, needs_memory=pairs or matched or custom)
+    if chosen != "pandas":
+        if pairs or matched or custom:
+            raise MemoryholeError(
+                "--pairs, --matched, --views and --segmenter need the posts in memory: "
+                "use --engine pandas"
+            )
+        from memoryhole.analysis.engines import tables as reduced
+
+        with _reductions(chosen, study, dataset, scheduler, platform, since, until) as (
+            reductions,
+            filters,
+        ):
+            frame = reduced.terms_table(
+                reductions,
+                filters,
+                kind=_kinds(kind),
+                min_posts=min_posts,
+                test=test,  # type: ignore[arg-type]
+                exclude_outcomes=tuple(exclude or ()),
+            )
+    else:
+        data = _load(study, platform, since, until, views, segmenter)
+        with _status("computing term statistics"):
+            frame = terms_table(
+                data,
+                kind=_kinds(kind),
+                min_posts=min_posts,
+                test=test,  # type: ignore[arg-type]
+                pairs=pairs,
+                matched=matched,
+                exclude_outcomes=tuple(exclude or ()),
+            )
     summary = frame_significance(frame, min_posts)  # over every tested term (the BH family)
     merged = (format_ is Format.table) if merge_views is None else merge_views
     if merged and not pairs:
@@ -488,6 +573,9 @@ def analyze_survival(
             "collector's downtime; left out by default)."
         ),
     ] = False,
+    engine: AnalysisEngineOption = "auto",
+    scheduler: SchedulerOption = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """Time to removal: interval-censored survival (Turnbull), median with bootstrap CI.
 
@@ -499,20 +587,33 @@ def analyze_survival(
         raise MemoryholeError("--method must be turnbull, km_midpoint or km_naive")
     if population not in ("removed", "all"):
         raise MemoryholeError("--population must be removed or all")
-    data = _load(study, platform, since, until)
     kinds: tuple[str, ...] | None = _kinds(kind)
     if group_by == "kind" and not kind:
         kinds = None
-    with _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"):
-        curve_frame, summary = survival_table(
-            data,
-            kind=kinds,
-            group_by=None if group_by == "none" else group_by,
-            population=population,  # type: ignore[arg-type]
-            method=method,  # type: ignore[arg-type]
-            bootstrap=bootstrap,
-            include_gap_removals=include_gap_removals,
-        )
+    options: dict[str, Any] = {
+        "kind": kinds,
+        "group_by": None if group_by == "none" else group_by,
+        "population": population,
+        "method": method,
+        "bootstrap": bootstrap,
+        "include_gap_removals": include_gap_removals,
+    }
+    chosen = _engine(engine, study, dataset, needs_memory=group_by.startswith("term:"))
+    if chosen != "pandas":
+        from memoryhole.analysis.engines import tables as reduced
+
+        with (
+            _reductions(chosen, study, dataset, scheduler, platform, since, until) as (
+                reductions,
+                filters,
+            ),
+            _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"),
+        ):
+            curve_frame, summary = reduced.survival_table(reductions, filters, **options)
+    else:
+        data = _load(study, platform, since, until)
+        with _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"):
+            curve_frame, summary = survival_table(data, **options)
     if curves:
         emit(curve_frame, format_, limit=limit, title="Survival curves")
     else:
@@ -552,6 +653,9 @@ def analyze_timeline(
     ] = None,
     min_posts: Annotated[int, typer.Option(help="Scan terms in at least N posts.")] = 30,
     permutations: Annotated[int, typer.Option(help="Permutations per test.")] = 999,
+    engine: AnalysisEngineOption = "auto",
+    scheduler: SchedulerOption = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """Removals per hour/day with rates and Wilson CIs, and terms whose removal rate jumped.
 
@@ -562,11 +666,30 @@ def analyze_timeline(
     from memoryhole.config import parse_duration
 
     horizon = None if within in ("none", "0", "") else parse_duration(within)
-    data = _load(study, platform, since, until)
     kinds = _kinds(kind)
-    bins = timeline_table(data, kind=kinds, bin=bin_, within=horizon, term=term)
+    by_term = bool(term or changes or change_term)
+    chosen = _engine(engine, study, dataset, needs_memory=by_term)
+    data: StudyData | None = None
+    if chosen != "pandas":
+        if by_term:
+            raise MemoryholeError(
+                "--term, --changes and --change-term need the posts' terms one by one: "
+                "use --engine pandas"
+            )
+        from memoryhole.analysis.engines import tables as reduced
+
+        with _reductions(chosen, study, dataset, scheduler, platform, since, until) as (
+            reductions,
+            filters,
+        ):
+            bins = reduced.timeline_table(reductions, filters, kind=kinds, bin=bin_, within=horizon)
+        if detect:
+            hint("Change points are not scanned out of core: --engine pandas scans them.", format_)
+    else:
+        data = _load(study, platform, since, until)
+        bins = timeline_table(data, kind=kinds, bin=bin_, within=horizon, term=term)
     found = None
-    if detect or changes:
+    if data is not None and (detect or changes):
         with _status("scanning for change points"):
             found = change_points(
                 data,
@@ -615,7 +738,7 @@ def analyze_timeline(
             title=f"Removals by publication {bin_}" + (f" (posts with {term})" if term else ""),
             caption=f"rate: removed within {within} of publication, of posts watched that long",
         )
-        note = _short_study_hint(data, bins, horizon, within)
+        note = _short_study_hint(data, bins, horizon, within) if data is not None else ""
         if note:
             hint(note, format_)
         if format_ is Format.table and found is not None:
@@ -656,6 +779,9 @@ def analyze_accounts(
         bool, typer.Option("--suspensions", help="Print suspensions over time instead.")
     ] = False,
     bin_: Annotated[str, typer.Option("--bin", help="Bins for suspensions over time.")] = "day",
+    engine: AnalysisEngineOption = "auto",
+    scheduler: SchedulerOption = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """Per-author removal rates (pseudonyms only) and account suspensions over time.
 
@@ -664,9 +790,20 @@ def analyze_accounts(
     bin_start, bin, accounts, posts, cumulative_accounts."""
     from memoryhole.analysis.tables import accounts_table, suspensions_table
 
-    data = _load(study, platform, since, until)
-    authors = accounts_table(data, kind=_kinds(kind))
-    over_time = suspensions_table(data, bin=bin_)
+    chosen = _engine(engine, study, dataset)
+    if chosen != "pandas":
+        from memoryhole.analysis.engines import tables as reduced
+
+        with _reductions(chosen, study, dataset, scheduler, platform, since, until) as (
+            reductions,
+            filters,
+        ):
+            authors = reduced.accounts_table(reductions, filters, kind=_kinds(kind))
+            over_time = reduced.suspensions_table(reductions, filters, bin=bin_)
+    else:
+        data = _load(study, platform, since, until)
+        authors = accounts_table(data, kind=_kinds(kind))
+        over_time = suspensions_table(data, bin=bin_)
     if suspensions:
         emit(over_time, format_, limit=limit, title="Accounts seen suspended")
     else:
@@ -706,6 +843,9 @@ def analyze_platforms(
     kind: KindOption = None,
     limit: LimitOption = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the median CI.")] = 100,
+    engine: AnalysisEngineOption = "auto",
+    scheduler: SchedulerOption = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """The platforms side by side: rates, verdicts, median time to removal, suspensions, terms.
 
@@ -713,9 +853,24 @@ def analyze_platforms(
     median_time_to_removal (s) with CI, suspended_accounts, significant_terms, top_terms."""
     from memoryhole.analysis.tables import platforms_table
 
-    data = _load(study, platform, since, until)
-    with _status("analysing each platform"):
-        frame = platforms_table(data, kind=_kinds(kind), bootstrap=bootstrap)
+    chosen = _engine(engine, study, dataset)
+    if chosen != "pandas":
+        from memoryhole.analysis.engines import tables as reduced
+
+        with (
+            _reductions(chosen, study, dataset, scheduler, platform, since, until) as (
+                reductions,
+                filters,
+            ),
+            _status("analysing each platform"),
+        ):
+            frame = reduced.platforms_table(
+                reductions, filters, kind=_kinds(kind), bootstrap=bootstrap
+            )
+    else:
+        data = _load(study, platform, since, until)
+        with _status("analysing each platform"):
+            frame = platforms_table(data, kind=_kinds(kind), bootstrap=bootstrap)
     emit(frame, format_, limit=limit, title="Platforms")
     from memoryhole.analysis.plots import platforms_chart
 
@@ -784,7 +939,7 @@ def _no_change_series(found: pd.DataFrame, within: str) -> str:
 
 
 def register_exports(export_app: typer.Typer) -> None:
-    """Add ``export parquet|csv|datasette`` to the ``export`` command group."""
+    """Add ``export parquet|analysis|csv|datasette`` to the ``export`` command group."""
 
     @export_app.command("parquet")
     def export_parquet(
@@ -799,6 +954,25 @@ def register_exports(export_app: typer.Typer) -> None:
         with _status("writing Parquet"):
             counts = write(Study.open(study), directory)
         _report_counts(counts, directory)
+
+    @export_app.command("analysis")
+    def export_analysis(
+        directory: Annotated[Path, typer.Argument(help="Folder to write (replaced).")],
+        study: StudyOption = Path("."),
+    ) -> None:
+        """The analysis dataset (analysed posts and their term ids as Parquet by platform and
+        month) that `analyze … --engine duckdb|dask --dataset DIR` reads; put it where every
+        Dask worker sees it (docs/statistics.md)."""
+        from memoryhole.analysis.engines.dataset import write_study_dataset
+        from memoryhole.study import Study
+
+        opened = Study.open(study)
+        try:
+            with _status("writing the analysis dataset"):
+                written = write_study_dataset(opened, directory)
+        finally:
+            opened.close()
+        _report_counts({"posts": written.posts, "(post, term) rows": written.terms}, directory)
 
     @export_app.command("csv")
     def export_csv(

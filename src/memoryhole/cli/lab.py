@@ -130,6 +130,13 @@ def sim_serve(
             "share one platform clock (default: now)."
         ),
     ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Where requests that name no vantage come from (the study's own connection), "
+            "for the scenario's withhold events; a vantage's requests name theirs."
+        ),
+    ] = None,
 ) -> None:
     """Serve a scenario over HTTP on loopback in a platform's shapes (Weibo's by default)."""
     from memoryhole.isolate.rules import read_rules
@@ -158,6 +165,7 @@ def sim_serve(
         search_filter=search_filter,
         censor_region=censor_region,
         started=started,
+        home_region=region,
     )
 
 
@@ -445,3 +453,53 @@ def bench_isolate(
                 f"{by['memoryhole']['probes_per_rule'] / base:.2f}, cold "
                 f"{by['memoryhole-cold']['probes_per_rule'] / base:.2f}"
             )
+
+
+@bench_app.command("analysis")
+def bench_analysis(
+    posts: Annotated[int, typer.Option(help="Posts in the synthetic study.")] = 1_000_000,
+    observations: Annotated[
+        int, typer.Option(help="Checks of those posts (the observations).")
+    ] = 10_000_000,
+    out: Annotated[Path, typer.Option(help="Folder for the study's Parquet (replaced).")] = Path(
+        "bench-analysis"
+    ),
+    engine: Annotated[str, typer.Option(help="duckdb or dask.")] = "duckdb",
+    scheduler: Annotated[
+        str | None, typer.Option(help="--engine dask: the scheduler's address.")
+    ] = None,
+    terms_per_post: Annotated[int, typer.Option(help="Distinct terms per post (mean).")] = 20,
+    bootstrap: Annotated[int, typer.Option(help="Survival bootstrap resamples.")] = 200,
+    reuse: Annotated[
+        bool, typer.Option(help="Analyse the study already in --out instead of generating.")
+    ] = False,
+    keep: Annotated[bool, typer.Option(help="Keep the Parquet afterwards.")] = True,
+) -> None:
+    """Generate a large synthetic study as Parquet and time the out-of-core analyses on it
+    (wall time and peak memory of each step, each its own process)."""
+    from rich.table import Table
+
+    from memoryhole.bench.analysis import remove, run_analysis_bench
+
+    console.print(
+        f"{posts:,} posts, {observations:,} observations, ~{terms_per_post} terms a post, "
+        f"--engine {engine}, bootstrap {bootstrap}; Parquet in {out}"
+    )
+    steps = run_analysis_bench(
+        posts,
+        observations,
+        out,
+        engine=engine,
+        scheduler=scheduler,
+        terms_per_post=terms_per_post,
+        bootstrap=bootstrap,
+        generate=not reuse,
+    )
+    table = Table(title="bench analysis")
+    for name in ("step", "seconds", "peak RSS (MB)", "detail"):
+        table.add_column(name, justify="left" if name in ("step", "detail") else "right")
+    for step in steps:
+        table.add_row(step.name, f"{step.seconds:.1f}", f"{step.peak_mb:,.0f}", step.detail)
+    console.print(table)
+    if not keep:
+        remove(out)
