@@ -1,10 +1,10 @@
 """Screenshots of the dashboard for docs/dashboard.md: the overview of a study with a
-collector downtime (the gap shaded), a censored post's page and the terms page, 1400×1000 in
-Debian's Chromium. Run: ``.venv/bin/python scripts/screenshots.py [OUT_DIR]`` (docs/img)."""
+collector downtime (the gap shaded), a censored post's page (one whose removal interval spans
+the downtime) and the terms page, 1400×1000 in Debian's Chromium.
+Run: ``.venv/bin/python scripts/screenshots.py [OUT_DIR]`` (default docs/img)."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sys
 import tempfile
@@ -16,34 +16,12 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from memoryhole.clock import VirtualClock
-from memoryhole.collect.collector import Collector
-from memoryhole.platforms import registry
-from memoryhole.sim.generate import generate
-from memoryhole.sim.inprocess import InProcessTransport
-from memoryhole.sim.platform import SimPlatform
-from memoryhole.sim.policy import DEFAULT_POLICY_PATH, load_policy
-from memoryhole.sim.replay import REPLAY_BASE_URL, replay
 from memoryhole.store.schema import posts, verdicts
 from memoryhole.study import Study
 from memoryhole.web.app import ServeOptions, create_app, post_path
 
-HOUR = 3600.0
-
-
-def downtime_study(path: Path) -> Study:
-    """A day of the demo's censor policy, watched for 6 hours, not for the next 7, then again."""
-    scenario = generate(load_policy(DEFAULT_POLICY_PATH), seed=1, posts=1500)
-    start = min(p.published_at for p in scenario)
-    study = Study.init(path)
-    replay(study, scenario, until=start + 6 * HOUR)
-    with study.writer_lock():
-        clock = VirtualClock(start + 13 * HOUR)
-        transport = InProcessTransport(SimPlatform(list(scenario), clock, "weibo"))
-        adapters = {"weibo": registry.get("weibo", REPLAY_BASE_URL)}
-        collector = Collector(study, adapters, transport, clock, budget_per_second=50.0)
-        asyncio.run(collector.run(until=start + 24 * HOUR))
-    return study
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the study is the dashboard tests' own
+from tests.web.downtime import downtime_study
 
 
 def serve(study: Study) -> tuple[str, uvicorn.Server]:
@@ -64,6 +42,8 @@ def censored_post(study: Study) -> tuple[str, str]:
             select(posts.c.platform, posts.c.post_id)
             .join(verdicts, verdicts.c.post_pk == posts.c.id)
             .where(verdicts.c.status == "censored")
+            # the widest interval: one that spans the downtime, flagged on its page
+            .order_by((verdicts.c.first_seen_removed_at - verdicts.c.last_seen_alive_at).desc())
             .limit(1)
         ).one()
     return str(platform), str(post_id)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from memoryhole.analysis import overview
 from memoryhole.analysis.methods import (
     AGE_CONFIRMATIONS,
     ATTRIBUTION,
@@ -86,24 +85,6 @@ def test_the_schedule_paragraph_is_the_studys_own_age_or_budget(tmp_path: Path) 
         assert setting in budget_text, setting
     assert "30 s" in budget_text  # the scheduler's shortest gap (what issue 24 saw it check at)
     assert "90 s" not in budget_text
-
-
-def test_the_reports_current_call_follows_the_scheduler_too(tmp_path: Path) -> None:
-    """``overview.methods_paragraphs`` (what ``report/html.py`` calls today) no longer says
-    "half its age" for a budget study, nor that Weibo's 20101 is an author's deletion."""
-    texts = {}
-    for scheduler in ("age", "budget"):
-        study = _study(tmp_path / scheduler, scheduler=scheduler)
-        engine = study.engine
-        texts[scheduler] = overview.methods_paragraphs(
-            study.config,
-            overview.watched_targets(engine),
-            overview.verdict_counts(engine),
-            overview.activity(engine),
-        )
-    assert _schedule(texts["age"]) != _schedule(texts["budget"])
-    assert "half its age" not in _schedule(texts["budget"])
-    assert "20101 (does not exist) as deletion by the author" not in " ".join(texts["age"])
 
 
 def test_targets_dates_answers_and_estimators_are_stated(replayed: Path) -> None:

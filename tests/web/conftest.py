@@ -9,9 +9,11 @@ into a payload, control characters that XML cannot carry, and one author taken d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,3 +137,85 @@ def study_copy(xss_study: XssStudy, tmp_path: Path) -> Iterator[Study]:
     opened = Study.open(target)
     yield opened
     opened.close()
+
+
+def built_off_the_loop(build: Callable[[], None]) -> None:
+    """Build a study in its own thread: a browser test's Playwright already runs an event loop
+    in this one, and the collector that builds the study runs its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(build).result()
+
+
+@pytest.fixture(scope="session")
+def downtime_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A study watched for 6 hours, not for the next 7, then again (``downtime.py``)."""
+    from tests.web.downtime import downtime_study
+
+    path = tmp_path_factory.mktemp("downtime") / "study"
+    built_off_the_loop(lambda: downtime_study(path, posts=600).close())
+    return path
+
+
+@pytest.fixture(scope="session")
+def busy_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Posts with 100–200 observations each (``downtime.busy_study``)."""
+    from tests.web.downtime import busy_study
+
+    path = tmp_path_factory.mktemp("busy") / "study"
+    built_off_the_loop(lambda: busy_study(path).close())
+    return path
+
+
+# --------------------------------------------------------------------------- Chromium
+
+CHROMIUM = Path("/usr/bin/chromium")
+INIT = """
+window.__xss_hits = [];
+window.__xss = function (n) { window.__xss_hits.push(String(n)); };
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sourceFile || ""));
+});
+"""
+
+
+@dataclass
+class Watch:
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser (Debian's chromium)")
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Any, Watch]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.add_init_script(INIT)
+    watch = Watch()
+    tab = context.new_page()
+
+    def on_dialog(dialog: Any) -> None:
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    tab.on("dialog", on_dialog)
+    tab.on("pageerror", lambda error: watch.errors.append(f"pageerror: {error}"))
+    tab.on(
+        "console",
+        lambda message: (
+            watch.errors.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
+    yield tab, watch
+    context.close()

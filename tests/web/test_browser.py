@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +24,9 @@ import pytest
 
 from memoryhole.study import Study
 from memoryhole.web.app import ServeOptions, create_app, post_path
-from tests.web.conftest import PAYLOAD_POST_IDS, XssStudy, payloads, scenario
+from tests.web.conftest import PAYLOAD_POST_IDS, Watch, XssStudy, payloads, scenario
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
-INIT = """
-window.__xss_hits = [];
-window.__xss = function (n) { window.__xss_hits.push(String(n)); };
-window.__csp = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sourceFile || ""));
-});
-"""
 
 
 def _free_port() -> int:
@@ -79,47 +69,6 @@ def servers(xss_study: XssStudy) -> Iterator[dict[str, Server]]:
         server.server.should_exit = True
         server.thread.join(timeout=10)
         server.study.close()
-
-
-@dataclass
-class Watch:
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser (Debian's chromium)")
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[tuple[Any, Watch]]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.add_init_script(INIT)
-    watch = Watch()
-    tab = context.new_page()
-
-    def on_dialog(dialog: Any) -> None:
-        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    tab.on("dialog", on_dialog)
-    tab.on("pageerror", lambda error: watch.errors.append(f"pageerror: {error}"))
-    tab.on(
-        "console",
-        lambda message: (
-            watch.errors.append(f"console: {message.text}") if message.type == "error" else None
-        ),
-    )
-    yield tab, watch
-    context.close()
 
 
 def exercise(tab: Any) -> None:
@@ -167,6 +116,8 @@ PAGES = {
     "speed": "/speed",
     "accounts": "/accounts",
     "platforms": "/platforms",
+    "rules": "/rules",
+    "methods": "/methods",
 }
 
 

@@ -145,6 +145,11 @@ ALLOWED_TAGS = {
     "del",
     "footer",
     "strong",
+    "mark",
+    "details",
+    "summary",
+    "fieldset",
+    "legend",
 }
 
 
@@ -158,7 +163,10 @@ def assert_safe_html(html: str) -> None:
             assert not name.startswith("on"), f"event handler {name}={value!r} on <{tag}>"
             assert name != "style", f"inline style on <{tag}>"
             assert not name.startswith("hx-on"), f"htmx handler {name} on <{tag}>"
-            if name in ("href", "src", "action", "formaction", "data-spec"):
+            if name == "href" and attrs.get("id") == "original":  # the post on its platform
+                assert value is not None and value.startswith(("http://", "https://")), value
+                assert attrs.get("rel") == "nofollow noreferrer", attrs
+            elif name in ("href", "src", "action", "formaction", "data-spec"):
                 assert value is not None and value.startswith(("/", "#", "http://testserver")), (
                     f"{name}={value!r} on <{tag}>"
                 )
@@ -202,7 +210,7 @@ def test_every_post_page_and_its_evidence(local: TestClient) -> None:
         page = local.get(url)
         assert page.status_code == 200, url
         assert_safe_html(page.text)
-        assert "Every observation" in page.text and "<svg" in page.text
+        assert 'id="all-observations"' in page.text and "<svg" in page.text
         verify = local.get(url.replace("/post/", "/verify/", 1))
         assert verify.status_code == 200
         assert "Verified" in verify.text and "✗" not in verify.text, verify.text
@@ -443,7 +451,7 @@ def test_the_terms_page_has_one_row_per_text_a_min_posts_control_and_says_when_n
 ) -> None:
     html = local.get("/terms?min_posts=2").text
     assert re.search(r'<input type="number" name="min_posts" value="2"', html)
-    terms = re.findall(r'<td lang="zh"><a href="/removals[^"]*">([^<]+)</a></td>', html)
+    terms = re.findall(r'<td lang="zh"><a href="/removals[^"]*"[^>]*>([^<]+)</a></td>', html)
     texts = [t.split(":", 1)[1] if re.match(r"^(w|c\d):", t) else t for t in terms]
     assert terms and len(texts) == len(set(texts)), "w:X and c2:X are one row"
     none = local.get("/terms?min_posts=100000").text

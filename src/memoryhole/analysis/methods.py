@@ -9,8 +9,8 @@ Nothing here is a fixed sentence about "the" schedule.
 :func:`study_methods` reads the study (its ``memoryhole.toml`` and store) and returns
 :class:`MethodsParagraph` objects (``title``, ``text``); :func:`methods_text` the same as plain
 strings ("Title. Text"). :func:`describe_methods` writes the paragraphs from a
-:class:`StudyFacts` the caller gathered (``overview.methods_paragraphs`` uses it with what the
-dashboard already has).
+:class:`StudyFacts` the caller gathered. The report and the dashboard's Methods page call
+:func:`methods_text`.
 
 The analysis layer may not import ``schedule`` or ``platforms`` (docs/architecture.md), so the
 budget scheduler's fixed settings and the platforms' attribution rules are restated here;
@@ -345,7 +345,7 @@ def _schedule(config: StudyConfig, facts: StudyFacts) -> MethodsParagraph:
             f"platform's budget was spent where it shortens detection most: the scheduler "
             f"learnt, as the study went, how removals spread over a post's age and which posts "
             f"(by words and author) are removed more often, and checked a post when the "
-            f"removal risk it had run since it was last seen visible reached the price of one "
+            f"removal risk it had run since it was last seen live reached the price of one "
             f"request, a price re-solved every {duration(fixed['control_period'])} so that the "
             f"plan spent {fixed['headroom']:.0%} of the budget; {learning}. Gaps between two "
             f"checks of a post were at least {duration(fixed['min_gap'])} and at most "
@@ -401,7 +401,7 @@ def _attribution(facts: StudyFacts) -> MethodsParagraph:
 def _dating(facts: StudyFacts) -> MethodsParagraph:
     text = (
         "A removed post is dated by an interval: from the time the last request that saw it "
-        "visible was sent to the time the first answer saying it was gone arrived, on the "
+        "live was sent to the time the first answer saying it was gone arrived, on the "
         "platform's clock; the true removal time lies in that interval."
     )
     gaps = facts.gaps
@@ -444,7 +444,7 @@ def _statistics(
         f"runs of two or three Chinese characters (c2:, c3:), so a word broken up to evade a "
         f"filter is still counted. Times to removal are interval-censored and estimated with "
         f"Turnbull's nonparametric maximum likelihood estimator, with {bootstrap:,} bootstrap "
-        f"resamples of posts for the intervals of the medians; a post still visible is "
+        f"resamples of posts for the intervals of the medians; a post still live is "
         f"right-censored at its last sighting; removal kinds are competing risks (the curve of "
         f"one kind treats removals of another as censored). Not handled: left truncation (a "
         f"post first found long after publication is treated as if watched from publication)."

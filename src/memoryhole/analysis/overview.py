@@ -24,7 +24,6 @@ What each figure is:
   exact tests and Benjamini–Hochberg q-values (``analysis.terms.term_stats``).
 * :func:`platform_table` and :func:`account_table`: the same counts side by side per platform,
   and per author (pseudonym) with suspensions first.
-* :func:`methods_paragraphs`: the methods text of the report, from the study's configuration.
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from memoryhole.analysis.terms import TermIndex, TermSignificance
-    from memoryhole.config import StudyConfig
 
 #: Removal verdicts, in the order every figure lists them.
 REMOVAL_KINDS: Final = ("censored", "author_deleted", "account_suspended", "unknown")
@@ -699,41 +697,6 @@ def account_table(engine: Engine) -> list[Account]:
     return accounts
 
 
-# --------------------------------------------------------------------------- methods
-
-
-def methods_paragraphs(
-    config: StudyConfig,
-    watched: Sequence[WatchedTarget],
-    counts: VerdictCounts,
-    act: Activity,
-    *,
-    term_kind: str = "censored",
-    min_posts: int = 20,
-    bootstrap: int = 100,
-    target_label: Any = None,
-) -> list[str]:
-    """The methods section of a report from what the dashboard holds: the study's scheduler and
-    its settings, budgets, what was watched, how removals are attributed and dated, and the
-    statistics (``analysis.methods``). :func:`memoryhole.analysis.methods.methods_text` says
-    more (each target's dates, the answers the study got, coverage gaps): use that one."""
-    from memoryhole.analysis.methods import describe_methods, facts_from_overview
-
-    label = target_label or (lambda t: t.spec)
-    facts = facts_from_overview(
-        watched,
-        counts.by_platform,
-        act.observations,
-        act.first_observed_at,
-        act.last_observed_at,
-        label,
-    )
-    paragraphs = describe_methods(
-        config, facts, term_kind=term_kind, min_posts=min_posts, bootstrap=bootstrap
-    )
-    return [str(paragraph) for paragraph in paragraphs]
-
-
 __all__ = [
     "KIND_LABELS",
     "REMOVAL_KINDS",
@@ -750,7 +713,6 @@ __all__ = [
     "activity",
     "build_term_index",
     "choose_bucket",
-    "methods_paragraphs",
     "platform_table",
     "removal_timings",
     "removals_over_time",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from memoryhole import __version__
 from memoryhole.analysis import overview
+from memoryhole.analysis.methods import methods_text
 from memoryhole.study import Study
 from memoryhole.web.render import STATIC, charts, make_templates, markup_json
 
@@ -86,8 +87,11 @@ def build_report(
             return f"{target.platform}:user/{study.pseudonym(target.platform, target.key)}"
         return target.spec
 
+    gaps = study.coverage_gaps()
+    labels = {t.spec: label(t) for t in watched}  # a gap's target by pseudonym, not raw id
+    shown_gaps = [replace(g, target=labels.get(g.target, g.target)) for g in gaps]
     specs: dict[str, dict[str, Any]] = {
-        "spec-removals": charts.removals_chart(timeline, charts.merged_gaps(study.coverage_gaps())),
+        "spec-removals": charts.removals_chart(timeline, charts.merged_gaps(shown_gaps)),
         "spec-speed": charts.speed_chart(speed),
         "spec-terms": charts.terms_chart(table),
         "spec-platforms": charts.platforms_chart(platforms),
@@ -111,15 +115,8 @@ def build_report(
         top=table.rows[:top_terms],
         platforms=platforms,
         targets=[label(t) for t in watched],
-        methods=overview.methods_paragraphs(
-            study.config,
-            watched,
-            counts,
-            act,
-            term_kind=kind,
-            min_posts=min_posts,
-            bootstrap=bootstrap,
-            target_label=label,
+        methods=methods_text(
+            study, term_kind=kind, min_posts=min_posts, bootstrap=bootstrap, gaps=gaps
         ),
         specs={key: markup_json(spec) for key, spec in specs.items()},
         scripts=[Markup(s) for s in scripts],

@@ -44,10 +44,11 @@ VERDICT_EXPORT_FIELDS = (
 _WITHHELD_IN = re.compile(r"^withheld in (.+?): ")
 
 
-def withheld_region(status: Status, signal: str | None) -> str | None:
+def withheld_region(status: Status | str, signal: str | None) -> str | None:
     """Where a ``withheld`` post was not served, as its signal states it (``model.
-    withheld_detail``: "withheld in CN: …"); None for any other verdict or when unstated."""
-    if status is not Status.WITHHELD or not signal:
+    withheld_detail``: "withheld in CN: …"); None for any other verdict (a status or its
+    value) or when unstated."""
+    if status != Status.WITHHELD or not signal:
         return None
     found = _WITHHELD_IN.match(signal)
     return found.group(1) if found else None

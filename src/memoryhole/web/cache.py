@@ -6,9 +6,9 @@ fraction of a second to minutes on a large study, far more than a page may take.
 thread recomputes them when the store changed (a cheap "version": the last observation id, the
 number of targets and of takedowns), each tier at most once per its interval: ``fast`` figures
 (counts, timeline, removals feed: seconds behind a running collector), ``medium`` ones
-(accounts, survival curves) and ``slow`` ones (the term index: every post tokenised). Pages read
-whatever was computed last and say when it was computed; a figure not computed yet shows as
-"computing", and the page polls until it is there.
+(accounts, survival curves, coverage gaps, the methods text) and ``slow`` ones (the term index:
+every post tokenised). Pages read whatever was computed last and say when it was computed; a
+figure not computed yet shows as "computing", and the page polls until it is there.
 
 Without the thread (``background=False``: tests, the report) a stale figure is recomputed
 synchronously on first use.
@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from memoryhole.analysis import overview
+from memoryhole.analysis.methods import methods_text
 from memoryhole.store.schema import observations, redactions, targets
 from memoryhole.study import Study
 from memoryhole.web.feed import RemovalIndex
@@ -57,7 +58,7 @@ class CacheSettings:
 
 TIERS: dict[str, tuple[str, ...]] = {
     "fast": ("counts", "timeline", "feed", "targets"),
-    "medium": ("accounts", "speed"),
+    "medium": ("accounts", "speed", "gaps", "methods"),
     "slow": ("term_index",),
 }
 
@@ -97,6 +98,10 @@ class FigureCache:
                 overview.removal_timings(engine),
                 by_platform=True,
                 bootstrap=settings_.bootstrap,
+            ),
+            "gaps": study.coverage_gaps,
+            "methods": lambda: methods_text(
+                study, min_posts=settings_.min_posts, bootstrap=settings_.bootstrap
             ),
             "term_index": lambda: overview.build_term_index(
                 engine, settings_.term_views, settings_.segmenter

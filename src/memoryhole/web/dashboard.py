@@ -9,7 +9,7 @@ A dependency that must answer instead of the route raises :class:`Refused` with 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -24,6 +24,7 @@ from memoryhole.analysis.overview import (
     activity,
     term_table,
 )
+from memoryhole.store.coverage import CoverageGap, GapIndex
 from memoryhole.study import Study
 from memoryhole.web.cache import CacheSettings, FigureCache
 from memoryhole.web.evidence import TreeCache
@@ -110,13 +111,38 @@ class Dashboard:
         value: RemovalIndex | None = self.cache.get("feed")
         return value
 
-    def terms(self, kind: str, min_posts: int) -> TermTable | None:
+    def terms(self, kind: str, min_posts: int, **filters: Any) -> TermTable | None:
+        """The term table; ``filters``: ``test``, ``alpha``, ``exclude_outcomes`` (as the CLI)."""
+        key = tuple(sorted((k, str(v)) for k, v in filters.items()))
         value: TermTable | None = self.cache.derived(
-            ("terms", kind, min_posts),
+            ("terms", kind, min_posts, *key),
             "term_index",
             # One row per text (w:六四 and c2:六四 merged), as the CLI's --merge-views.
-            lambda index: term_table(index, kind=kind, min_posts=min_posts, merge_views=True),
+            lambda index: term_table(
+                index, kind=kind, min_posts=min_posts, merge_views=True, **filters
+            ),
         )
+        return value
+
+    def gaps(self) -> list[CoverageGap]:
+        """The study's coverage gaps (empty while not computed yet)."""
+        value: list[CoverageGap] | None = self.cache.get("gaps")
+        return value or []
+
+    def shown_gaps(self) -> list[CoverageGap]:
+        """The gaps as a page may show them: a watched account by its pseudonym in public mode
+        (a gap's target is the spec, which holds the account's raw id)."""
+        targets: list[WatchedTarget] = self.cache.get("targets") or []
+        labels = {t.spec: self.target_label(t) for t in targets}
+        return [replace(g, target=labels.get(g.target, g.target)) for g in self.gaps()]
+
+    def gap_index(self) -> GapIndex | None:
+        """Which removal intervals span a coverage gap (None while the gaps are computed)."""
+        value: GapIndex | None = self.cache.derived(("gap_index",), "gaps", self.study.gap_index)
+        return value
+
+    def methods(self) -> list[str] | None:
+        value: list[str] | None = self.cache.get("methods")
         return value
 
     def activity(self) -> Activity:

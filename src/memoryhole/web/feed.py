@@ -7,7 +7,7 @@ down are never returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,7 +17,9 @@ from sqlalchemy import Engine, select
 
 from memoryhole.analysis.overview import REMOVAL_KINDS, shown_authors
 from memoryhole.analysis.tokens import han_only
+from memoryhole.store.coverage import GapIndex
 from memoryhole.store.schema import authors, posts, verdicts
+from memoryhole.web.render.formats import term_text
 
 _HAN_ONLY = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]+$")
 
@@ -206,10 +208,7 @@ class FeedQuery:
     @property
     def term_text(self) -> str:
         """The term without its view prefix (``c2:六四`` → ``六四``), casefolded."""
-        view, sep, text = self.term.partition(":")
-        if sep and re.fullmatch(r"w|c[1-9]", view):
-            return text.casefold()
-        return self.term.casefold()
+        return term_text(self.term).casefold()
 
     def params(self, **changes: Any) -> dict[str, str]:
         values = {
@@ -238,10 +237,16 @@ class FeedItem:
     first_seen_removed_at: float
     signal: str
     checks: int
+    target_pk: int | None = None
+    #: Whether the removal interval spans a coverage gap (set by the page that shows it).
+    spans_gap: bool = False
 
 
-def feed_items(engine: Engine, pks: npt.NDArray[np.int64]) -> list[FeedItem]:
-    """The rows of these posts, in the order given (re-checked against takedowns)."""
+def feed_items(
+    engine: Engine, pks: npt.NDArray[np.int64], gaps: GapIndex | None = None
+) -> list[FeedItem]:
+    """The rows of these posts, in the order given (re-checked against takedowns); with
+    ``gaps``, each says whether its removal interval spans a coverage gap."""
     if pks.size == 0:
         return []
     wanted = [int(pk) for pk in pks]
@@ -259,6 +264,7 @@ def feed_items(engine: Engine, pks: npt.NDArray[np.int64]) -> list[FeedItem]:
             verdicts.c.first_seen_removed_at,
             verdicts.c.signal,
             verdicts.c.checks,
+            posts.c.target_pk,
         )
         .select_from(
             posts.join(verdicts, verdicts.c.post_pk == posts.c.id).join(
@@ -269,7 +275,7 @@ def feed_items(engine: Engine, pks: npt.NDArray[np.int64]) -> list[FeedItem]:
     )
     with engine.connect() as conn:
         found = {int(row[0]): row for row in conn.execute(query)}
-    items = []
+    items: list[FeedItem] = []
     for pk in wanted:
         row = found.get(pk)
         if row is None or row[7] not in REMOVAL_KINDS:
@@ -288,6 +294,20 @@ def feed_items(engine: Engine, pks: npt.NDArray[np.int64]) -> list[FeedItem]:
                 first_seen_removed_at=float(row[9]),
                 signal=str(row[10]),
                 checks=int(row[11]),
+                target_pk=None if row[12] is None else int(row[12]),
             )
         )
+    if gaps:
+        items = [
+            replace(
+                item,
+                spans_gap=gaps.spans(
+                    item.platform,
+                    item.target_pk,
+                    item.last_seen_alive_at,
+                    item.first_seen_removed_at,
+                ),
+            )
+            for item in items
+        ]
     return items

@@ -53,6 +53,20 @@ class PostRecord:
     observations: list[dict[str, Any]]
     snapshots: list[Snapshot]
     discovered_at: float | None
+    target_pk: int | None = None
+
+    @property
+    def url(self) -> str | None:
+        """Where the post is on the platform: the URL its checks asked (None before one)."""
+        for row in self.observations:
+            if row["kind"] == "check" and str(row["url"]).startswith(("http://", "https://")):
+                return str(row["url"])
+        return None
+
+    @property
+    def checks(self) -> int:
+        """Looks at the post's state (the timeline's marks): checks and imported sightings."""
+        return sum(1 for o in self.observations if o["kind"] in ("check", "import"))
 
     @property
     def interval(self) -> float | None:
@@ -186,6 +200,7 @@ def post_record(study: Study, platform: str, post_id: str) -> PostRecord | None:
         observations=rows,
         snapshots=snapshots,
         discovered_at=None if discovered_at is None else float(discovered_at),
+        target_pk=None if post["target_pk"] is None else int(post["target_pk"]),
     )
 
 

@@ -124,7 +124,12 @@ def removals_chart(
                 "axis": {"format": "%m-%d %H:%M", "labelOverlap": True},
             },
             "x2": {"field": "end"},
-            "y": {"field": "y1", "type": "quantitative", "title": "posts"},
+            "y": {
+                "field": "y1",
+                "type": "quantitative",
+                "title": "posts",
+                "axis": {"tickMinStep": 1, "format": "d"},  # whole posts, never 0.2
+            },
             "y2": {"field": "y0"},
             "color": _kind_color(kinds),
             "tooltip": [

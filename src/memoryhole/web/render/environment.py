@@ -17,10 +17,12 @@ from memoryhole.analysis.overview import KIND_LABELS, REMOVAL_KINDS, VERDICTS
 from memoryhole.web.render.formats import (
     clock_time,
     fmt_duration,
+    fmt_duration_range,
     fmt_number,
     fmt_p,
     fmt_pct,
     fmt_time,
+    highlight,
     iso_time,
     post_path,
     query_string,
@@ -44,11 +46,13 @@ def make_templates(*folders: Path) -> jinja2.Environment:
             "ts": fmt_time,
             "iso": iso_time,
             "dur": fmt_duration,
+            "dur_range": fmt_duration_range,
             "num": fmt_number,
             "pct": fmt_pct,
             "pval": fmt_p,
             "kind_label": lambda k: KIND_LABELS.get(str(k), str(k)),
             "hhmm": clock_time,
+            "highlight": highlight,
         }
     )
     env.globals.update(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from memoryhole.times import shown_invalid, utc_datetime
 
@@ -42,6 +43,22 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def fmt_duration_range(bounds: tuple[float, float] | None) -> str:
+    """``1.9 – 2.9 min``: a delay known to lie between two bounds, both in the unit of the
+    larger (``65 min``, not ``116 s – 2.9 min``)."""
+    if not bounds:
+        return "—"
+    low, high = bounds
+    unit = fmt_duration(high).split(" ", 1)[1] if fmt_duration(high) != "—" else ""
+    scale = {"s": 1.0, "min": 60.0, "h": 3600.0, "days": 86400.0}.get(unit)
+    if scale is None:
+        return f"{fmt_duration(low)} – {fmt_duration(high)}"
+    digits = 0 if unit == "s" else 1
+    if f"{low / scale:.{digits}f}" == f"{high / scale:.{digits}f}":
+        return f"{high / scale:.{digits}f} {unit}"
+    return f"{low / scale:.{digits}f} – {high / scale:.{digits}f} {unit}"
+
+
 def fmt_number(value: float | int | None, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
@@ -58,6 +75,37 @@ def fmt_p(value: float | None) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value:.2e}" if value < 0.001 else f"{value:.3f}"
+
+
+_VIEW = re.compile(r"^(?:w|c[1-9]):")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+_HAN_ONLY = re.compile(f"^[{_HAN}]+$")
+
+
+def term_text(term: str) -> str:
+    """A term without its view prefix (``c2:六四`` → ``六四``)."""
+    return _VIEW.sub("", term.strip(), count=1)
+
+
+def highlight(text: str, term: str | None) -> Markup:
+    """``text`` escaped, every match of ``term`` in ``<mark>``. A run of Chinese characters
+    matches with anything but Chinese between them (``六四`` marks ``六 四`` and ``六.四``), as
+    the removals filter and the character views count them; other terms match ignoring case."""
+    needle = term_text(term or "")
+    if not needle:
+        return escape(text)
+    if _HAN_ONLY.match(needle):
+        pattern = re.compile(f"[^{_HAN}]*?".join(re.escape(c) for c in needle))
+    else:
+        pattern = re.compile(re.escape(needle), re.IGNORECASE)
+    pieces: list[Markup] = []
+    position = 0
+    for match in pattern.finditer(text):
+        pieces += [escape(text[position : match.start()]), Markup("<mark>")]
+        pieces += [escape(match.group()), Markup("</mark>")]
+        position = match.end()
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
 
 
 def post_path(platform: str, post_id: str) -> str:

@@ -10,6 +10,7 @@
 | ``accounts`` | ``/accounts`` |
 | ``figures`` | ``/speed``, ``/platforms``, ``/charts/NAME.json`` |
 | ``rules`` | ``/rules`` (the censor's keyword rules found by probing) |
+| ``methods`` | ``/methods`` (what the study did, as the report states it) |
 | ``api`` | ``POST /api/watch``, ``POST /api/takedown`` (the token; never in public mode) |
 """
 
@@ -20,6 +21,7 @@ from memoryhole.web.routes import (
     api,
     evidence,
     figures,
+    methods,
     overview,
     posts,
     removals,
@@ -36,5 +38,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     figures.router,
     rules.router,
+    methods.router,
     api.router,
 )

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from memoryhole.analysis.overview import Account
+from memoryhole.analysis.overview import REMOVAL_KINDS, Account
 from memoryhole.web.dashboard import PER_PAGE, DashboardDep
+from memoryhole.web.downloads import download, refuse, wanted, with_iso
 
 router = APIRouter()
+
+
+def account_row(account: Account, public: bool) -> dict[str, Any]:
+    """An author as downloaded: the raw id only in local mode."""
+    row: dict[str, Any] = {
+        "author": account.pseudonym,
+        "author_raw_id": None if public else account.raw_id,
+        "platform": account.platform,
+        "suspended": account.suspended,
+        "posts": account.posts,
+    }
+    row.update({kind: account.removed.get(kind, 0) for kind in REMOVAL_KINDS})
+    row["first_published_at"] = account.first_published_at
+    row["last_published_at"] = account.last_published_at
+    row["last_removed_at"] = account.last_removed_at
+    return with_iso(row, ("first_published_at", "last_published_at", "last_removed_at"))
 
 
 @dataclass
@@ -48,11 +65,17 @@ def accounts(
     suspended: str = "",
     q: str = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    format: str = "",
 ) -> Response:
+    if (refused := refuse(format)) is not None:
+        return refused
     index: AccountIndex | None = d.cache.derived(("accounts",), "accounts", AccountIndex.build)
     if index is None:
         return d.pending(request, "Accounts", "the accounts table")
     positions = index.select(bool(suspended), q.strip().casefold()[:100], d.public)
+    if as_file := wanted(format):
+        rows = [account_row(index.accounts[i], d.public) for i in positions]
+        return download("accounts", as_file, rows)
     pages = max(1, math.ceil(len(positions) / PER_PAGE))
     page_positions = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
     return d.render(

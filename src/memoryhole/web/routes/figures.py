@@ -9,16 +9,24 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from memoryhole.analysis.overview import REMOVAL_KINDS, platform_table
 from memoryhole.web.dashboard import DashboardDep
+from memoryhole.web.downloads import download, refuse, speed_rows, wanted
 from memoryhole.web.render import charts
+from memoryhole.web.routes.terms import term_filters
 
 router = APIRouter()
 
 
 @router.get("/speed", response_class=HTMLResponse)
-def speed(request: Request, d: DashboardDep) -> Response:
+def speed(request: Request, d: DashboardDep, format: str = "", table: str = "") -> Response:
+    if (refused := refuse(format)) is not None:
+        return refused
     figures = d.speed()
     if figures is None:
         return d.pending(request, "Speed", "the survival curves")
+    if as_file := wanted(format):
+        if table == "all":
+            return download("speed-all-posts", as_file, speed_rows(figures.all_summary))
+        return download("speed-removed", as_file, speed_rows(figures.removed_summary))
     return d.render(
         request,
         "speed.html",
@@ -30,11 +38,15 @@ def speed(request: Request, d: DashboardDep) -> Response:
 
 
 @router.get("/platforms", response_class=HTMLResponse)
-def platforms(request: Request, d: DashboardDep) -> Response:
+def platforms(request: Request, d: DashboardDep, format: str = "") -> Response:
+    if (refused := refuse(format)) is not None:
+        return refused
     counts = d.counts()
     if counts is None:
         return d.pending(request, "Platforms", "the counts")
     rows = platform_table(counts, d.speed())
+    if as_file := wanted(format):
+        return download("platforms", as_file, rows)
     return d.render(
         request,
         "platforms.html",
@@ -52,14 +64,18 @@ def chart(
     kind: str = "censored",
     view: str = "removed",
     min_posts: Annotated[int, Query(ge=1, le=100_000)] = 20,
+    test: str = "binomial",
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    exclude: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     spec: dict[str, Any] | None = None
     if name == "removals":
         timeline = d.cache.get("timeline")
-        gaps = charts.merged_gaps(d.study.coverage_gaps())
+        gaps = charts.merged_gaps(d.shown_gaps())
         spec = charts.removals_chart(timeline, gaps) if timeline is not None else None
     elif name == "terms":
-        table = d.terms(kind if kind in REMOVAL_KINDS else "censored", min_posts)
+        kind = kind if kind in REMOVAL_KINDS else "censored"
+        table = d.terms(kind, min_posts, **term_filters(kind, test, alpha, exclude))
         spec = charts.terms_chart(table) if table is not None else None
     elif name == "speed":
         figures = d.speed()
