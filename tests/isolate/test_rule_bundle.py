@@ -134,3 +134,40 @@ def test_the_dashboard_lists_the_rules_and_dates_one_that_stopped_triggering(
         (True, "六四 + 天安门"),
     }
     assert 'id="lapsed-rules"' in page and "1 rule stopped triggering" in page
+
+
+def test_the_removals_chart_marks_the_filter_lists_changes_within_its_range(
+    tmp_path: Path,
+) -> None:
+    """A rule first confirmed, and one that stopped triggering, are dated lines beside the
+    removals; a change far outside the chart's range is left off rather than squeezing it."""
+    from memoryhole.analysis.overview import Timeline
+    from memoryhole.isolate.found import rule_changes, study_rules
+    from memoryhole.web.render.charts import removals_chart
+
+    study, platform = isolated(tmp_path, [Rule.of(["法轮功"]), PAIR])
+    platform.search_filter = SearchFilter(hard=[Rule.of(["法轮功"])])
+    asyncio.run(
+        run_isolation(
+            study, TEXT, rate=1e9, votes=1, transport=InProcessTransport(platform),
+            clock=VirtualClock(7200.0), known=[PAIR],
+        )
+    )  # fmt: skip
+    changes = rule_changes(study_rules(study))
+    lapsed = [(what, rule) for at, what, rule in changes if what == "rule stopped triggering"]
+    assert lapsed == [("rule stopped triggering", "六四 + 天安门")]
+    assert {rule for _, what, rule in changes if what == "rule first confirmed"} == {
+        "法轮功",
+        "六四 + 天安门",
+    }
+    bars = Timeline(3600, [{"t": 0.0, "kind": "censored", "count": 2},
+                           {"t": 7200.0, "kind": "censored", "count": 1}])  # fmt: skip
+    spec = removals_chart(bars, (), [*changes, (10 * 86400.0, "rule first confirmed", "far")])
+    layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
+    drawn = {(v["what"], v["rule"]) for v in layer["data"]["values"]}
+    assert drawn == {
+        ("rule first confirmed", "法轮功"),
+        ("rule first confirmed", "六四 + 天安门"),
+        ("rule stopped triggering", "六四 + 天安门"),
+    }
+    assert "layer" not in removals_chart(bars, (), [])  # no change: the bars alone

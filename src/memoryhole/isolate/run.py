@@ -11,10 +11,8 @@ triggering) and rules from ``--known FILE`` are tried first.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
@@ -22,27 +20,19 @@ from memoryhole.clock import Clock, SystemClock
 from memoryhole.collect.recorder import StoreRecorder
 from memoryhole.collect.transport import AiohttpTransport, Transport
 from memoryhole.errors import ConfigError
+from memoryhole.isolate.found import RULE_KIND, study_rules
 from memoryhole.isolate.oracle import Fragments, Judge
 from memoryhole.isolate.probing import PlatformOracle
 from memoryhole.isolate.rules import Rule
 from memoryhole.isolate.search import Isolation, Matching, isolate
 from memoryhole.model import Capture, FilterAnswer, Status, Target
 from memoryhole.store.queries import add_targets
-from memoryhole.store.schema import observations, targets
+from memoryhole.store.schema import targets
 from memoryhole.store.state import load_state
 from memoryhole.study import Study
 
-PROBE_KIND, RULE_KIND = "probe", "rule"
+PROBE_KIND = "probe"
 PLATFORMS = ("weibo",)
-
-
-@dataclass(frozen=True)
-class RuleRecord:
-    rule: Rule
-    first_confirmed: float
-    last_confirmed: float
-    confirmations: int
-    lapsed_at: float | None  # the latest "no longer triggers", if after the last confirmation
 
 
 def probe_target(study: Study, platform: str) -> int:
@@ -56,37 +46,6 @@ def probe_target(study: Study, platform: str) -> int:
         pk = connection.execute(select(targets.c.id).where(targets.c.spec == target.spec)).scalar()
     assert pk is not None
     return int(pk)
-
-
-def study_rules(study: Study, platform: str | None = None) -> list[RuleRecord]:
-    """The rules the study's log states, with when each was first and last confirmed."""
-    query = (
-        select(observations.c.observed_at, observations.c.facts, targets.c.platform)
-        .join(targets, targets.c.id == observations.c.target_pk)
-        .where(observations.c.kind == RULE_KIND)
-        .order_by(observations.c.id)
-    )
-    if platform is not None:
-        query = query.where(targets.c.platform == platform)
-    seen: dict[Rule, list[float | None]] = {}
-    counts: dict[Rule, int] = {}
-    with study.engine.connect() as connection:
-        for at, facts, _ in connection.execute(query):
-            stated = json.loads(facts or "{}")
-            rule = Rule.of(stated.get("rule", []), ordered=bool(stated.get("ordered")))
-            first, last, lapsed = seen.get(rule, [None, None, None])
-            if stated.get("triggers", True):
-                first = at if first is None else first
-                last, lapsed = at, None
-                counts[rule] = counts.get(rule, 0) + 1
-            else:
-                lapsed = at
-            seen[rule] = [first, last, lapsed]
-    return [
-        RuleRecord(rule, first, last, counts[rule], lapsed)
-        for rule, (first, last, lapsed) in sorted(seen.items())
-        if first is not None and last is not None
-    ]
 
 
 async def run_isolation(

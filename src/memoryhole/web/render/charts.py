@@ -85,12 +85,17 @@ def _first_few(reasons: list[str], most: int = 4) -> str:
 
 
 def removals_chart(
-    timeline: Timeline, gaps: Sequence[tuple[float, float, str]] = ()
+    timeline: Timeline,
+    gaps: Sequence[tuple[float, float, str]] = (),
+    rule_changes: Sequence[tuple[float, str, str]] = (),
 ) -> dict[str, Any]:
     """Stacked bars: removals detected per time bucket, by kind (stacked here, drawn as
     rectangles spanning their bucket); the periods a target was not watched (``gaps``, from
     :func:`merged_gaps`) shaded grey behind them, since removals "detected" right after one
-    say more about the collector than the censor."""
+    say more about the collector than the censor; and the dated changes of the censor's
+    filter list (``rule_changes``: ``(at, what, rule)``, ``isolate.run.rule_changes``) as
+    vertical lines, those inside the bars' time range only (one probed a year later would
+    squeeze the bars into a sliver)."""
     width = timeline.bucket_seconds
     order = {kind: i for i, kind in enumerate(REMOVAL_KINDS)}
     rows = sorted(timeline.rows, key=lambda r: (r["t"], order.get(r["kind"], 99)))
@@ -139,8 +144,15 @@ def removals_chart(
             ],
         },
     }
+    layers: list[dict[str, Any]] = [bars]
+    rules = _rule_layer(timeline, width, rule_changes)
+    if rules is not None:
+        layers.append(rules)
     if not gaps:
-        spec.update(bars)
+        if len(layers) == 1:
+            spec.update(bars)
+        else:
+            spec["layer"] = layers
         return spec
     shaded = {
         "data": {
@@ -165,8 +177,38 @@ def removals_chart(
             ],
         },
     }
-    spec["layer"] = [shaded, bars]
+    spec["layer"] = [shaded, *layers]
     return spec
+
+
+def _rule_layer(
+    timeline: Timeline, width: int, changes: Sequence[tuple[float, str, str]]
+) -> dict[str, Any] | None:
+    """Vertical lines at the filter list's dated changes within the timeline's range."""
+    starts = [float(row["t"]) for row in timeline.rows]
+    if not starts or not changes:
+        return None
+    low, high = min(starts), max(starts) + width
+    values = [
+        {"at": _iso(at), "what": what, "rule": rule}
+        for at, what, rule in changes
+        if low <= at <= high
+    ]
+    if not values:
+        return None
+    return {
+        "data": {"values": values},
+        "mark": {"type": "rule", "strokeWidth": 2, "strokeDash": [4, 3]},
+        "encoding": {
+            "x": {"field": "at", "type": "temporal", "scale": {"type": "utc"}},
+            "color": {"value": "#6a3d9a"},
+            "tooltip": [
+                {"field": "what", "type": "nominal", "title": "filter list"},
+                {"field": "rule", "type": "nominal", "title": "rule"},
+                {"field": "at", "type": "temporal", "title": "at", "format": "%Y-%m-%d %H:%M"},
+            ],
+        },
+    }
 
 
 def _bucket_name(seconds: int) -> str:

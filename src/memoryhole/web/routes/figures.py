@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from memoryhole.analysis.overview import REMOVAL_KINDS, platform_table
+from memoryhole.isolate.found import rule_changes, study_rules
 from memoryhole.web.dashboard import DashboardDep
 from memoryhole.web.downloads import download, refuse, speed_rows, wanted
 from memoryhole.web.render import charts
@@ -72,7 +73,8 @@ def chart(
     if name == "removals":
         timeline = d.cache.get("timeline")
         gaps = charts.merged_gaps(d.shown_gaps())
-        spec = charts.removals_chart(timeline, gaps) if timeline is not None else None
+        changes = rule_changes(study_rules(d.study))  # a handful of rows per probe run
+        spec = charts.removals_chart(timeline, gaps, changes) if timeline is not None else None
     elif name == "terms":
         kind = kind if kind in REMOVAL_KINDS else "censored"
         table = d.terms(kind, min_posts, **term_filters(kind, test, alpha, exclude))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from memoryhole.isolate.run import study_rules
+from memoryhole.isolate.found import study_rules
 from memoryhole.web.dashboard import DashboardDep
 from memoryhole.web.downloads import download, refuse, wanted, with_iso
 
