@@ -30,10 +30,12 @@ SPEED = 600.0
 
 
 def scenario(start: float) -> list[ScenarioPost]:
-    """Every 4th post withheld in CN 6 minutes after publication, every 8th in JP as well."""
+    """Every 4th post withheld in CN 30 minutes after publication, every 8th in JP as well
+    (late enough that a collector slowed by a loaded machine has listed it first: a post
+    withheld at home before it was ever listed there is a post the study never knew)."""
     posts = []
     for i, post in enumerate(known_removals(start)):
-        at = post.published_at + 360.0
+        at = post.published_at + 1800.0
         blocks = ((at, "CN"), (at, "JP")) if i % 8 == 0 else ((at, "CN"),) if i % 4 == 0 else ()
         posts.append(replace(post, withhold=blocks))
     return posts

@@ -24,6 +24,7 @@ from memoryhole.sim.truth import Evaluation, evaluate, scenario_post_id
 from memoryhole.store.queries import iter_verdicts
 from memoryhole.study import Study
 from tests.scenarios import known_removals
+from tests.test_end_to_end import listings_answered_between
 
 T0 = 1_700_000_000.0
 FAULTS = "5xx=0.15,slow=0.03,truncate=0.1,captcha=0.1,reset=0.05"
@@ -53,8 +54,21 @@ def test_every_removal_found_none_invented(
     assert result.false_removals == [] and result.misattributed == []
     assert result.interval_misses == []
     assert result.true_removals >= 20
-    assert result.caught == result.true_removals
+    assert result.caught == result.true_removals_of_watched
     suspended = suspension_times(scenario)
+    unseen = [
+        p
+        for p in scenario
+        if effective_removal(p, suspended) is not None
+        and p.post_id not in {scenario_post_id(str(v["post_id"])) for v in verdicts}
+    ]
+    assert len(unseen) == result.true_removals - result.true_removals_of_watched
+    if faults is None:
+        assert unseen == []
+    for post in unseen:  # with faults: gone before any listing answered while it was up
+        removed_at = effective_removal(post, suspended)[0]  # type: ignore[index]
+        answered = listings_answered_between(tmp_path / "study", post.published_at, removed_at)
+        assert answered == [], f"post {post.post_id} was listable yet never seen"
     truth = {p.post_id: effective_removal(p, suspended) for p in scenario}
     by_post = {scenario_post_id(str(v["post_id"])): str(v["verdict"]) for v in verdicts}
     assert {post for post, removal in truth.items() if removal is None} <= {
@@ -119,3 +133,36 @@ def test_every_platform_has_a_shape_and_a_watch_target() -> None:
         target = WATCH[platform]
         assert registry.parse_target(target.spec, REPLAY_BASE_URL) == target
         assert get_shape(platform) is not None
+
+
+def test_the_feed_never_moves_past_a_message_it_could_not_read() -> None:
+    """A page cut short ends in a message without its time: the next poll asks again from
+    the last message read. A closed, empty page after the newest message is nothing new yet,
+    not a fault; a page cut short before its list closes is never that."""
+    posts = [ScenarioPost(str(200 + i), "7001", T0 + i, f"第{i}条") for i in range(3)]
+    sim = SimPlatform(posts, VirtualClock(T0 + 100), "telegram")
+    adapter = registry.get("telegram", REPLAY_BASE_URL)
+    target = WATCH["telegram"]
+
+    def poll(cursor: str | None, cut: int | None = None) -> Any:
+        request = adapter.discover_request(target, cursor)
+        code, headers, body = sim.handle("GET", urlsplit(request.url).path, dict(request.params))
+        capture = Capture(request, code, headers, body[:cut], T0 + 100, T0 + 100)
+        return adapter.parse_discover(target, capture)
+
+    whole = poll(None)
+    assert [p.post_id for p in whole.posts] == ["u7001/200", "u7001/201", "u7001/202"]
+    assert whole.next_cursor == "202"
+    body = sim.handle("GET", urlsplit(adapter.discover_request(target, None).url).path, {})[2]
+    cut = body.rindex(b"<time")  # the last message loses its time
+    short = poll(None, cut)
+    assert [p.post_id for p in short.posts] == ["u7001/200", "u7001/201"]
+    assert short.unreadable and short.next_cursor == "201"
+    after = poll("202")
+    assert after.status is Status.LIVE and after.posts == () and after.next_cursor is None
+    empty = sim.handle("GET", urlsplit(adapter.discover_request(target, "202").url).path,
+                       {"after": "202"})[2]  # fmt: skip
+    unclosed = empty[: empty.index(b"</section>")]
+    request = adapter.discover_request(target, "202")
+    capture = Capture(request, 200, (), unclosed, T0 + 100, T0 + 100)
+    assert adapter.parse_discover(target, capture).status is Status.UNREACHABLE

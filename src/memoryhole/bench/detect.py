@@ -62,6 +62,7 @@ from memoryhole.schedule.scheduler import Scheduler, SchedulerSettings
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import USER_TIMELINE_PREFIX, Answer, SimPlatform
 from memoryhole.sim.replay import replay
+from memoryhole.sim.shapes import WATCH
 from memoryhole.sim.truth import evaluate
 from memoryhole.store.queries import (
     VERDICT_EXPORT_FIELDS,
@@ -207,7 +208,11 @@ def lean_collector(
     for name, adapter in adapters.items():
         if type(adapter) is WeiboPlatform:
             adapters[name] = CachingWeibo(adapter.base_url)
-    if isinstance(transport, InProcessTransport) and type(transport.platform) is SimPlatform:
+    if (
+        isinstance(transport, InProcessTransport)
+        and type(transport.platform) is SimPlatform
+        and transport.platform.shape is None  # its cache reads Weibo's user timelines
+    ):
         platform = transport.platform
         transport.platform = CachingSimPlatform(platform.posts, platform.clock)
     shortcut: KnownAnswers | None = None
@@ -243,6 +248,9 @@ class DetectSettings:
     only: tuple[str, ...] = ()
     half_life: float | None = None  # the scheduler's learning_half_life
     keep_study: bool = True  # memoryhole's run on the full collector, its study kept
+    #: The simulator's shapes and the adapter. Author timelines (the per-author baseline, the
+    #: scheduler's wide view) are Weibo's; elsewhere every schedule watches the platform's feed.
+    platform: str = "weibo"
 
 
 @dataclass
@@ -432,8 +440,8 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
     else:
         secret = shared_secret(settings)
         study = _prepare_study(folder, secret if secret.exists() else None, settings.poll_interval)
-    targets = [Target("weibo", "all")]
-    if job.timelines:
+    targets = [WATCH[settings.platform]]
+    if job.timelines and settings.platform == "weibo":
         targets += [Target("weibo", "user", a) for a in sorted({p.author_id for p in posts})]
     add_targets(study.engine, targets, 0.0)  # the feed first: it discovers, timelines look
     policy = _policy(job, settings, job.budget_per_second)
@@ -448,11 +456,14 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
         policy=policy,
         build=Collector if job.full else lean_collector,
         on_start=holder.append,
+        platform=settings.platform,
     )
     full_rows = list(iter_verdicts(study.engine)) if job.full else None
     rows = full_rows if full_rows is not None else _pseudonymous_rows(holder[0], study)
     write_verdicts(rows, run_dir / "verdicts.jsonl")
-    evaluation = evaluate(posts, rows, until=stopped, horizon=settings.horizon, platform="weibo")
+    evaluation = evaluate(
+        posts, rows, until=stopped, horizon=settings.horizon, platform=settings.platform
+    )
     notes: dict[str, Any] = {"checks": stats.checks, "polls": stats.polls}
     if isinstance(policy, Scheduler):
         notes["final_threshold"] = policy.threshold  # its state is the study's (durable.py)
@@ -504,6 +515,8 @@ def plan_jobs(settings: DetectSettings, posts: Sequence[ScenarioPost]) -> list[J
         Job("geometric", rate, "geometric", timelines=False, full=False),
         Job("fixed-cadence", rate, "fixed-cadence", timelines=False, full=False),
     ]
+    if settings.platform != "weibo":  # no author timelines: per-author has nothing to poll
+        jobs = [job for job in jobs if job.name != "per-author"]
     checks_rate = rate - 1.0 / settings.poll_interval
     ages = oracle_ages(posts, checks_rate, settings.horizon)
     jobs.append(
@@ -527,7 +540,7 @@ def run_detect(
     started = time.perf_counter()
     rate = settings.budget_per_post * len(posts) / settings.horizon
     jobs = plan_jobs(settings, posts)
-    want_half = not settings.only or HALF in settings.only
+    want_half = (not settings.only or HALF in settings.only) and settings.platform == "weibo"
     if want_half and not any(job.name == "per-author" for job in jobs):
         jobs.append(Job("per-author", None, "per-author", True, False))
     start, end = scenario_span(posts, settings.horizon)

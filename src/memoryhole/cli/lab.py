@@ -340,6 +340,13 @@ def bench_detect(
         str | None,
         typer.Option(help="The scheduler's learning_half_life (e.g. 2d; default: never fades)."),
     ] = None,
+    platform: Annotated[
+        str,
+        typer.Option(
+            help="The simulated platform (its shapes and adapter): weibo, or e.g. bluesky, "
+            "telegram, youtube (their feed only: author timelines and per-author are Weibo's)."
+        ),
+    ] = "weibo",
 ) -> None:
     """Detection delay and recall of memoryhole's scheduler and five baselines, same budget."""
     from memoryhole.bench.detect import (
@@ -353,7 +360,10 @@ def bench_detect(
     )
     from memoryhole.config import parse_duration
     from memoryhole.scenario import load_scenario
+    from memoryhole.sim.shapes import WATCH
 
+    if platform not in WATCH:
+        raise MemoryholeError(f"no simulated platform {platform!r}; give one of {sorted(WATCH)}")
     skipped = set(skip or ())
     unknown = skipped - {*NAMES, HALF}
     if unknown:
@@ -371,8 +381,14 @@ def bench_detect(
         half_life=_half_life(half_life),
         workers=workers,
         faults=faults,
-        only=tuple(name for name in (*NAMES, HALF) if name not in skipped),
+        only=tuple(
+            name
+            for name in (*NAMES, HALF)
+            if name not in skipped
+            and (platform == "weibo" or name not in ("per-author", HALF))  # Weibo's timelines
+        ),
         keep_study=study,
+        platform=platform,
     )
     posts = load_scenario(scenario)
     check_budget(settings, posts)  # before anything runs

@@ -67,9 +67,12 @@ class Listings:
             if next_poll is not None:
                 parts.schedule_poll(target, next_poll, planned=True)
                 return
+        # "More" with the cursor it was asked with would ask the same page again at once, for
+        # ever: a listing that does not move on waits for its next poll.
+        moved = discovery.next_cursor is not None and discovery.next_cursor != cursor
         if discovery.next_cursor:
             target.cursor = discovery.next_cursor
-        parts.schedule_poll(target, now if discovery.more else now + self.poll_interval)
+        parts.schedule_poll(target, now if discovery.more and moved else now + self.poll_interval)
 
     def postponed(self, target_pk: int) -> bool:
         """A wide-view policy may put a listing poll off (no request, no token spent)."""

@@ -426,6 +426,10 @@ class TelegramPlatform:
             return Discovery(
                 (), None, Status.UNREACHABLE, f"a notice not understood (never guessed): {notice}"
             )
+        if not page.messages and target.kind == "all" and page.complete and not page.landing:
+            # The simulator's feed after its newest message (its whole, closed message list,
+            # empty): nothing new yet, not a fault.
+            return listing([], None, unreadable=[], more=False)
         if not page.messages:
             what = "a landing page" if page.landing else "a page"
             return Discovery(
@@ -434,6 +438,7 @@ class TelegramPlatform:
         posts: list[SeenPost] = []
         unreadable: list[str] = []
         numbers: list[int] = []
+        read_up_to: int | None = None  # the last message read (or skipped as a service one)
         services = 0
         for index, message in enumerate(page.messages):
             if target.kind == "channel" and message.channel.lower() != target.key.lower():
@@ -443,14 +448,20 @@ class TelegramPlatform:
                 numbers.append(message.number)
             if message.service:
                 services += 1
+                read_up_to = message.number if message.number is not None else read_up_to
                 continue
             seen = seen_message(index, message)
             if isinstance(seen, str):
                 unreadable.append(seen)
             else:
                 posts.append(seen)
+                read_up_to = message.number if message.number is not None else read_up_to
         if target.kind == "all":
-            newest = max(numbers, default=None)
+            # The last message read, in the page's order: not its highest number (the
+            # simulator's feed mixes channels, whose numbers need not grow with its order), and
+            # never past one that could not be read (a page cut short ends in one): the next
+            # poll asks for it again.
+            newest = read_up_to
             return listing(
                 posts,
                 str(newest) if newest is not None else None,
