@@ -219,3 +219,35 @@ def test_a_platform_that_cannot_be_reached_is_said_at_once(tmp_path: Path) -> No
 def never_check() -> AgeProportional:
     """A schedule that leaves posts to their listings: a check only when the collector must."""
     return AgeProportional(first_check_after=10 * 86400.0, max_interval=86400.0, horizon=WEEK)
+
+
+def test_a_listing_that_says_more_without_moving_on_waits_for_its_next_poll(
+    tmp_path: Path,
+) -> None:
+    """ "More" with the cursor the listing was asked with would ask for the same page again at
+    once, for ever: on a budget of 10 requests/s, some 72,000 times in two hours."""
+    from dataclasses import replace
+
+    from memoryhole.model import Capture, Discovery
+
+    class StuckPaging(WeiboPlatform):
+        def parse_discover(self, target: Target, capture: Capture) -> Discovery:
+            found = super().parse_discover(target, capture)
+            return replace(found, more=True, next_cursor="page-2")
+
+    def answer(request: Request, now: float) -> RawResponse:
+        return timeline(mblog("4900000000000001", "刚刚"))
+
+    study = Study.init(tmp_path / "study")
+    add_targets(study.engine, [USER], T0)
+    clock = VirtualClock(T0)
+    transport = Scripted(clock, answer)
+    collector = Collector(
+        study, {"weibo": StuckPaging(BASE)}, transport, clock, budget_per_second=10.0
+    )
+    asyncio.run(collector.run(until=T0 + 2 * 3600))
+    listings = [r for r in transport.sent if "containerid" in dict(r.params)]
+    interval = study.config.collector.poll_interval
+    assert 2 <= len(listings) <= 2 * (2 * 3600 / interval) + 2
+    cursors = {dict(r.params).get("since_id") for r in listings}
+    assert len(cursors) <= 2  # the first page, then the page it said came next

@@ -83,7 +83,7 @@ def rules(
     from rich.table import Table
 
     from memoryhole.cli.console import platform_time
-    from memoryhole.isolate.run import study_rules
+    from memoryhole.isolate.found import study_rules
 
     records = study_rules(open_study(study), platform)
     if format_ == "list":
@@ -129,8 +129,8 @@ def rule_evidence(
 ) -> None:
     """Export a found rule's evidence bundle: the probes that make it exact, with proofs."""
     from memoryhole.isolate.bundle import build_rule_bundle
+    from memoryhole.isolate.found import study_rules
     from memoryhole.isolate.rules import parse_rules
-    from memoryhole.isolate.run import study_rules
 
     opened = open_study(study)
     (wanted,) = parse_rules([rule]) or (None,)
