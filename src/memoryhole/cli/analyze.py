@@ -877,6 +877,39 @@ def analyze_platforms(
     _plot(lambda: platforms_chart(frame), plot, frame)
 
 
+@analyze_app.command("withheld")
+def analyze_withheld(
+    study: StudyOption = Path("."),
+    format_: FormatOption = Format.table,
+    platform: PlatformOption = None,
+    bin_: Annotated[str, typer.Option("--bin", help="hour, day, week or a duration.")] = "day",
+    limit: LimitOption = None,
+) -> None:
+    """Content withheld by region over time: per bin, platform and region, the posts first seen
+    withheld there, those served there again (lifted), those then removed everywhere, and those
+    withheld there at the bin's end (docs/statistics.md).
+
+    JSON: bin_start (epoch s), bin (ISO), platform, region, withheld, lifted, removed,
+    withheld_at_end."""
+    from memoryhole.analysis.withheld import study_spells, withheld_table
+    from memoryhole.study import Study
+
+    opened = Study.open(study)
+    try:
+        with _status("reading the withheld answers"):
+            found = study_spells(opened.engine)
+    finally:
+        opened.close()
+    frame = withheld_table(found, bin=bin_, platforms=tuple(platform or ()))
+    if frame.empty and format_ is Format.table:
+        err_console.print(
+            "no post was withheld in any region: every answer served it, or removed it "
+            "everywhere (a study with vantage points in other regions tells the two apart)"
+        )
+        return
+    emit(frame, format_, limit=limit, title="Withheld by region")
+
+
 #: ``--within`` values suggested for a study too short for the one asked, longest first.
 _WITHIN_STEPS: Final = (("1d", 86400.0), ("6h", 21600.0), ("1h", 3600.0), ("15m", 900.0))
 
