@@ -143,7 +143,7 @@ def test_the_removals_chart_marks_the_filter_lists_changes_within_its_range(
     removals; a change far outside the chart's range is left off rather than squeezing it."""
     from memoryhole.analysis.overview import Timeline
     from memoryhole.isolate.found import rule_changes, study_rules
-    from memoryhole.web.render.charts import removals_chart
+    from memoryhole.web.render.removals_chart import removals_chart
 
     study, platform = isolated(tmp_path, [Rule.of(["法轮功"]), PAIR])
     platform.search_filter = SearchFilter(hard=[Rule.of(["法轮功"])])

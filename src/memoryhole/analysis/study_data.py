@@ -713,10 +713,21 @@ def load_study_data(
     progress: Callable[[int, int], None] | None = None,
 ) -> StudyData:
     """Convenience wrapper: :meth:`StudyData.load` with the filters as keywords."""
+    filters = checked_filters(platforms, since, until)
+    return StudyData.load(source, filters, tokenizer=tokenizer, progress=progress)
+
+
+def checked_filters(
+    platforms: Sequence[str] = (),
+    since: str | float | None = None,
+    until: str | float | None = None,
+) -> Filters:
+    """The posts to analyse: on ``platforms`` (all if empty), published in ``[since, until)``
+    (ISO times or epoch seconds), refused with what is wrong when the range is not one."""
     filters = Filters(tuple(platforms), parse_instant(since), parse_instant(until))
     if filters.since is not None and filters.until is not None and filters.until <= filters.since:
         raise MemoryholeError("--until must be after --since")
     for bound in (filters.since, filters.until):
         if bound is not None and not math.isfinite(bound):
             raise MemoryholeError("times must be finite")
-    return StudyData.load(source, filters, tokenizer=tokenizer, progress=progress)
+    return filters

@@ -498,7 +498,13 @@ def accounts_table(
     seen = suspended.groupby(["author", "platform"])["first_seen_removed_at"].min()
     table["suspended_seen_at"] = seen.reindex(table.index)
     table["suspended"] = table["account_suspended"] > 0
-    table = table.reset_index()
+    return account_rates(table.reset_index(), kind, alpha)
+
+
+def account_rates(table: pd.DataFrame, kind: Kinds, alpha: float) -> pd.DataFrame:
+    """Each author's removal rate with its Wilson interval, p (binomial, greater than the
+    study's baseline) and BH q, suspended accounts first (``ACCOUNT_COLUMNS``), from a frame of
+    one row per author with its posts, removals and verdict counts (in memory or reduced)."""
     n = table["posts"].to_numpy(dtype=np.int64)
     k = table["removed"].to_numpy(dtype=np.int64)
     baseline = float(k.sum() / n.sum()) if n.sum() else 0.0

@@ -42,6 +42,8 @@ class ThroughputResult:
     collector_checks_per_second: float
     committed_observations: int
     profile: str = ""
+    #: With a PostgreSQL server: the same collector run on a study kept there (checks/s).
+    postgres_checks_per_second: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -110,19 +112,31 @@ async def collector_run(study: Study, seconds: float, concurrency: int) -> tuple
     return committed / elapsed, committed
 
 
+def _study(path: Path, base_url: str, database_url: str | None = None) -> Study:
+    study = Study.init(path, database_url=database_url)
+    update_config(study.config_path, ("collector",), "poll_interval", 0.05)
+    study = Study.open(study.path)
+    study.set_base_url("weibo", base_url)
+    add_targets(study.engine, [Target("weibo", "all")], time.time())
+    return study
+
+
 def run_throughput(
-    *, posts: int = 20_000, seconds: float = 10.0, concurrency: int = 32, profile: bool = False
+    *,
+    posts: int = 20_000,
+    seconds: float = 10.0,
+    concurrency: int = 32,
+    profile: bool = False,
+    database: str | None = None,
 ) -> ThroughputResult:
+    """The bare loop, then the collector on SQLite, then (``database``: a PostgreSQL server's
+    URL, a fresh database made on it) the same collector on PostgreSQL, one simulator."""
     with tempfile.TemporaryDirectory(prefix="memoryhole-bench-") as tmp:
         root = Path(tmp)
         start = time.time() - 3600.0
         ids = bench_scenario(root / "scenario.jsonl", posts, start)
-        study = Study.init(root / "study")
-        update_config(study.config_path, ("collector",), "poll_interval", 0.05)
-        study = Study.open(study.path)
         with SimulatorProcess(root / "scenario.jsonl", speed=1.0) as simulator:
-            study.set_base_url("weibo", simulator.base_url)
-            add_targets(study.engine, [Target("weibo", "all")], time.time())
+            study = _study(root / "study", simulator.base_url)
             bare = run_loop(bare_loop(simulator.base_url, ids, seconds, concurrency))
             profiler = cProfile.Profile() if profile else None
             if profiler is not None:
@@ -135,5 +149,12 @@ def run_throughput(
                 stats = pstats.Stats(profiler, stream=buffer)
                 stats.sort_stats("tottime").print_stats(25)
                 report = buffer.getvalue()
-        study.close()
-    return ThroughputResult(posts, seconds, concurrency, bare, rate, committed, report)
+            study.close()
+            on_postgres = None
+            if database is not None:
+                from memoryhole.bench.scale import new_database
+
+                shared = _study(root / "pg-study", simulator.base_url, new_database(database))
+                on_postgres, _ = run_loop(collector_run(shared, seconds, concurrency))
+                shared.close()
+    return ThroughputResult(posts, seconds, concurrency, bare, rate, committed, report, on_postgres)

@@ -232,16 +232,32 @@ def bench_throughput(
     posts: Annotated[int, typer.Option(help="Posts in the benchmark scenario.")] = 20_000,
     concurrency: Annotated[int, typer.Option(help="Requests in flight.")] = 32,
     profile: Annotated[bool, typer.Option(help="Print where the collector's time goes.")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="A PostgreSQL server's URL: the collector also runs on a study there (a new "
+            "database), in the same invocation (scripts/postgres start gives one)."
+        ),
+    ] = None,
 ) -> None:
     """Checks/s end to end (archived + committed) vs a bare aiohttp loop, same server."""
     from memoryhole.bench.throughput import run_throughput
 
     console.print(f"simulator on loopback, {posts:,} posts, {concurrency} in flight, {seconds:g} s")
-    result = run_throughput(posts=posts, seconds=seconds, concurrency=concurrency, profile=profile)
+    result = run_throughput(
+        posts=posts, seconds=seconds, concurrency=concurrency, profile=profile, database=database
+    )
     console.print(f"bare aiohttp loop:      {result.bare_requests_per_second:8,.0f} req/s")
     console.print(f"memoryhole collector:   {result.collector_checks_per_second:8,.0f} checks/s")
     console.print(f"ratio:                  {result.ratio:8.1%}")
     console.print(f"observations committed: {result.committed_observations:8,}")
+    if result.postgres_checks_per_second is not None:
+        pg = result.postgres_checks_per_second
+        console.print(
+            f"on PostgreSQL:          {pg:8,.0f} checks/s "
+            f"({pg / result.bare_requests_per_second:.1%} of the bare loop, "
+            f"{pg / result.collector_checks_per_second:.2f} x SQLite)"
+        )
     if result.profile:
         console.print(result.profile)
 

@@ -25,7 +25,7 @@ from memoryhole.analysis import overview
 from memoryhole.analysis.methods import methods_text
 from memoryhole.isolate.found import rule_changes, study_rules
 from memoryhole.study import Study
-from memoryhole.web.render import STATIC, charts, make_templates, markup_json
+from memoryhole.web.render import STATIC, charts, make_templates, markup_json, removals_chart
 
 TEMPLATES = Path(str(files("memoryhole.report") / "templates"))
 SCRIPTS = (
@@ -92,8 +92,8 @@ def build_report(
     labels = {t.spec: label(t) for t in watched}  # a gap's target by pseudonym, not raw id
     shown_gaps = [replace(g, target=labels.get(g.target, g.target)) for g in gaps]
     specs: dict[str, dict[str, Any]] = {
-        "spec-removals": charts.removals_chart(
-            timeline, charts.merged_gaps(shown_gaps), rule_changes(study_rules(study))
+        "spec-removals": removals_chart.removals_chart(
+            timeline, removals_chart.merged_gaps(shown_gaps), rule_changes(study_rules(study))
         ),
         "spec-speed": charts.speed_chart(speed),
         "spec-terms": charts.terms_chart(table),

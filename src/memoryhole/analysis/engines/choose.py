@@ -8,7 +8,6 @@ every analysis); ``duckdb`` and ``dask`` reduce the study's analysis dataset (Pa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 
 from memoryhole.analysis.engines.base import Reductions
 from memoryhole.analysis.engines.dataset import Dataset, study_stamp, write_study_dataset
-from memoryhole.analysis.study_data import Filters, parse_instant
+from memoryhole.analysis.study_data import Filters, checked_filters
 from memoryhole.errors import MemoryholeError
 
 ENGINES: Final = ("auto", "pandas", "duckdb", "dask")
@@ -33,13 +32,7 @@ def make_filters(
     platforms: Sequence[str] = (), since: str | None = None, until: str | None = None
 ) -> Filters:
     """The posts to analyse, checked as :func:`~memoryhole.analysis.study_data.load_study_data`."""
-    filters = Filters(tuple(platforms), parse_instant(since), parse_instant(until))
-    if filters.since is not None and filters.until is not None and filters.until <= filters.since:
-        raise MemoryholeError("--until must be after --since")
-    for bound in (filters.since, filters.until):
-        if bound is not None and not math.isfinite(bound):
-            raise MemoryholeError("times must be finite")
-    return filters
+    return checked_filters(platforms, since, until)
 
 
 def choose_engine(

@@ -20,7 +20,7 @@ from memoryhole.analysis.engines.base import (
     Reductions,
     TimelineQuery,
 )
-from memoryhole.analysis.stats import bh_qvalues, binomial_greater_pvalues, wilson_interval
+from memoryhole.analysis.stats import wilson_interval
 from memoryhole.analysis.study_data import Filters
 from memoryhole.analysis.survival import CURVE_COLUMNS, SUMMARY_COLUMNS, survival_curve
 from memoryhole.analysis.tables import (
@@ -33,6 +33,7 @@ from memoryhole.analysis.tables import (
     Population,
     _kind_label,
     _kinds,
+    account_rates,
     bin_seconds,
     iso,
 )
@@ -306,24 +307,7 @@ def accounts_table(
     if table.empty:
         return pd.DataFrame({c: [] for c in ACCOUNT_COLUMNS})
     table["suspended"] = table["account_suspended"] > 0
-    n = table["posts"].to_numpy(dtype=np.int64)
-    k = table["removed"].to_numpy(dtype=np.int64)
-    baseline = float(k.sum() / n.sum()) if n.sum() else 0.0
-    low, high = wilson_interval(k, n, alpha)
-    p = binomial_greater_pvalues(k, n, baseline)
-    table["rate"] = k / n
-    table["ci_low"], table["ci_high"] = low, high
-    table["p_value"] = p
-    table["q_value"] = bh_qvalues(p)
-    table["removed"] = k
-    table = table.sort_values(
-        ["suspended", "q_value", "rate", "posts", "author"],
-        ascending=[False, True, False, False, True],
-        kind="mergesort",
-    )
-    table = table[list(ACCOUNT_COLUMNS)].reset_index(drop=True)
-    table.attrs.update({"kind": _kind_label(kind), "baseline": baseline})
-    return table
+    return account_rates(table, kind, alpha)
 
 
 def suspensions_table(

@@ -11,7 +11,7 @@ from memoryhole.analysis.overview import REMOVAL_KINDS, platform_table
 from memoryhole.isolate.found import rule_changes, study_rules
 from memoryhole.web.dashboard import DashboardDep
 from memoryhole.web.downloads import download, refuse, speed_rows, wanted
-from memoryhole.web.render import charts
+from memoryhole.web.render import charts, removals_chart
 from memoryhole.web.routes.terms import term_filters
 
 router = APIRouter()
@@ -72,9 +72,11 @@ def chart(
     spec: dict[str, Any] | None = None
     if name == "removals":
         timeline = d.cache.get("timeline")
-        gaps = charts.merged_gaps(d.shown_gaps())
+        gaps = removals_chart.merged_gaps(d.shown_gaps())
         changes = rule_changes(study_rules(d.study))  # a handful of rows per probe run
-        spec = charts.removals_chart(timeline, gaps, changes) if timeline is not None else None
+        spec = (
+            removals_chart.removals_chart(timeline, gaps, changes) if timeline is not None else None
+        )
     elif name == "terms":
         kind = kind if kind in REMOVAL_KINDS else "censored"
         table = d.terms(kind, min_posts, **term_filters(kind, test, alpha, exclude))
