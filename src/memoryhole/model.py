@@ -229,6 +229,10 @@ class Discovery:
     #: The answer says something happened to every post of the target at once (an account
     #: suspended, a community banned): the collector checks each known post of it now.
     confirm_all: bool = False
+    #: Authors whose accounts the answer says went inactive (Jetstream's account events: taken
+    #: down, deactivated): each known visible post of theirs is checked now, and that check
+    #: says what happened to it (an event names an account, never a post).
+    accounts_gone: tuple[str, ...] = ()
     #: The page lists the newest posts first and covers everything from its oldest listed post
     #: up to now (Weibo's timelines); else it lists the posts after its cursor.
     newest_first: bool = False

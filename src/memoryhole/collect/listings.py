@@ -60,6 +60,8 @@ class Listings:
         self._count_unreadable(target, discovery)
         if discovery.notices:
             self._apply_notices(discovery, capture, platform)
+        if discovery.accounts_gone:
+            self._confirm_accounts(platform, frozenset(discovery.accounts_gone), now)
         if wide is not None and request is not None:
             next_poll = self._apply_listing(
                 wide, target, request, discovery, capture, observation_id
@@ -179,6 +181,17 @@ class Listings:
         states its removal (a listing never does)."""
         for post in self.parts.state.posts.values():
             if post.verdict.status.is_visible and _of_target(post, target):
+                self.parts.schedule_check(post, now)
+
+    def _confirm_accounts(self, platform: str, authors: frozenset[str], now: float) -> None:
+        """Accounts the answer says went inactive: each known visible post of theirs is
+        checked now (the check, not the listing, states what happened to it)."""
+        for post in self.parts.state.posts.values():
+            if (
+                post.platform == platform
+                and post.author_id in authors
+                and post.verdict.status.is_visible
+            ):
                 self.parts.schedule_check(post, now)
 
     def _apply_listing(

@@ -12,8 +12,9 @@ and text, as the record has them); a ``delete`` of a known post is that post's
 ``author_deleted`` (code ``commit-delete``: only the author's repo deletes a record; a
 moderation takedown leaves the record and deletes nothing). Account events (``takendown``,
 ``deactivated``…) name an account, not a post: they are in the slice's logged bytes and its
-detail, and the posts' own checks (``getProfile``) attribute them. A frame that cannot be read
-is counted unreadable, never skipped in silence.
+detail, and each known visible post of that account is checked at once
+(``Discovery.accounts_gone``): the posts' own checks (``getProfile``) attribute them. A
+frame that cannot be read is counted unreadable, never skipped in silence.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def parse_stream(capture: Capture, parse_event: Callable[[bytes], Any]) -> Disco
     notices: list[Notice] = []
     unreadable: list[str] = []
     accounts: Counter[str] = Counter()
+    gone: set[str] = set()
     last: int | None = None
     lines = [line for line in capture.body.split(b"\n") if line.strip()]
     for number, line in enumerate(lines, start=1):
@@ -73,6 +75,7 @@ def parse_stream(capture: Capture, parse_event: Callable[[bytes], Any]) -> Disco
         last = event.time_us if last is None else max(last, event.time_us)
         if event.kind == "account" and event.active is False:
             accounts[event.status or "inactive"] += 1
+            gone.add(event.did)
         if event.kind != "commit" or event.collection != POST_COLLECTION or event.uri is None:
             continue
         if event.operation == "create":
@@ -99,9 +102,10 @@ def parse_stream(capture: Capture, parse_event: Callable[[bytes], Any]) -> Disco
         said += "; accounts made inactive: " + ", ".join(
             f"{count} {status}" for status, count in sorted(accounts.items())
         )
+        said += " (their known posts are checked now)"
     if unreadable:
         said += f"; {len(unreadable)} unreadable"
-    return replace(found, detail=said)
+    return replace(found, detail=said, accounts_gone=tuple(sorted(gone)))
 
 
 def _created(uri: str, did: str, record: object, at: float) -> SeenPost | None:
