@@ -1,5 +1,5 @@
 """``memoryhole demo --platform weibo --platform telegram --platform youtube`` on a short run
-(Bluesky and YouTube alone: ``tests/test_cli.py``): the simulator's
+(Bluesky with YouTube: ``tests/test_cli.py``): the simulator's
 light faults (5xx, captcha pages, cut bodies) are answered, recorded as transient, and none of
 them becomes a removal; the removals the scenario made are found with their kinds."""
 
