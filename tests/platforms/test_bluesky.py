@@ -322,6 +322,35 @@ def test_every_removal_found_none_invented_none_misattributed(
     if faults is None:
         assert result.attribution == 1.0, result.caught_by_kind
         assert set(result.caught_by_kind) == {"censored", "author_deleted", "account_suspended"}
+    assert_live_posts_were_checked_many_at_once(study)
+
+
+def assert_live_posts_were_checked_many_at_once(study: Study) -> None:
+    """Live posts due together are asked in one ``getPosts``; a post its answer does not show
+    is asked alone next (never a removal by itself)."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from memoryhole.store.schema import observations
+
+    with study.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                observations.c.id,
+                observations.c.sent_at,
+                observations.c.post_pk,
+                observations.c.code,
+                observations.c.url,
+            ).where(observations.c.kind == "check")
+        ).all()
+    many = [r for r in rows if "app.bsky.feed.getPosts" in r.url]
+    per_request = Counter(r.sent_at for r in many)
+    assert many and max(per_request.values()) >= 2
+    assert len(per_request) < len(many)  # fewer requests than posts asked
+    for missing in (r for r in many if r.code == "not_in_wide_view"):
+        after = [r for r in rows if r.post_pk == missing.post_pk and r.id > missing.id]
+        assert after and "getPosts" not in after[0].url, missing.post_pk  # its own check
 
 
 # -- attribution over time ------------------------------------------------------------------------

@@ -479,7 +479,7 @@ def run_job(job: Job, settings: DetectSettings, *, until: float | None = None) -
         shutil.rmtree(folder, ignore_errors=True)
     return RunResult(
         name=job.name,
-        requests=stats.checks + stats.polls,
+        requests=stats.checks + stats.polls - stats.shared_checks,
         budget_per_second=job.budget_per_second,
         wall_seconds=time.perf_counter() - started,
         figures=evaluation.as_dict(),

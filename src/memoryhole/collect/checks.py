@@ -23,7 +23,8 @@ from memoryhole.collect.vantages import (
     via,
 )
 from memoryhole.evidence.leaf import text_digest
-from memoryhole.model import Observation, PostRef, Status
+from memoryhole.model import Capture, Observation, PostRef, Status
+from memoryhole.platforms.base import ManyPosts
 from memoryhole.schedule.base import counts_requests
 from memoryhole.store.state import PostState
 
@@ -78,6 +79,15 @@ class Checks:
         self.media = media
         self.shortcut = shortcut
         self._refs: dict[int, PostRef] = {}  # each post's, for its checks
+        #: Posts a many-posts answer did not show: their next check is their own request.
+        self._single: set[int] = set()
+        #: The platforms that answer for many posts at once (checked once: a Protocol's
+        #: isinstance is too slow for every check).
+        self._many_posts: dict[str, ManyPosts] = {
+            name: adapter
+            for name, adapter in parts.adapters.items()
+            if isinstance(adapter, ManyPosts)
+        }
         config = parts.study.config
         self.home_region = config.region
         self.vantages = study_vantages(config.vantages)
@@ -118,9 +128,11 @@ class Checks:
             return
         platform = post.platform
         adapter = parts.adapters[platform]
-        ref = self._refs.get(post.pk)
-        if ref is None:  # a post's platform, id and author never change: one ref per post
-            ref = self._refs[post.pk] = PostRef(platform, post.post_id, post.author_id)
+        ref = self._ref(post)
+        if platform in self._many_posts and self._many_at_once(post):
+            await self._check_many(post, self._many_posts[platform])
+            return
+        self._single.discard(post.pk)
         capture, hops = await self.fetcher.fetch_following(
             adapter.check_request(ref), platform, post=post
         )
@@ -174,6 +186,109 @@ class Checks:
         parts.schedule_check(post, next_at)
         if self.media is not None and status.is_visible:
             await self._fetch_media(post, observation.detail)
+
+    def _ref(self, post: PostState) -> PostRef:
+        ref = self._refs.get(post.pk)
+        if ref is None:  # a post's platform, id and author never change: one ref per post
+            ref = self._refs[post.pk] = PostRef(post.platform, post.post_id, post.author_id)
+        return ref
+
+    def _many_at_once(self, post: PostState) -> bool:
+        """Whether this check can ask for many posts in one request (``ManyPosts``): a post
+        seen live, not waiting for its own confirming check."""
+        return (
+            post.platform in self._many_posts
+            and post.verdict.status.is_visible
+            and post.unconfirmed is None
+            and post.pk not in self._single
+        )
+
+    async def _check_many(self, first: PostState, adapter: ManyPosts) -> None:
+        """One request for ``first`` and the platform's other due checks of live posts (up to
+        the adapter's limit): each post asked gets its own observation of the one answer. A
+        post the answer does not show is never a removal by itself: it gets its own check now
+        (``_single``), which says what happened."""
+        parts = self.parts
+        platform = first.platform
+        denies = parts.recorder.denies
+
+        def accept(post: PostState) -> bool:
+            return (
+                post.platform == platform
+                and self._many_at_once(post)
+                and not denies(post.platform, post.author_id)
+            )
+
+        others = parts.queue.take_due_checks(
+            parts.clock.now(), adapter.max_posts_per_request - 1, accept
+        )
+        asked = [first, *others]
+        parts.stats.shared_checks += len(others)
+        for post in others:
+            if parts.sightings:
+                parts.log_sighting(post)
+        refs = [self._ref(post) for post in asked]
+        request = adapter.posts_request(refs)
+        capture = await self.fetcher.fetch(request, platform, self.fetcher.check_cap)
+        view = adapter.parse_posts(refs, capture)
+        status, detail = view.status, view.detail
+        if capture.status is not None and capture.error is not None:  # cut at the size cap
+            status, detail = Status.UNREACHABLE, capture.error
+        now = capture.fetched_at
+        for post, ref in zip(asked, refs, strict=True):
+            seen = view.seen.get(ref.post_id) if status is Status.LIVE else None
+            if seen is not None:
+                await self._fold_seen(post, seen, capture)
+                continue
+            post.checks += 1
+            parts.stats.checks += 1
+            missing = status is Status.LIVE
+            parts.recorder.observe(
+                capture,
+                kind="check",
+                status=Status.UNREACHABLE,
+                platform=platform,
+                post=post,
+                code="not_in_wide_view" if missing else None,
+                detail=f"{len(asked)} posts asked at once; not shown: its own check follows now"
+                if missing
+                else f"{len(asked)} posts asked at once: {detail}",
+            )
+            if missing:  # not a failure: asked alone, at once
+                self._single.add(post.pk)
+                next_at: float | None = now
+            else:
+                post.failures += 1
+                parts.stats.transient += 1
+                next_at = parts.policy.after_failure(
+                    post.published_at, now, post.failures, None, post=post
+                )
+            parts.recorder.stage_verdict(post, now)
+            parts.schedule_check(post, next_at)
+
+    async def _fold_seen(self, post: PostState, seen: Observation, capture: Capture) -> None:
+        """A post the many-posts answer shows: its check, as its own request would say it."""
+        parts = self.parts
+        post.checks += 1
+        parts.stats.checks += 1
+        facts = self._refine_post(post, seen)
+        parts.recorder.observe(
+            capture,
+            kind="check",
+            status=seen.status,
+            platform=post.platform,
+            post=post,
+            content=seen.content_hash,
+            code=seen.code,
+            detail=seen.detail,
+            facts=facts,
+        )
+        now = capture.fetched_at
+        next_at = parts.fold_check(post, seen, capture.alive_at, now)
+        parts.recorder.stage_verdict(post, now)
+        parts.schedule_check(post, next_at)
+        if self.media is not None:
+            await self._fetch_media(post, seen.detail)
 
     def _answered(self, post: PostState) -> bool:
         """The lab's shortcut: a definitive answer known without sending, folded."""

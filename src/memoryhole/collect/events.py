@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from memoryhole.store.state import CollectorState, PostState, TargetState
 
@@ -94,6 +94,29 @@ class EventQueue:
                 waiting[:] = [(at, pk) for at, pk in waiting if self.is_current(at, POLL, pk)]
                 heapq.heapify(waiting)
         self.wake.set()
+
+    def take_due_checks(
+        self, now: float, limit: int, accept: Callable[[PostState], bool], scan: int = 256
+    ) -> list[PostState]:
+        """Up to ``limit`` checks due by ``now`` whose posts ``accept`` takes, off the queue
+        (their time cleared: nobody else checks them meanwhile); the other due events stay.
+        Looks at ``scan`` due entries at most."""
+        taken: list[PostState] = []
+        kept: list[Event] = []
+        while self.heap and self.heap[0][0] <= now and len(taken) < limit and scan > 0:
+            scan -= 1
+            when, kind, key = heapq.heappop(self.heap)
+            if not self.is_current(when, kind, key):
+                continue  # stale: dropped, as it would be when it came up
+            post = self.state.posts[key] if kind == CHECK else None
+            if post is not None and accept(post):
+                post.next_check_at = None
+                taken.append(post)
+            else:
+                kept.append((when, kind, key))
+        for entry in kept:
+            heapq.heappush(self.heap, entry)
+        return taken
 
     def feed_head(self, platform: str) -> tuple[float, int] | None:
         """The platform's next feed poll (due time, target), after dropping the entries

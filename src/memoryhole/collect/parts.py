@@ -37,6 +37,9 @@ class CollectorStats:
     committed_observations: int = 0
     unreadable: int = 0  # listing items that could not be read (each logged with its listing)
     notices: int = 0  # removal notices a listing showed about a known post
+    #: Checks answered by another post's request (many posts asked at once): ``checks +
+    #: polls - shared_checks`` requests were sent for them.
+    shared_checks: int = 0
 
     @property
     def checks_per_second(self) -> float:

@@ -12,6 +12,8 @@ signal; the verdict state machine, not the adapter, turns observations into verd
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from memoryhole.model import (
@@ -42,6 +44,31 @@ class Platform(Protocol):
     def check_request(self, post: PostRef) -> Request: ...
 
     def parse_check(self, post: PostRef, capture: Capture) -> Observation: ...
+
+
+@dataclass(frozen=True)
+class PostsView:
+    """What one answer about many posts says (``ManyPosts``): ``seen`` the visible ones (each
+    as its own check would say it), ``missing`` the others: never a removal by themselves,
+    each is confirmed by its own check. ``status`` UNREACHABLE: the answer says nothing
+    (``detail`` why)."""
+
+    status: Status
+    detail: str
+    seen: dict[str, Observation] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ManyPosts(Protocol):
+    """A platform that answers for many posts in one request (Bluesky's ``getPosts``): the
+    collector checks live posts that many at a time (``collect/checks.py``)."""
+
+    max_posts_per_request: int
+
+    def posts_request(self, posts: Sequence[PostRef]) -> Request: ...
+
+    def parse_posts(self, posts: Sequence[PostRef], capture: Capture) -> PostsView: ...
 
 
 def transient(detail: str, code: str | None = None) -> Observation:

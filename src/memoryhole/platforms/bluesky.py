@@ -70,7 +70,7 @@ from memoryhole.platforms._shared import (
     url_path,
     with_note,
 )
-from memoryhole.platforms.base import json_body, listing, transient
+from memoryhole.platforms.base import PostsView, json_body, listing, transient
 from memoryhole.platforms.bluesky_stream import parse_stream, stream_request, stream_url
 from memoryhole.platforms.weibo import is_local
 
@@ -619,21 +619,9 @@ class _Attributions:
             table.popitem(last=False)
 
 
-@dataclass(frozen=True, slots=True)
-class PostsView:
-    """What one ``getPosts`` answer says of the posts asked: ``seen`` the visible ones (each as
-    its own check would say it), ``missing`` the others: never a removal by themselves, each is
-    confirmed by its own check (``getPostThread``). ``status`` UNREACHABLE: the answer says
-    nothing (``detail`` why)."""
-
-    status: Status
-    detail: str
-    seen: dict[str, Observation] = field(default_factory=dict)
-    missing: tuple[str, ...] = ()
-
-
 class BlueskyPlatform:
     name = "bluesky"
+    max_posts_per_request = MAX_POSTS_PER_REQUEST  # getPosts' limit (ManyPosts)
 
     def __init__(
         self,
