@@ -357,28 +357,46 @@ def timeline_table(
     seen_bins = (np.floor(seen_removed / width) - first).astype(np.int64)
     seen_bins = seen_bins[(seen_bins >= 0) & (seen_bins < n_bins)]
     n_seen = np.bincount(seen_bins, minlength=n_bins).astype(np.int64)
-    low, high = wilson_interval(n_removed, n_eligible, alpha)
-    starts = (np.arange(n_bins) + first) * width
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = n_removed / n_eligible
-    frame = pd.DataFrame(
-        {
-            "bin_start": starts,
-            "bin": [iso(s) for s in starts],
-            "posts": posts,
-            "eligible": n_eligible,
-            "removed": n_removed,
-            "rate": rate,
-            "ci_low": np.where(n_eligible > 0, low, np.nan),
-            "ci_high": np.where(n_eligible > 0, high, np.nan),
-            "removed_any": n_any,
-            "removals_seen": n_seen,
-        }
-    )
+    frame = timeline_frame(first, width, posts, n_eligible, n_removed, n_any, n_seen, alpha)
     frame.attrs.update(
         {"kind": _kind_label(kind), "bin_seconds": width, "within": within, "term": term}
     )
     return frame
+
+
+def timeline_frame(
+    first: int,
+    width: float,
+    posts: npt.NDArray[np.int64],
+    eligible: npt.NDArray[np.int64],
+    removed: npt.NDArray[np.int64],
+    removed_any: npt.NDArray[np.int64],
+    seen: npt.NDArray[np.int64],
+    alpha: float,
+) -> pd.DataFrame:
+    """The timeline's rows (``TIMELINE_COLUMNS``) from its counts per bin, the first bin being
+    number ``first`` of ``width`` seconds: rates with Wilson intervals (none where no post is
+    eligible). Shared by the in-memory and the out-of-core paths."""
+    import pandas as pd
+
+    low, high = wilson_interval(removed, eligible, alpha)
+    starts = (np.arange(len(posts)) + first) * width
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = removed / eligible
+    return pd.DataFrame(
+        {
+            "bin_start": starts,
+            "bin": [iso(s) for s in starts],
+            "posts": posts,
+            "eligible": eligible,
+            "removed": removed,
+            "rate": rate,
+            "ci_low": np.where(eligible > 0, low, np.nan),
+            "ci_high": np.where(eligible > 0, high, np.nan),
+            "removed_any": removed_any,
+            "removals_seen": seen,
+        }
+    )
 
 
 def change_points(

@@ -150,6 +150,13 @@ class Checks:
         observation = _confirmed(post, observation, capture.fetched_at)
         if self.vantages and observation.status.is_unavailable:
             observation = await self._across_vantages(post, ref, observation)
+        await self._record(post, observation, capture)
+
+    async def _record(self, post: PostState, observation: Observation, capture: Capture) -> None:
+        """A check's answer, classified: logged as the post's observation, folded into its
+        verdict when definitive, and its next check scheduled."""
+        parts = self.parts
+        platform = post.platform
         status = observation.status
         post.checks += 1
         parts.stats.checks += 1
@@ -238,7 +245,7 @@ class Checks:
         for post, ref in zip(asked, refs, strict=True):
             seen = view.seen.get(ref.post_id) if status is Status.LIVE else None
             if seen is not None:
-                await self._fold_seen(post, seen, capture)
+                await self._record(post, seen, capture)  # as its own check would say it
                 continue
             post.checks += 1
             parts.stats.checks += 1
@@ -265,30 +272,6 @@ class Checks:
                 )
             parts.recorder.stage_verdict(post, now)
             parts.schedule_check(post, next_at)
-
-    async def _fold_seen(self, post: PostState, seen: Observation, capture: Capture) -> None:
-        """A post the many-posts answer shows: its check, as its own request would say it."""
-        parts = self.parts
-        post.checks += 1
-        parts.stats.checks += 1
-        facts = self._refine_post(post, seen)
-        parts.recorder.observe(
-            capture,
-            kind="check",
-            status=seen.status,
-            platform=post.platform,
-            post=post,
-            content=seen.content_hash,
-            code=seen.code,
-            detail=seen.detail,
-            facts=facts,
-        )
-        now = capture.fetched_at
-        next_at = parts.fold_check(post, seen, capture.alive_at, now)
-        parts.recorder.stage_verdict(post, now)
-        parts.schedule_check(post, next_at)
-        if self.media is not None:
-            await self._fetch_media(post, seen.detail)
 
     def _answered(self, post: PostState) -> bool:
         """The lab's shortcut: a definitive answer known without sending, folded."""

@@ -36,6 +36,7 @@ from memoryhole.analysis.tables import (
     account_rates,
     bin_seconds,
     iso,
+    timeline_frame,
 )
 from memoryhole.analysis.terms import TermIndex, term_stats
 from memoryhole.errors import MemoryholeError
@@ -273,23 +274,8 @@ def timeline_table(
     inside = (seen_at >= 0) & (seen_at < n_bins)
     n_seen = np.zeros(n_bins, dtype=np.int64)
     n_seen[seen_at[inside]] = counts.seen[inside]
-    low, high = wilson_interval(n_removed, n_eligible, alpha)
-    starts = (np.arange(n_bins) + first) * width
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = n_removed / n_eligible
-    frame = pd.DataFrame(
-        {
-            "bin_start": starts,
-            "bin": [iso(s) for s in starts],
-            "posts": posts,
-            "eligible": n_eligible,
-            "removed": n_removed,
-            "rate": rate,
-            "ci_low": np.where(n_eligible > 0, low, np.nan),
-            "ci_high": np.where(n_eligible > 0, high, np.nan),
-            "removed_any": spread(counts.removed_any),
-            "removals_seen": n_seen,
-        }
+    frame = timeline_frame(
+        first, width, posts, n_eligible, n_removed, spread(counts.removed_any), n_seen, alpha
     )
     frame.attrs.update(
         {"kind": _kind_label(kind), "bin_seconds": width, "within": within, "term": None}
