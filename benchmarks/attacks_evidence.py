@@ -156,7 +156,7 @@ def _forged_redaction(template: Path, tmp: Path) -> list[Row]:
             "SELECT body_sha256 FROM observations WHERE kind = 'check' "
             "AND status = 'censored' LIMIT 1"
         ).scalar_one()
-    study.blobs.path(sha256).unlink()
+    assert study.blobs.delete(sha256)
     with study.engine.begin() as connection:
         connection.execute(
             redactions.insert().values(

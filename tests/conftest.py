@@ -61,3 +61,32 @@ def postgres_database(postgres_server: str) -> Callable[[], str]:
 def postgres_url(postgres_database: Callable[[], str]) -> str:
     """A new, empty database on the session's PostgreSQL."""
     return postgres_database()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A throwaway S3-compatible server for this test session (``scripts/s3``: moto's, in its
+    own process on loopback): its endpoint URL. The real HTTP protocol, never a mock."""
+    where = tempfile.mkdtemp(prefix="memoryhole-s3-")
+    script = str(ROOT / "scripts" / "s3")
+    url = subprocess.run(
+        [script, "start", where], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    try:
+        yield url
+    finally:
+        subprocess.run([script, "stop", where], capture_output=True, check=False)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty bucket on the session's S3 server (its name), with the credentials the
+    server takes in the environment."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "memoryhole-test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "memoryhole-test-secret")
+    name = f"t-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=name)
+    return name

@@ -84,6 +84,15 @@ def default_token_env(platform: str) -> str:
     return "MEMORYHOLE_" + re.sub(r"[^A-Za-z0-9]", "_", platform).upper() + "_TOKEN"
 
 
+def env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name; name the variable that holds "
+            "the token (e.g. MEMORYHOLE_REDDIT_TOKEN), never the token itself"
+        )
+    return value
+
+
 class PlatformSettings(BaseModel):
     """``[platforms.NAME]``: where the platform is, its own request budget, its token.
 
@@ -104,12 +113,7 @@ class PlatformSettings(BaseModel):
     @field_validator("token_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(
-                f"{value!r} is not an environment variable name; name the variable that holds "
-                "the token (e.g. MEMORYHOLE_REDDIT_TOKEN), never the token itself"
-            )
-        return value
+        return env_name(value)
 
     @model_validator(mode="after")
     def _known_keys(self) -> PlatformSettings:
@@ -130,6 +134,65 @@ class PlatformSettings(BaseModel):
 
 
 _SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "authorization"})
+
+
+class BlobSettings(BaseModel):
+    """``[blobs]``: where the study's raw bodies go (``store/blobs.py``, docs/formats.md).
+
+    ``url``: unset for the study's ``blobs/`` folder, another folder (relative to the study),
+    or ``s3://BUCKET/PREFIX`` for an S3-compatible store at ``endpoint_url`` (default AWS).
+    Its credentials are read from the environment variables ``key_env`` and ``secret_env``
+    name, never from the study.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    url: str | None = Field(None, description="a folder, or s3://bucket/prefix")
+    endpoint_url: str | None = Field(None, description="e.g. http://127.0.0.1:9000 (MinIO)")
+    region: str | None = None
+    key_env: str = "AWS_ACCESS_KEY_ID"
+    secret_env: str = "AWS_SECRET_ACCESS_KEY"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+            return value  # unset, or a folder
+        if not re.match(r"^s3://[A-Za-z0-9][A-Za-z0-9._-]{1,254}(/[^?#]*)?$", value):
+            raise ValueError(
+                f"{value!r}: give s3://BUCKET/PREFIX or a folder (the server of an "
+                "S3-compatible store goes in endpoint_url)"
+            )
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+/?$", value):
+            raise ValueError(f"{value!r} is not an endpoint; give http(s)://host:port")
+        return value
+
+    @field_validator("key_env", "secret_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(
+                f"{value!r} is not an environment variable name; name the variable that holds "
+                "the key (e.g. AWS_ACCESS_KEY_ID), never the key itself"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> BlobSettings:
+        for key in self.model_extra or {}:
+            if any(word in key.lower() for word in ("key", "secret", "password", "token")):
+                raise ValueError(
+                    f"{key}: a secret does not belong in memoryhole.toml; put it in an "
+                    'environment variable and name it with key_env / secret_env = "VARIABLE"'
+                )
+            known = ", ".join(type(self).model_fields)
+            raise ValueError(f"unknown setting {key!r} (is it misspelt?); use {known}")
+        return self
 
 
 class VantageSettings(BaseModel):
@@ -156,15 +219,53 @@ class VantageSettings(BaseModel):
         return value
 
 
+class AccountSettings(BaseModel):
+    """``[accounts.NAME]``: one account on a platform, with its token and the budget the platform
+    rations it to. ``memoryhole run --account NAME`` makes a collector ask as that account: its
+    token is sent, and its requests spend the account's budget (shared through the database by
+    every worker that runs as it), not the platform's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: str = Field(min_length=1, max_length=64)
+    budget_per_second: float = Field(gt=0, description="requests per platform second")
+    token_env: str | None = Field(
+        default=None, description="environment variable holding the account's token"
+    )
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return env_name(value)
+
+    def token(self) -> str | None:
+        value = os.environ.get(self.token_env, "") if self.token_env else ""
+        return value or None
+
+
+class EgressSettings(BaseModel):
+    """``[egress.NAME]``: an address requests leave from (a host's public IP). Platforms ration
+    per address as well as per account: ``memoryhole run --egress NAME`` makes every request of
+    that collector spend this budget too (per platform; shared by every worker on that
+    address)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    budget_per_second: float = Field(gt=0, description="requests per platform second, each")
+
+
 class StudyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     database_url: str | None = None
+    blobs: BlobSettings = Field(default_factory=BlobSettings)  # type: ignore[arg-type]
     #: Where the study's own connection asks from (``withheld in <region>``), when known.
     region: str | None = None
     collector: CollectorSettings = Field(default_factory=CollectorSettings)  # type: ignore[arg-type]
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
     vantages: dict[str, VantageSettings] = Field(default_factory=dict)
+    accounts: dict[str, AccountSettings] = Field(default_factory=dict)
+    egress: dict[str, EgressSettings] = Field(default_factory=dict)
 
     def platform_budgets(self) -> dict[str, float]:
         """The platforms that set a budget of their own (the others get the collector's)."""
@@ -202,6 +303,24 @@ listing_max_bytes = 20000000  # the same for a listing
 # base_url = "https://m.weibo.cn"
 # budget_per_second = 2.0   # this platform's own budget (default: the collector's)
 # token_env = "MEMORYHOLE_WEIBO_TOKEN"   # the variable holding a token (never the token)
+
+# An account a collector can ask as (`memoryhole run --account lab-1`): its token and its own
+# budget, which replaces the platform's for that collector (shared by all that run as it).
+# [accounts.lab-1]
+# platform = "weibo"
+# budget_per_second = 1.0
+# token_env = "MEMORYHOLE_WEIBO_LAB1"
+
+# An address requests leave from (`memoryhole run --egress host-a`): its budget per platform
+# is spent too, by every collector on that address.
+# [egress.host-a]
+# budget_per_second = 3.0
+
+# Raw bodies elsewhere: a folder every worker mounts, or an S3-compatible bucket (keys from
+# $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY, never written here).
+# [blobs]
+# url = "s3://bucket/prefix"
+# endpoint_url = "http://127.0.0.1:9000"
 """
 
 

@@ -58,3 +58,9 @@ class EvidenceError(MemoryholeError):
 
     The message names what failed: the malformed part, the unknown key, the bad signature.
     """
+
+
+class BlobStoreError(MemoryholeError):
+    """The store of raw bodies (an S3-compatible bucket) could not be reached or refused a
+    request: the message names the bucket and what to check (the endpoint, the bucket, the
+    credentials)."""

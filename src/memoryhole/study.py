@@ -5,7 +5,8 @@ Layout::
     STUDY/
       memoryhole.toml   configuration (docs/formats.md)
       store.sqlite      the database (SQLite, WAL) unless database_url says otherwise
-      blobs/            raw response bodies, content-addressed (store/blobs.py)
+      blobs/            raw response bodies, content-addressed (store/blobs.py), unless
+                        [blobs] url puts them elsewhere (a folder, an S3 bucket)
       secret.key        HMAC key for author pseudonyms (0600; never share it)
       log.key           Ed25519 key that signs the evidence log's checkpoints (0600)
       log.pub           its verifier key (C2SP note format): publish it
@@ -22,12 +23,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import Engine, select, text
 
-from memoryhole.config import DEFAULT_CONFIG, StudyConfig, load_config, update_config
+from memoryhole.config import (
+    DEFAULT_CONFIG,
+    BlobSettings,
+    StudyConfig,
+    load_config,
+    update_config,
+)
 from memoryhole.errors import ConfigError, StudyLockedError, StudyNotFoundError
 from memoryhole.evidence.checkpoint import SigningKey, VerifierKey
-from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.blobs import BlobStore, FileBlobStore
 from memoryhole.store.coverage import (
     TIMELINE_KINDS,
     CoverageGap,
@@ -54,12 +62,41 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def blob_store(path: Path, settings: BlobSettings) -> BlobStore:
+    """Where the study in ``path`` keeps its raw bodies (``[blobs]``): its ``blobs/`` folder,
+    another folder, or an S3-compatible bucket (boto3 imported only then)."""
+    url = settings.url
+    if url is None:
+        return FileBlobStore(path / BLOBS_DIR)
+    if url.startswith("s3://"):
+        from memoryhole.store.s3_blobs import S3BlobStore
+
+        return S3BlobStore(
+            url,
+            endpoint_url=settings.endpoint_url,
+            region=settings.region,
+            key_env=settings.key_env,
+            secret_env=settings.secret_env,
+        )
+    folder = Path(url).expanduser()
+    return FileBlobStore(folder if folder.is_absolute() else path / folder)
+
+
+def _blob_settings(url: str | None, endpoint_url: str | None) -> BlobSettings:
+    if endpoint_url is not None and not (url or "").startswith("s3://"):
+        raise ConfigError("--blobs-endpoint is the server of an S3 store: give --blobs s3://…")
+    try:
+        return BlobSettings(url=url, endpoint_url=endpoint_url)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(str(error["msg"]) for error in exc.errors())) from None
+
+
 class Study:
     def __init__(self, path: Path, config: StudyConfig, engine: Engine, secret: bytes) -> None:
         self.path = path
         self.config = config
         self.engine = engine
-        self.blobs = FileBlobStore(path / BLOBS_DIR)
+        self.blobs: BlobStore = blob_store(path, config.blobs)
         self._secret = secret
         self._signing_key: SigningKey | None = None
 
@@ -68,18 +105,37 @@ class Study:
         return self.path / CONFIG_FILE
 
     @classmethod
-    def init(cls, path: Path, *, database_url: str | None = None) -> Study:
+    def init(
+        cls,
+        path: Path,
+        *,
+        database_url: str | None = None,
+        blobs_url: str | None = None,
+        blobs_endpoint: str | None = None,
+    ) -> Study:
         """A new study in ``path``; its tables in ``database_url`` (PostgreSQL) if given,
-        else in ``store.sqlite`` there."""
-        path.mkdir(parents=True, exist_ok=True)
+        else in ``store.sqlite`` there; its raw bodies at ``blobs_url`` (a folder, or
+        ``s3://BUCKET/PREFIX`` on the server at ``blobs_endpoint``), else in ``blobs/``
+        there. A bucket is reached first: an error says what to fix before anything is
+        written."""
         if (path / CONFIG_FILE).exists():
             raise ConfigError(f"{path} already holds a study; open it with --study {path}")
+        settings = _blob_settings(blobs_url, blobs_endpoint)
+        blobs = blob_store(path, settings)
+        check = getattr(blobs, "check", None)  # an S3 store: reach its bucket now
+        if check is not None:
+            check()
+        path.mkdir(parents=True, exist_ok=True)
         (path / CONFIG_FILE).write_text(DEFAULT_CONFIG, encoding="utf-8")
         if database_url is not None:
             update_config(path / CONFIG_FILE, (), "database_url", database_engine_url(database_url))
+        for key in ("url", "endpoint_url"):
+            if getattr(settings, key) is not None:
+                update_config(path / CONFIG_FILE, ("blobs",), key, getattr(settings, key))
         if not (path / SECRET_FILE).exists():
             _write_private(path / SECRET_FILE, secrets.token_bytes(32))
-        (path / BLOBS_DIR).mkdir(exist_ok=True)
+        if isinstance(blobs, FileBlobStore):
+            blobs.root.mkdir(parents=True, exist_ok=True)
         return cls.open(path)
 
     def _ensure_log_key(self) -> None:

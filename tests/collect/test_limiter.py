@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 
 from memoryhole.clock import VirtualClock
-from memoryhole.collect.limiter import TokenBucket
+from memoryhole.collect.limiter import Identity, PlatformBudgets, TokenBucket
 
 
 def test_bucket_spends_at_most_its_rate_on_the_injected_clock() -> None:
@@ -26,6 +26,35 @@ def test_pause_until_blocks_every_request_until_then() -> None:
     bucket.pause_until(30.0)
     asyncio.run(bucket.acquire())
     assert clock.now() >= 30.0
+
+
+def test_an_account_and_its_address_are_both_spent_and_the_scarcer_paces() -> None:
+    """A request as account ``a`` from address ``host`` takes a token of each; while one has
+    none, the other keeps its token (nothing is spent for a request not sent)."""
+    clock = VirtualClock(0.0)
+    budgets = PlatformBudgets(clock, 50.0, {}, Identity({"weibo": ("a", 2.0)}, ("host", 10.0)))
+    assert budgets.rate("weibo") == 2.0  # the account is the scarcer
+    assert budgets.rate("rss") == 10.0  # no account there: the platform's, under the address's
+
+    async def take(platform: str, n: int) -> None:
+        for _ in range(n):
+            await budgets.bucket(platform).acquire()
+
+    asyncio.run(take("weibo", 22))  # 2 of burst, then 20 at the account's 2/s
+    assert abs(clock.now() - 10.0) < 1e-6
+    levels = budgets.levels()
+    assert set(levels) == {"weibo/account/a", "weibo/egress/host"}
+    assert levels["weibo/egress/host"][0] == 9.0  # full but for the last request: 22 in 10 s
+    asyncio.run(take("rss", 10))  # its own address bucket (per platform) and the platform's
+    assert set(budgets.levels()) == {
+        "weibo/account/a",
+        "weibo/egress/host",
+        "rss",
+        "rss/egress/host",
+    }
+    budgets.bucket("weibo").pause_until(20.0)  # a 429 pauses the account and the address
+    assert budgets.levels()["weibo/account/a"][2] == 20.0
+    assert budgets.levels()["weibo/egress/host"][2] == 20.0
 
 
 def test_a_resumed_run_goes_on_with_the_budget_it_had_left(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from memoryhole.config import update_config
 from memoryhole.errors import ConfigError, TransportError
 from memoryhole.evidence.export import export_warc
 from memoryhole.evidence.verify import verify_study
-from memoryhole.model import Request
+from memoryhole.model import PostRef, Request, Target
 from memoryhole.scenario import ScenarioPost
 from memoryhole.sim.inprocess import InProcessTransport
 from memoryhole.sim.platform import SimPlatform
@@ -291,11 +291,11 @@ def test_token_settings_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with pytest.raises(ConfigError, match=r"MH_UNSET_TOKEN.*not set"):
         build_adapter(study, "mastodon")
     # A platform that takes no token refuses one it is explicitly given.
-    monkeypatch.setenv("MH_WEIBO_TOKEN", TOKEN)
-    configure(study, ("platforms", "weibo"), token_env="MH_WEIBO_TOKEN")
+    monkeypatch.setenv("MH_TELEGRAM_TOKEN", TOKEN)
+    configure(study, ("platforms", "telegram"), token_env="MH_TELEGRAM_TOKEN")
     study.config = Study.open(study.path).config
     with pytest.raises(ConfigError, match="does not take a token") as error:
-        build_adapter(study, "weibo")
+        build_adapter(study, "telegram")
     assert TOKEN not in str(error.value)
     # The default variable name (MEMORYHOLE_<NAME>_TOKEN) is used when token_env is not set...
     monkeypatch.setenv("MEMORYHOLE_MASTODON_TOKEN", TOKEN)
@@ -385,3 +385,43 @@ def test_a_feed_polled_without_checks_keeps_its_queue_small(tmp_path: Path) -> N
     asyncio.run(collector.run(until=T0 + 86000.0))
     assert collector.stats.polls >= 1400 and collector.stats.checks == 0
     assert len(collector.queue.feeds["json"]) <= 64 + 2
+
+
+def test_a_collector_asks_as_the_account_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --account NAME``: the account's token is sent (Weibo: the ``SUB`` session cookie),
+    its budget is what the collector spends and plans on; a wrong name says which exist."""
+    from memoryhole.collect.runner import identity_rates, study_identity
+
+    study = Study.init(tmp_path / "study")
+    add_targets(study.engine, [Target("weibo", "user", "1001")], 0.0)
+    with study.config_path.open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[accounts.first]\nplatform = "weibo"\nbudget_per_second = 1.5\n'
+            'token_env = "MH_FIRST_TOKEN"\n\n[accounts.second]\nplatform = "weibo"\n'
+            "budget_per_second = 3.0\n\n[egress.lab]\nbudget_per_second = 2.0\n"
+        )
+    study.config = Study.open(study.path).config
+    monkeypatch.setenv("MH_FIRST_TOKEN", TOKEN)
+    identity = study_identity(study, ["first"], "lab")
+    adapter = build_adapter(study, "weibo", identity)
+    request = adapter.check_request(PostRef("weibo", "4900000000000001", "1001"))
+    assert ("Cookie", f"SUB={TOKEN}") in request.headers
+    assert (
+        build_adapter(study, "weibo")
+        .check_request(PostRef("weibo", "4900000000000001", "1001"))
+        .headers
+        == ()
+    )  # anonymous without an account
+    assert identity_rates(study, identity) == {"weibo": 1.5}
+    assert identity_rates(study, study_identity(study, ["second"], "lab")) == {"weibo": 2.0}
+    with pytest.raises(ConfigError, match=r"no account 'third'.*known: first, second"):
+        study_identity(study, ["third"], None)
+    with pytest.raises(ConfigError, match="one account per platform"):
+        study_identity(study, ["first", "second"], None)
+    with pytest.raises(ConfigError, match=r"no egress address 'elsewhere'.*known: lab"):
+        study_identity(study, [], "elsewhere")
+    monkeypatch.delenv("MH_FIRST_TOKEN")
+    with pytest.raises(ConfigError, match=r"MH_FIRST_TOKEN.*not set"):
+        build_adapter(study, "weibo", identity)

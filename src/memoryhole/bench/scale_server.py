@@ -3,9 +3,9 @@
 ``python -m memoryhole.bench.scale_server SCENARIO PORT SPEED RATE``: the Weibo simulator
 (``sim.server.SimApp``) behind a wrapper that, for each request, waits a latency drawn
 uniformly from 100–300 ms (what a distant platform costs) and refuses past ``RATE`` requests
-per wall second *per account* (the ``access_token`` the request carries, or its absence: one
-anonymous account) with 429 and Retry-After, as a platform rations each account. It counts
-the refusals it sent (``GET /__sim__/refused``).
+per wall second *per account* (the ``access_token``, ``Authorization`` or Weibo ``SUB``
+cookie the request carries, or its absence: one anonymous account) with 429 and Retry-After,
+as a platform rations each account. It counts the refusals it sent (``GET /__sim__/refused``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ class RationedApp:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 return str(value.decode("latin-1"))
+            if name == b"cookie":  # Weibo: the account's SUB session cookie
+                for part in value.decode("latin-1").split(";"):
+                    key, _, cookie = part.strip().partition("=")
+                    if key == "SUB":
+                        return str(cookie)
         return "anonymous"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -277,6 +277,21 @@ def bench_scale(
     rate_limit: Annotated[
         float, typer.Option(help="The simulator's limit per account (requests per wall second).")
     ] = 400.0,
+    accounts: Annotated[
+        bool,
+        typer.Option(
+            help="Each worker asks as its own account (the simulator rations each at "
+            "--rate-limit), and each N is compared with one worker on one account N times "
+            "as large (the sum of the budgets)."
+        ),
+    ] = False,
+    term: Annotated[
+        float,
+        typer.Option(
+            help="Each worker's --term in wall seconds (its --lease 10 s, or three terms); "
+            "the default: one second, 30 platform seconds at 30x."
+        ),
+    ] = 0.0,
 ) -> None:
     """N `memoryhole run` workers on one PostgreSQL study: throughput, 429s, duplicates, log."""
     import tempfile
@@ -293,23 +308,32 @@ def bench_scale(
     )
     header = (
         "N  obs/s  obs/s/worker  429s  dups  contiguous  verify  detected  delay med/p90 (min)"
-        "  CPU s workers/sim/db  db share"
+        "  med of all  CPU s workers/sim/db  db share"
     )
     console.print(header, markup=False, soft_wrap=True)
+    runs = [(n, n, "") for n in counts]
+    if accounts:  # N workers on N accounts, then one worker on one account of N times the budget
+        runs = [
+            run for n in counts for run in ((n, n, ""), (1, n, "sum")) if run[1] > 1 or not run[2]
+        ]
     with tempfile.TemporaryDirectory(prefix="memoryhole-scale-") as tmp:
-        for n in counts:
+        for n, budgets, label in runs:
             row = run_one(
                 n, database, Path(tmp), seconds=seconds, authors=authors,
-                posts_per_author=posts_per_author, speed=speed, rate=rate_limit,
+                posts_per_author=posts_per_author, speed=speed,
+                rate=rate_limit * (budgets if label else 1), accounts=accounts,
+                label=f"{label}{budgets}", term=term or 1.0,
             )  # fmt: skip
             median = f"{row.delay_median:.1f}" if row.delay_median is not None else "-"
             p90 = f"{row.delay_p90:.1f}" if row.delay_p90 is not None else "-"
+            name = f"1 on {budgets}x" if label else str(n)
+            every = f"{row.delay_median_all:.1f}" if row.delay_median_all is not None else "-"
             console.print(
-                f"{n:<2} {row.per_second:6.1f} {row.per_worker:12.1f} {row.refused:5} "
+                f"{name:<2} {row.per_second:6.1f} {row.per_worker:12.1f} {row.refused:5} "
                 f"{row.duplicates:5} {'yes' if row.contiguous else 'NO':>10} "
                 f"{'pass' if row.verified else 'FAIL':>7} {row.detected:4}/{row.removals:<4} "
-                f"{median:>8}/{p90:<8} {row.worker_cpu:7.1f}/{row.sim_cpu:.1f}/{row.db_cpu:.1f}"
-                f"  {row.db_share:8.1%}",
+                f"{median:>8}/{p90:<8} {every:>10} {row.worker_cpu:7.1f}/{row.sim_cpu:.1f}/"
+                f"{row.db_cpu:.1f}  {row.db_share:8.1%}",
                 markup=False,
                 soft_wrap=True,
             )

@@ -36,11 +36,25 @@ def init(
             "several collectors, on this host or others, can then work on the study at once."
         ),
     ] = None,
+    blobs: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep the raw bodies in an S3-compatible bucket (s3://BUCKET/PREFIX; "
+            "credentials from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY) or another "
+            "folder, instead of blobs/ in the study: collectors on other hosts share them."
+        ),
+    ] = None,
+    blobs_endpoint: Annotated[
+        str | None,
+        typer.Option(help="The S3-compatible server (MinIO, Ceph…): http(s)://host:port."),
+    ] = None,
 ) -> None:
     """Create a study folder: configuration, store and pseudonymisation secret."""
     from memoryhole.study import Study
 
-    study = Study.init(directory, database_url=database)
+    study = Study.init(
+        directory, database_url=database, blobs_url=blobs, blobs_endpoint=blobs_endpoint
+    )
     console.print(f"[green]created study[/] {study.path}")
     console.print(f"public key (publish it; it verifies your evidence): {study.verifier_key()}")
     console.print(f"next: memoryhole watch weibo:all --base-url URL --study {directory}")
@@ -112,6 +126,20 @@ def run(
     term: Annotated[
         str, typer.Option(help="On PostgreSQL: how often a worker renews and rebalances claims.")
     ] = "10s",
+    account: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Ask as this [accounts.NAME] of the study's config: its token, its own budget "
+            "(shared by every collector that runs as it). One per platform; repeatable."
+        ),
+    ] = None,
+    egress: Annotated[
+        str | None,
+        typer.Option(
+            help="The [egress.NAME] address this collector's requests leave from: they spend "
+            "its budget too (shared by every collector on that address)."
+        ),
+    ] = None,
 ) -> None:
     """Run the collector: discover posts, re-check them, classify removals. Ctrl-C stops.
 
@@ -127,8 +155,10 @@ def run(
         raise MemoryholeError(str(exc)) from None
     opened = open_study(study)
     from memoryhole.collect.loop import run as run_loop
+    from memoryhole.collect.runner import study_identity
 
-    stats = run_loop(_run_with_progress(opened, seconds, quiet, every, timing))
+    identity = study_identity(opened, account or [], egress)
+    stats = run_loop(_run_with_progress(opened, seconds, quiet, every, timing, identity))
     console.print(
         f"done: {stats.checks:,} checks, {stats.discovered:,} new posts, "
         f"{sum(stats.removals.values()):,} removals caught, "
@@ -147,6 +177,7 @@ async def _run_with_progress(
     quiet: bool,
     every: float = 30.0,
     timing: tuple[float, float] = (30.0, 10.0),
+    identity: Any = None,
 ) -> Any:
     from memoryhole.cli.console import ProgressView
     from memoryhole.collect.collector import Collector
@@ -167,7 +198,15 @@ async def _run_with_progress(
 
     lease, term = timing
     task = asyncio.create_task(
-        run_study(study, for_seconds=seconds, stop=stop, on_start=started, lease=lease, term=term)
+        run_study(
+            study,
+            for_seconds=seconds,
+            stop=stop,
+            on_start=started,
+            lease=lease,
+            term=term,
+            identity=identity,
+        )
     )
     if quiet:
         return await task

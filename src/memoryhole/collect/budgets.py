@@ -1,4 +1,5 @@
-"""Budgets several collectors share: one token bucket per platform in the database.
+"""Budgets several collectors share: token buckets in the database, one per platform, account
+or egress address (``limiter.Identity``).
 
 Each worker of a shared study (``collect/shared.py``) spends tokens it was granted from the
 study's bucket (``collect_budgets``): a grant refills the bucket to the platform clock's now
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from sqlalchemy import Engine, text
 
 from memoryhole.clock import Clock
-from memoryhole.collect.limiter import PlatformBudgets, TokenBucket
+from memoryhole.collect.limiter import Identity, PlatformBudgets, TokenBucket
 
 GRANT_SECONDS = 0.05  # of budget taken per grant (at least one token)
 
@@ -53,13 +54,16 @@ class SharedBucket(TokenBucket):
         with engine.begin() as connection:
             connection.execute(_CREATE, {"name": name, "capacity": self.capacity, "now": 0.0})
 
-    def _take(self, now: float) -> bool:
+    def has_token(self, now: float) -> bool:
         if now < self.paused_until:
             return False
         if self.tokens < 1.0 - 1e-9:
             self._grant(now)
-        if self.tokens >= 1.0 - 1e-9:
-            self.tokens = max(0.0, self.tokens - 1.0)
+        return self.tokens >= 1.0 - 1e-9
+
+    def _take(self, now: float) -> bool:
+        if self.has_token(now):
+            self.spend()
             return True
         return False
 
@@ -101,17 +105,20 @@ class SharedBucket(TokenBucket):
 
 
 class SharedBudgets(PlatformBudgets):
-    """``PlatformBudgets`` whose buckets are the study's, in its database."""
+    """``PlatformBudgets`` whose buckets are the study's, in its database: a platform's, or an
+    account's and an egress address's (``Identity``), each shared by every worker that spends
+    it."""
 
     def __init__(
-        self, clock: Clock, default_rate: float, rates: Mapping[str, float], engine: Engine
+        self,
+        clock: Clock,
+        default_rate: float,
+        rates: Mapping[str, float],
+        engine: Engine,
+        identity: Identity | None = None,
     ) -> None:
-        super().__init__(clock, default_rate, rates)
+        super().__init__(clock, default_rate, rates, identity)
         self.engine = engine
 
-    def bucket(self, platform: str) -> TokenBucket:
-        bucket = self._buckets.get(platform)
-        if bucket is None:
-            bucket = SharedBucket(self.clock, self.rate(platform), self.engine, platform)
-            self._buckets[platform] = bucket
-        return bucket
+    def make_bucket(self, name: str, rate: float) -> TokenBucket:
+        return SharedBucket(self.clock, rate, self.engine, name)

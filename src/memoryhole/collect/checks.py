@@ -9,6 +9,7 @@ check when the study keeps media.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -236,7 +237,12 @@ class Checks:
                 parts.log_sighting(post)
         refs = [self._ref(post) for post in asked]
         request = adapter.posts_request(refs)
-        capture = await self.fetcher.fetch(request, platform, self.fetcher.check_cap)
+        try:
+            capture = await self.fetcher.fetch(request, platform, self.fetcher.check_cap)
+        except asyncio.CancelledError:  # the run stops: the posts taken along stay scheduled
+            for post in others:
+                parts.queue.push_check(post, parts.clock.now())
+            raise
         view = adapter.parse_posts(refs, capture)
         status, detail = view.status, view.detail
         if capture.status is not None and capture.error is not None:  # cut at the size cap

@@ -41,6 +41,7 @@ class Claims:
     def __init__(self, engine: Engine, worker: str, *, lease: float = 30.0) -> None:
         self.engine, self.worker, self.lease = engine, worker, lease
         self.held: frozenset[int] = frozenset()
+        self.live = 1  # workers alive at the last acquire (this one included)
 
     def acquire(self) -> frozenset[int]:
         """Renew the heartbeat and the leases; take up to the fair share; the partitions held."""
@@ -66,7 +67,8 @@ class Claims:
             live = connection.execute(
                 text(f"SELECT count(*) FROM collect_workers WHERE alive_until > {NOW}")
             ).scalar_one()
-            share = math.ceil(partitions / max(1, live))
+            self.live = max(1, int(live))
+            share = math.ceil(partitions / self.live)
             mine = list(
                 connection.execute(
                     text(

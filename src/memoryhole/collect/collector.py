@@ -376,11 +376,18 @@ class Collector:
             if isinstance(due, float):
                 await self._idle(due, halt)
                 continue
-            await self._limiter(*due).acquire()
-            if halt.is_set():
+            try:
+                await self._limiter(*due).acquire()
+                if halt.is_set():
+                    self.queue.requeue(*due)
+                    return
+                due = self._discovery_first(*due)
+                await self._execute(*due)
+            except asyncio.CancelledError:
+                # The run stopped with this event taken and not done: it stays scheduled (a
+                # worker of a shared study runs this collector again next term).
                 self.queue.requeue(*due)
-                return
-            await self._execute(*self._discovery_first(*due))
+                raise
             if self.recorder.staged() >= self.batch_size:
                 await self.flush()
 

@@ -131,7 +131,10 @@ class DurableState:
                 )
                 for row in connection.execute(query).mappings():
                     sha256 = row["body_sha256"]
-                    body = blobs.get(sha256) if blobs.exists(sha256) else b""
+                    try:
+                        body = blobs.get(sha256)
+                    except FileNotFoundError:  # taken down since
+                        body = b""
                     headers = json.loads(row["response_headers"] or "[]")
                     capture = Capture(
                         request=Request(row["method"], row["url"]),

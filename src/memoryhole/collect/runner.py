@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from memoryhole.clock import AcceleratedClock, Clock, SystemClock
 from memoryhole.collect.collector import Collector, CollectorStats
+from memoryhole.collect.limiter import Identity, PlatformBudgets
 from memoryhole.collect.transport import AiohttpTransport, RedactingTransport, Transport
 from memoryhole.collect.vantages import VantageTransport, study_vantages
 from memoryhole.config import PlatformSettings
@@ -25,14 +26,66 @@ from memoryhole.study import Study
 LEASE, TERM = 30.0, 10.0  # a shared study's worker (collect/shared.py)
 
 
-def build_adapter(study: Study, name: str) -> Platform:
+def study_identity(study: Study, accounts: list[str], egress: str | None) -> Identity:
+    """Whom this collector asks as (``run --account NAME``, ``--egress NAME``), from the study's
+    ``[accounts.NAME]`` and ``[egress.NAME]``."""
+    config = study.config
+    chosen: dict[str, tuple[str, float]] = {}
+    for name in accounts:
+        account = config.accounts.get(name)
+        if account is None:
+            known = ", ".join(sorted(config.accounts)) or "none yet"
+            raise ConfigError(
+                f"no account {name!r} in {study.config_path.name} (known: {known}); add "
+                f'[accounts.{name}] with platform = "…", budget_per_second = … and token_env'
+            )
+        if account.platform in chosen:
+            raise ConfigError(
+                f"--account {chosen[account.platform][0]} and --account {name} are both "
+                f"{account.platform} accounts; a collector asks as one account per platform "
+                "(run another collector for the other)"
+            )
+        chosen[account.platform] = (name, account.budget_per_second)
+    address: tuple[str, float] | None = None
+    if egress is not None:
+        settings = config.egress.get(egress)
+        if settings is None:
+            known = ", ".join(sorted(config.egress)) or "none yet"
+            raise ConfigError(
+                f"no egress address {egress!r} in {study.config_path.name} (known: {known}); "
+                f"add [egress.{egress}] with budget_per_second = …"
+            )
+        address = (egress, settings.budget_per_second)
+    return Identity(chosen, address)
+
+
+def _account_token(study: Study, identity: Identity, platform: str) -> str | None:
+    account = identity.accounts.get(platform)
+    if account is None:
+        return None
+    settings = study.config.accounts[account[0]]
+    token = settings.token()
+    if settings.token_env is not None and token is None:
+        raise ConfigError(
+            f"[accounts.{account[0]}] token_env = {settings.token_env!r}, but that environment "
+            "variable is not set; export it before `memoryhole run`"
+        )
+    return token
+
+
+def build_adapter(study: Study, name: str, identity: Identity | None = None) -> Platform:
     """The adapter for one platform of the study: its base URL, its token and the study's own
     platform descriptions (``STUDY/platforms/*.toml``).
 
     The token is read from the environment variable ``[platforms.NAME] token_env`` names
-    (default ``MEMORYHOLE_<NAME>_TOKEN``) and handed to the adapter only: it is never written
-    in the study, and the collector redacts it from anything a platform echoes back.
+    (default ``MEMORYHOLE_<NAME>_TOKEN``), or ``[accounts.NAME] token_env`` for the account the
+    collector asks as, and handed to the adapter only: it is never written in the study, and
+    the collector redacts it from anything a platform echoes back.
     """
+    identity = identity or Identity()
+    if name in identity.accounts:
+        token = _account_token(study, identity, name)
+        return registry.get(name, study.base_url(name), token=token, study_dir=study.path)
     settings = study.config.platforms.get(name) or PlatformSettings()
     token = settings.token(name)
     if token is not None and settings.token_env is None:
@@ -47,14 +100,21 @@ def build_adapter(study: Study, name: str) -> Platform:
     return registry.get(name, study.base_url(name), token=token, study_dir=study.path)
 
 
-def build_adapters(study: Study) -> dict[str, Platform]:
-    return {name: build_adapter(study, name) for name in watched_platforms(study.engine)}
+def build_adapters(study: Study, identity: Identity | None = None) -> dict[str, Platform]:
+    return {name: build_adapter(study, name, identity) for name in watched_platforms(study.engine)}
 
 
-def adapter_secrets(study: Study, adapters: dict[str, Platform]) -> list[str]:
+def adapter_secrets(
+    study: Study, adapters: dict[str, Platform], identity: Identity | None = None
+) -> list[str]:
     """The tokens the adapters were given (to redact from answers); never logged."""
     found = []
     for name in adapters:
+        if identity is not None and name in identity.accounts:
+            token = _account_token(study, identity, name)
+            if token:
+                found.append(token)
+            continue
         settings = study.config.platforms.get(name) or PlatformSettings()
         token = settings.token(name)
         if token:
@@ -105,8 +165,10 @@ async def resolve_clock(study: Study) -> Clock:
     return SystemClock()
 
 
-def study_policy(study: Study) -> Policy | None:
-    """The schedule the study's configuration asks for (None: the collector's default)."""
+def study_policy(study: Study, rates: Mapping[str, float] | None = None) -> Policy | None:
+    """The schedule the study's configuration asks for (None: the collector's default);
+    ``rates``: what this collector may spend per platform, where that is not the study's own
+    budget (an account's, a worker's share)."""
     settings = study.config.collector
     if settings.scheduler != "budget":
         return None
@@ -119,8 +181,22 @@ def study_policy(study: Study) -> Policy | None:
             horizon=settings.horizon,
             half_life=settings.learning_half_life,
         ),
-        study.config.platform_budgets(),
+        {**study.config.platform_budgets(), **(rates or {})},
     )
+
+
+def identity_rates(study: Study, identity: Identity) -> dict[str, float]:
+    """Per platform with an account or an egress address: the rate its requests can be sent at."""
+    budgets = PlatformBudgets(
+        SystemClock(),
+        study.config.collector.budget_per_second,
+        study.config.platform_budgets(),
+        identity,
+    )
+    platforms = set(identity.accounts) | (
+        set(watched_platforms(study.engine)) if identity.egress else set()
+    )
+    return {platform: budgets.rate(platform) for platform in platforms}
 
 
 async def run_study(
@@ -133,17 +209,22 @@ async def run_study(
     on_start: Callable[[Collector], None] | None = None,
     lease: float | None = None,
     term: float | None = None,
+    identity: Identity | None = None,
 ) -> CollectorStats:
     """Run the collector on a study until ``stop``, ``for_seconds`` of wall time, or no work.
 
     On PostgreSQL this process is one worker of as many as run on the study
     (``collect/shared.py``: ``lease`` and ``term`` in wall seconds); on SQLite it is the
-    study's one collector."""
+    study's one collector. ``identity``: the account (per platform) and the egress address it
+    asks as, each spending its own budget."""
+    identity = identity or Identity()
     if study.engine.dialect.name == "postgresql":
         timing = {"lease": lease or LEASE, "term": term or TERM}
-        return await _run_worker(study, for_seconds, stop, transport, clock, on_start, timing)
+        return await _run_worker(
+            study, for_seconds, stop, transport, clock, on_start, timing, identity
+        )
     with study.writer_lock():
-        adapters = build_adapters(study)
+        adapters = build_adapters(study, identity)
         if not adapters:
             raise ConfigError(
                 "nothing to watch; add targets with `memoryhole watch weibo:user/<uid>` "
@@ -159,10 +240,14 @@ async def run_study(
             transport = VantageTransport(
                 transport, vantages, timeout=settings.timeout, concurrency=settings.concurrency
             )
-        secrets = adapter_secrets(study, adapters)
+        secrets = adapter_secrets(study, adapters, identity)
         if secrets:
             transport = RedactingTransport(transport, secrets)
-        collector = Collector(study, adapters, transport, clock, policy=study_policy(study))
+        budgets = PlatformBudgets(
+            clock, settings.budget_per_second, study.config.platform_budgets(), identity
+        )
+        policy = study_policy(study, identity_rates(study, identity))
+        collector = Collector(study, adapters, transport, clock, policy=policy, budgets=budgets)
         if on_start is not None:
             on_start(collector)
         deadline = time.time() + for_seconds if for_seconds is not None else None
@@ -180,10 +265,11 @@ async def _run_worker(
     clock: Clock | None,
     on_start: Callable[[Collector], None] | None,
     timing: dict[str, float],
+    identity: Identity,
 ) -> CollectorStats:
     from memoryhole.collect.shared import Worker
 
-    adapters = build_adapters(study)
+    adapters = build_adapters(study, identity)
     if not adapters:
         raise ConfigError(
             "nothing to watch; add targets with `memoryhole watch weibo:user/<uid>` "
@@ -193,10 +279,10 @@ async def _run_worker(
     transport = transport or AiohttpTransport(
         timeout=study.config.collector.timeout, concurrency=study.config.collector.concurrency
     )
-    secrets = adapter_secrets(study, adapters)
+    secrets = adapter_secrets(study, adapters, identity)
     if secrets:
         transport = RedactingTransport(transport, secrets)
-    worker = Worker(study, adapters, transport, clock, lambda: study_policy(study), **timing)
+    worker = Worker(study, adapters, transport, clock, identity, **timing)
     deadline = time.time() + for_seconds if for_seconds is not None else None
     try:
         return await worker.run(stop or asyncio.Event(), deadline, on_start)

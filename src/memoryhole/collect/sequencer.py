@@ -127,8 +127,13 @@ class Sequencer:
         done = Sequenced()
         with self.study.engine.begin() as connection:
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_KEY})
-            if not self.claims.holds(connection, self.claims.held):
-                raise LeaseLostError("a partition's lease expired before its batch was committed")
+            # The fence: every partition the collector works on, not only those the worker
+            # holds now (a renewal may have given one back while the collector ran).
+            if not self.claims.holds(connection, state.targets.keys()):
+                raise LeaseLostError(
+                    "a partition was given back, or its lease expired, before its batch was "
+                    "committed"
+                )
             base = connection.execute(select(func.max(observations.c.id))).scalar() or 0
             log = self._caught_up(connection, base)
             done.authors = _stored_authors(connection, batch)

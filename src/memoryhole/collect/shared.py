@@ -1,54 +1,52 @@
-"""A worker of a study several collectors share (PostgreSQL): terms of work on claimed partitions.
+"""A worker of a study several collectors share (PostgreSQL): one collector on claimed partitions.
 
-``memoryhole run`` on a PostgreSQL study runs this. The worker works in *terms* (``term``
-seconds): it renews its leases and takes its fair share of the partitions (``Claims``), loads
-the committed state of exactly those targets and their posts, and runs the ordinary collector on
-them (``Collector``, with the study's shared budgets and a ``SharedRecorder`` whose commits go
-through the sequencer); at the term's end the collector flushes everything, and the next term
-starts from what is committed, with the partitions it holds then (one given back to a worker
-that joined, one taken over from a worker that died). Nothing but the database URL, the study's
-configuration and its blob directory is shared between workers.
+``memoryhole run`` on a PostgreSQL study runs this. Every *term* (``term`` seconds) the worker
+renews its leases and takes its fair share of the partitions (``Claims``). While the partitions
+it holds stay the same, one collector runs on them without a break (``Collector``, with the
+study's shared budgets and a ``SharedRecorder`` whose commits go through the sequencer), and its
+schedule goes on learning. When they change (one given back to a worker that joined, one taken
+over from a worker that died) that collector stops, flushing everything, and a new one starts
+from what is committed for the partitions held now. Nothing but the database URL, the study's
+configuration and its blob store is shared between workers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from memoryhole.clock import Clock
 from memoryhole.collect.budgets import SharedBudgets
 from memoryhole.collect.claims import Claims, shared_writer_lock, worker_name
 from memoryhole.collect.collector import Collector
+from memoryhole.collect.limiter import Identity, PlatformBudgets
 from memoryhole.collect.parts import CollectorStats
+from memoryhole.collect.runner import study_policy
 from memoryhole.collect.sequencer import IdBlocks, LeaseLostError, Sequencer
 from memoryhole.collect.shared_recorder import SharedRecorder
 from memoryhole.collect.transport import Transport
 from memoryhole.errors import ConfigError
 from memoryhole.platforms.base import Platform
-from memoryhole.schedule.base import Policy
 from memoryhole.store.state import CollectorState, load_state
 from memoryhole.study import Study
 
 log = logging.getLogger(__name__)
 
 
-def _stopping(last: bool, stop: asyncio.Event) -> bool:
-    return last or stop.is_set()
-
-
-def add_stats(total: CollectorStats, term: CollectorStats) -> None:
-    total.checks += term.checks
-    total.polls += term.polls
-    total.transient += term.transient
-    total.discovered += term.discovered
-    total.removals.update(term.removals)
-    total.committed_observations += term.committed_observations
-    total.unreadable += term.unreadable
-    total.notices += term.notices
+def add_stats(total: CollectorStats, more: CollectorStats) -> None:
+    total.checks += more.checks
+    total.polls += more.polls
+    total.transient += more.transient
+    total.discovered += more.discovered
+    total.removals.update(more.removals)
+    total.committed_observations += more.committed_observations
+    total.unreadable += more.unreadable
+    total.notices += more.notices
+    total.shared_checks += more.shared_checks
 
 
 class Worker:
@@ -58,13 +56,13 @@ class Worker:
         adapters: dict[str, Platform],
         transport: Transport,
         clock: Clock,
-        policy: Callable[[], Policy | None],
+        identity: Identity | None = None,
         *,
         term: float = 10.0,
         lease: float = 30.0,
     ) -> None:
         self.study, self.adapters, self.transport, self.clock = study, adapters, transport, clock
-        self.policy = policy
+        self.identity = identity or Identity()
         if lease < 2 * term:
             raise ConfigError(
                 f"a lease of {lease:g} s with terms of {term:g} s: a worker renews its leases "
@@ -78,6 +76,13 @@ class Worker:
         self.stats = CollectorStats()
         self.terms = 0
         self.leases_lost = 0
+        self.rebuilt = 0  # collectors built (a new one only when the partitions changed)
+        self._last = False  # whether the worker is stopping
+        self._collector: Collector | None = None
+        self._running: asyncio.Future[CollectorStats] | None = None
+        self._halt = asyncio.Event()
+        self._held: frozenset[int] = frozenset()
+        self._recorder: SharedRecorder | None = None
 
     async def run(
         self,
@@ -85,40 +90,103 @@ class Worker:
         deadline: float | None,
         on_start: Callable[[Collector], None] | None = None,
     ) -> CollectorStats:
+        """Renew the claims every term; run one collector on the partitions held for as long
+        as they stay the same (its schedule goes on learning), a new one on what is committed
+        when they change."""
         with shared_writer_lock(self.study):
             try:
                 while not stop.is_set() and (deadline is None or time.time() < deadline):
                     held = await asyncio.to_thread(self.claims.acquire)
+                    self.terms += 1
+                    if (
+                        held != self._held
+                        or self._running is None
+                        or self._running.done()
+                        or (self._recorder is not None and self._recorder.lost)
+                    ):
+                        await self._stop_collector()
+                        if held:
+                            collector = await self._start_collector(held, stop, deadline)
+                            if on_start is not None and self.rebuilt == 1:
+                                on_start(collector)
                     term_end = time.time() + self.term
                     if deadline is not None:
                         term_end = min(term_end, deadline)
-                    if not held:  # every partition is taken: look again next term
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(stop.wait(), max(0.0, term_end - time.time()))
-                        continue
-                    last = deadline is not None and term_end >= deadline
-                    final = functools.partial(_stopping, last, stop)
-                    collector = await self._collector(held, final)
-                    if on_start is not None and self.terms == 0:
-                        on_start(collector)
-                    self.terms += 1
-                    try:
-                        stats = await collector.run(stop=stop, wall_deadline=term_end)
-                    except LeaseLostError as exc:
-                        self.leases_lost += 1
-                        log.warning("%s: the batch is left to the partition's new owner", exc)
-                        stats = collector.stats
-                    add_stats(self.stats, stats)
+                    waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+                    if self._running is not None:
+                        waiters.append(self._running)
+                    await asyncio.wait(
+                        waiters,
+                        timeout=max(0.0, term_end - time.time()),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    waiters[0].cancel()
             finally:
+                self._last = True  # the collector's last flush signs a checkpoint
+                await self._stop_collector()
                 await asyncio.to_thread(self._close)
         return self.stats
 
-    async def _collector(self, held: frozenset[int], final: Callable[[], bool]) -> Collector:
+    @property
+    def collector(self) -> Collector | None:
+        """The collector running on the partitions held, or the last one (None before any)."""
+        return self._collector
+
+    async def _start_collector(
+        self, held: frozenset[int], stop: asyncio.Event, deadline: float | None
+    ) -> Collector:
+        collector = await self._collector_for(held, lambda: self._last or stop.is_set())
+        self._collector, self._held = collector, held
+        self._halt = asyncio.Event()
+        self._running = asyncio.ensure_future(
+            collector.run(stop=self._halt, wall_deadline=deadline)
+        )
+        self.rebuilt += 1
+        return collector
+
+    async def _stop_collector(self) -> None:
+        """Stop the running collector (it flushes what it staged) and count what it did."""
+        collector, running = self._collector, self._running
+        self._running, self._held = None, frozenset()
+        if collector is None or running is None:
+            return
+        self._halt.set()
+        try:
+            await running
+        except LeaseLostError as exc:
+            self.leases_lost += 1
+            log.warning("%s: the batch is left to the partition's new owner", exc)
+        add_stats(self.stats, collector.stats)
+
+    def plan_rates(self, platforms: set[str]) -> dict[str, float]:
+        """What this worker's schedule plans to spend per platform: its account's budget, else
+        its share of the platform's (the platform's budget over the live workers)."""
+        study, identity = self.study, self.identity
+        budgets = PlatformBudgets(
+            self.clock,
+            study.config.collector.budget_per_second,
+            study.config.platform_budgets(),
+            identity,
+        )
+        rates = {}
+        for platform in platforms:
+            rate = budgets.rate(platform)
+            if platform not in identity.accounts:
+                rate = min(rate, budgets.platform_rate(platform) / max(1, self.claims.live))
+            rates[platform] = rate
+        return rates
+
+    async def _collector_for(self, held: frozenset[int], final: Callable[[], bool]) -> Collector:
         study, settings = self.study, self.study.config.collector
         state: CollectorState = await asyncio.to_thread(load_state, study.engine, held)
         state.ids = self.ids
+        platforms = {t.target.platform for t in state.targets.values()}
         budgets = SharedBudgets(
-            self.clock, settings.budget_per_second, study.config.platform_budgets(), study.engine
+            self.clock,
+            settings.budget_per_second,
+            study.config.platform_budgets(),
+            study.engine,
+            self.identity,
         )
         adapters = {
             name: adapter
@@ -130,13 +198,17 @@ class Worker:
             adapters or self.adapters,
             self.transport,
             self.clock,
-            policy=self.policy(),
-            recorder=lambda s: SharedRecorder(
-                study, s, self.sequencer, now=self.clock.now, final=final
-            ),
+            policy=study_policy(study, self.plan_rates(platforms)),
+            recorder=functools.partial(self._new_recorder, final),
             state=state,
             budgets=budgets,
         )
+
+    def _new_recorder(self, final: Callable[[], bool], state: CollectorState) -> SharedRecorder:
+        self._recorder = SharedRecorder(
+            self.study, state, self.sequencer, now=self.clock.now, final=final
+        )
+        return self._recorder
 
     def _close(self) -> None:
         """Sign what every worker committed, and give the partitions back."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from memoryhole.collect.recorder import StoreRecorder
-from memoryhole.collect.sequencer import PROVISIONAL, Sequenced, Sequencer
+from memoryhole.collect.sequencer import PROVISIONAL, LeaseLostError, Sequenced, Sequencer
 from memoryhole.evidence.merkle import MerkleLog
 from memoryhole.model import Capture, Status
 from memoryhole.store.state import CollectorState, PostState
@@ -38,6 +38,9 @@ class SharedRecorder(StoreRecorder):
         self._provisional = PROVISIONAL
         #: Whether the worker is stopping (its last flush signs a checkpoint).
         self.final = final
+        #: A commit was refused (a partition given back or its lease lost): the worker builds
+        #: a new collector from what is committed.
+        self.lost = False
         super().__init__(study, state, now=now, checkpoint_interval=sequencer.checkpoint_interval)
 
     def _open_log(self) -> MerkleLog:
@@ -105,6 +108,9 @@ class SharedRecorder(StoreRecorder):
                 done = await asyncio.shield(commit)
             except asyncio.CancelledError:
                 self._settle(await commit)  # (as StoreRecorder.flush: finish it under the lock)
+                raise
+            except LeaseLostError:
+                self.lost = True  # the batch is dropped: this collector's memory is stale
                 raise
             self._settle(done)
             return done.observations

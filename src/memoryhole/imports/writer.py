@@ -31,7 +31,7 @@ from memoryhole.evidence.rederive import fold_record
 from memoryhole.evidence.rows import HeadersJson, observation_row, verdict_row
 from memoryhole.imports.records import Counts, Event, PostFacts, Record
 from memoryhole.model import Status, content_hash
-from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.blobs import BlobStore
 from memoryhole.store.queries import verdict_from_row
 from memoryhole.store.schema import authors, imports, observations, posts, verdicts
 from memoryhole.store.state import PostState
@@ -396,9 +396,8 @@ class _Batch:
     dirty: dict[str, None] = field(default_factory=dict)  # post ids whose verdict changed
 
 
-def _put_all(blobs: FileBlobStore, chunk: list[tuple[str, bytes]]) -> None:
-    for sha256, body in chunk:
-        blobs.put(sha256, body)
+def _put_all(blobs: BlobStore, chunk: list[tuple[str, bytes]]) -> None:
+    blobs.put_many(chunk)
 
 
 def _news(event: Event, post: ImportedPost) -> bool:

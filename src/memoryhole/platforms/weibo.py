@@ -31,6 +31,7 @@ malformed JSON, an unknown ``errno``, an answer about another post) is UNREACHAB
 
 from __future__ import annotations
 
+import functools
 import html
 import ipaddress
 import re
@@ -155,6 +156,7 @@ def mblog_id(mblog: dict[str, Any]) -> str | None:
 _BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # once per post, not once per check
 def mid_to_bid(mid: str | None) -> str | None:
     """A post's numeric ``mid`` as the short id in its URL (``bid``, e.g. ``HyZVegYAP``): the
     mid's decimal digits in groups of seven from the right, each group in base 62 (four
@@ -341,9 +343,12 @@ def is_local(base_url: str) -> bool:
 class WeiboPlatform:
     name = "weibo"
 
-    def __init__(self, base_url: str = "https://m.weibo.cn") -> None:
+    def __init__(self, base_url: str = "https://m.weibo.cn", *, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._check_requests: dict[tuple[str, str], Request] = {}
+        # A logged-in visitor: m.weibo.cn knows its account by the ``SUB`` session cookie (the
+        # token), and rations its requests per account.
+        self._headers: tuple[tuple[str, str], ...] = (("Cookie", f"SUB={token}"),) if token else ()
 
     # -- targets --------------------------------------------------------------------------------
 
@@ -387,7 +392,7 @@ class WeiboPlatform:
             params.append(("count", str(PAGE_SIZE)))
             if cursor:
                 params.append(("since_id", cursor))
-            return Request("GET", url, tuple(params))
+            return Request("GET", url, tuple(params), self._headers)
         if target.kind == "search":
             params.append(("page_type", "searchall"))
         token = _Cursor.parse(cursor).page
@@ -395,7 +400,7 @@ class WeiboPlatform:
             params.append(("since_id", token[1:]) if token[0] == "s" else ("page", token[1:]))
         if cursor:  # kept in the recorded URL (a fragment is never sent): parse_discover reads it
             url += f"#{_CURSOR_NOTE}{cursor}"
-        return Request("GET", url, tuple(params))
+        return Request("GET", url, tuple(params), self._headers)
 
     def parse_discover(self, target: Target, capture: Capture) -> Discovery:
         body, problem = json_body(capture)
@@ -478,12 +483,16 @@ class WeiboPlatform:
         if request is None:
             if len(self._check_requests) > 1 << 17:
                 self._check_requests.clear()
-            request = Request("GET", f"{self.base_url}/statuses/show", (("id", post.post_id),))
+            request = Request(
+                "GET", f"{self.base_url}/statuses/show", (("id", post.post_id),), self._headers
+            )
             self._check_requests[key] = request
         return request
 
     def long_text_request(self, post: PostRef) -> Request:
-        return Request("GET", f"{self.base_url}/statuses/extend", (("id", post.post_id),))
+        return Request(
+            "GET", f"{self.base_url}/statuses/extend", (("id", post.post_id),), self._headers
+        )
 
     def parse_check(self, post: PostRef, capture: Capture) -> Observation:
         body, problem = json_body(capture)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, delete, select, update
 
-from memoryhole.store.blobs import FileBlobStore
+from memoryhole.store.blobs import BlobStore
 from memoryhole.store.schema import (
     authors,
     checkpoints,
@@ -82,13 +82,13 @@ def insert_rows(
     connection.exec_driver_sql(sql, params)
 
 
-def commit_batch(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
+def commit_batch(engine: Engine, blobs: BlobStore, batch: Batch) -> None:
     put_blobs(engine, blobs, batch)
     with engine.begin() as connection:
         write_batch(connection, batch)
 
 
-def put_blobs(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
+def put_blobs(engine: Engine, blobs: BlobStore, batch: Batch) -> None:
     """The batch's bodies, before the rows that name them."""
     # A body taken down since it was fetched (a takedown while the collector runs) is never
     # written back: the takedown's record wins.
@@ -103,9 +103,7 @@ def put_blobs(engine: Engine, blobs: FileBlobStore, batch: Batch) -> None:
                 )
             ).scalars()
         }
-    for sha256, body in batch.blobs.items():
-        if sha256 not in gone:
-            blobs.put(sha256, body)
+    blobs.put_many((sha, body) for sha, body in batch.blobs.items() if sha not in gone)
 
 
 def write_batch(connection: Connection, batch: Batch) -> None:
