@@ -425,3 +425,50 @@ def test_a_collector_asks_as_the_account_it_is_given(
     monkeypatch.delenv("MH_FIRST_TOKEN")
     with pytest.raises(ConfigError, match=r"MH_FIRST_TOKEN.*not set"):
         build_adapter(study, "weibo", identity)
+
+
+def test_one_collector_asking_as_an_account_from_an_address_keeps_to_the_scarcer_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --account lab --egress home`` on SQLite: every request carries the account's
+    cookie, and the requests keep to the address's budget, the scarcer of the two, though the
+    platform's own is far larger."""
+    import time
+
+    from memoryhole.clock import AcceleratedClock
+    from memoryhole.collect.runner import study_identity
+
+    study = Study.init(tmp_path / "study")
+    configure(study, ("collector",), budget_per_second=50.0, scheduler="age")
+    configure(study, ("collector",), first_check_after="10s", max_interval="10s")
+    configure(study, ("platforms", "weibo"), base_url="http://weibo.sim")
+    with study.config_path.open("a", encoding="utf-8") as config:
+        config.write(
+            '\n[accounts.lab]\nplatform = "weibo"\nbudget_per_second = 2.0\n'
+            'token_env = "MH_LAB_TOKEN"\n\n[egress.home]\nbudget_per_second = 0.5\n'
+        )
+    study = Study.open(tmp_path / "study")
+    monkeypatch.setenv("MH_LAB_TOKEN", TOKEN)
+    add_targets(study.engine, [WATCH["weibo"]], T0)
+    clock = AcceleratedClock(T0, time.time(), 100.0)
+    simulator = InProcessTransport(SimPlatform(busy_scenario(), clock, "weibo"))
+    sent: list[tuple[float, tuple[tuple[str, str], ...]]] = []
+
+    class Recording:
+        async def send(self, request: Request) -> RawResponse:
+            sent.append((clock.now(), request.headers))
+            return await simulator.send(request)
+
+        async def close(self) -> None:
+            await simulator.close()
+
+    identity = study_identity(study, ["lab"], "home")
+    asyncio.run(
+        run_study(study, for_seconds=3.0, transport=Recording(), clock=clock, identity=identity)
+    )
+    assert len(sent) > 60
+    assert all(("Cookie", f"SUB={TOKEN}") in headers for _, headers in sent)
+    times = [at for at, _ in sent]
+    span = times[-1] - times[0]
+    assert len(times) <= 0.5 * span + 1.0 + 1  # the address's budget, plus its burst
+    assert len(times) >= 0.5 * span * 0.8  # and it is what paces: always a backlog
