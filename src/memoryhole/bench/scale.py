@@ -132,12 +132,9 @@ def make_study(
 def start_workers(
     study: Path, count: int, seconds: float, accounts: bool = False, term: float = 10.0
 ) -> list[subprocess.Popen[bytes]]:
-    """``count`` workers; with ``accounts``, worker ``i`` asks as ``acct-i`` (its own budget).
-    ``term`` (wall seconds): on an accelerated clock a term is ``speed`` times longer in
-    platform time, so the benchmark shortens it to keep rebalancing short in platform time. The
-    lease stays 10 s at least: on two busy cores a renewal can be late by seconds, and a lease
-    that runs out hands the worker's targets over while it still works on them."""
-    lease = max(10.0, 3 * term)
+    """``count`` workers; with ``accounts``, worker ``i`` asks as ``acct-i`` (its own budget);
+    ``term``: their ``--term`` (wall seconds), the lease three terms."""
+    lease = 3 * term
     command = [sys.executable, "-m", "memoryhole", "run", "--study", str(study), "--quiet"]
     command += ["--for", f"{seconds:g}s", "--term", f"{term:g}s", "--lease", f"{lease:g}s"]
     started = []

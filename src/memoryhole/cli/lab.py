@@ -288,10 +288,10 @@ def bench_scale(
     term: Annotated[
         float,
         typer.Option(
-            help="Each worker's --term in wall seconds (its --lease 10 s, or three terms); "
-            "the default: one second, 30 platform seconds at 30x."
+            help="Each worker's --term in wall seconds (its --lease three terms), as "
+            "`memoryhole run`'s."
         ),
-    ] = 0.0,
+    ] = 10.0,
 ) -> None:
     """N `memoryhole run` workers on one PostgreSQL study: throughput, 429s, duplicates, log."""
     import tempfile
@@ -322,7 +322,7 @@ def bench_scale(
                 n, database, Path(tmp), seconds=seconds, authors=authors,
                 posts_per_author=posts_per_author, speed=speed,
                 rate=rate_limit * (budgets if label else 1), accounts=accounts,
-                label=f"{label}{budgets}", term=term or 1.0,
+                label=f"{label}{budgets}", term=term,
             )  # fmt: skip
             median = f"{row.delay_median:.1f}" if row.delay_median is not None else "-"
             p90 = f"{row.delay_p90:.1f}" if row.delay_p90 is not None else "-"

@@ -35,6 +35,7 @@ from memoryhole.store.state import CollectorState, load_state
 from memoryhole.study import Study
 
 log = logging.getLogger(__name__)
+SETTLING_TERMS, SETTLING_TERM = 5, 1.0  # how many short terms a worker starts with, how long
 
 
 def add_stats(total: CollectorStats, more: CollectorStats) -> None:
@@ -109,7 +110,11 @@ class Worker:
                             collector = await self._start_collector(held, stop, deadline)
                             if on_start is not None and self.rebuilt == 1:
                                 on_start(collector)
-                    term_end = time.time() + self.term
+                    # The first terms are short: workers started together settle their shares
+                    # in seconds (the first to claim takes everything), not in terms.
+                    term_end = time.time() + (
+                        min(self.term, SETTLING_TERM) if self.terms <= SETTLING_TERMS else self.term
+                    )
                     if deadline is not None:
                         term_end = min(term_end, deadline)
                     waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
