@@ -84,7 +84,9 @@ async def bare_loop(base_url: str, ids: list[str], seconds: float, concurrency: 
         return done / (time.perf_counter() - started)
 
 
-async def collector_run(study: Study, seconds: float, concurrency: int) -> tuple[float, int]:
+async def collector_run(
+    study: Study, seconds: float, concurrency: int, posts: int
+) -> tuple[float, int]:
     policy = AgeProportional(first_check_after=1e-3, max_interval=1e-3, horizon=10 * 86400.0)
     transport = AiohttpTransport(timeout=30.0, concurrency=concurrency)
     collector = Collector(
@@ -96,8 +98,9 @@ async def collector_run(study: Study, seconds: float, concurrency: int) -> tuple
         concurrency=concurrency,
         policy=policy,
     )
-    # Discover every post first (not timed), so the timed part is pure re-checking.
-    while collector.stats.discovered < len(collector.state.posts) or not collector.state.posts:
+    # Discover every post of the scenario first (not timed), so the timed part is pure
+    # re-checking: each committed observation is one check, one request.
+    while collector.stats.discovered < posts:
         before = collector.stats.discovered
         await collector.run(wall_deadline=time.time() + 2.0)
         if collector.stats.discovered == before:
@@ -141,7 +144,7 @@ def run_throughput(
             profiler = cProfile.Profile() if profile else None
             if profiler is not None:
                 profiler.enable()
-            rate, committed = run_loop(collector_run(study, seconds, concurrency))
+            rate, committed = run_loop(collector_run(study, seconds, concurrency, posts))
             report = ""
             if profiler is not None:
                 profiler.disable()
@@ -155,6 +158,6 @@ def run_throughput(
                 from memoryhole.bench.scale import new_database
 
                 shared = _study(root / "pg-study", simulator.base_url, new_database(database))
-                on_postgres, _ = run_loop(collector_run(shared, seconds, concurrency))
+                on_postgres, _ = run_loop(collector_run(shared, seconds, concurrency, posts))
                 shared.close()
     return ThroughputResult(posts, seconds, concurrency, bare, rate, committed, report, on_postgres)
