@@ -22,7 +22,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from memoryhole.cli import app
-from memoryhole.cli.analyze import Format, emit
+from memoryhole.cli.tables import Format, emit
 from memoryhole.imports.records import ImportFileError
 from memoryhole.spreadsheet import FORMULA_STARTS, neutralised
 from memoryhole.store.schema import posts, verdicts

@@ -1,6 +1,6 @@
-"""``memoryhole analyze …`` and ``memoryhole export parquet|csv|datasette`` (registered by
-``memoryhole.cli``). Thin: the work is in ``analysis.tables``, ``analysis.plots`` and
-``memoryhole.exports``; this module parses options, shows progress and prints tables.
+"""``memoryhole analyze …`` (registered by ``memoryhole.cli``). Thin: the work is in
+``analysis.tables`` and ``analysis.plots``; this module parses options, shows progress and
+prints tables (how: ``cli/tables.py``). The open-data exports are ``cli/open_exports.py``.
 
 Output: ``--format table`` (Rich, the first ``--limit`` rows, default 30), ``csv`` or ``json``
 (every row unless ``--limit``; JSON is a list of objects whose keys are the table's columns, as
@@ -9,19 +9,22 @@ listed in docs/statistics.md: a contract). Progress goes to stderr, data to stdo
 
 from __future__ import annotations
 
-import json
-import math
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from memoryhole.cli.tables import (
+    Format,
+    draw_chart,
+    emit,
+    err_console,
+    hint,
+    percent,
+    status,
+)
 from memoryhole.errors import MemoryholeError
 
 if TYPE_CHECKING:
@@ -34,16 +37,6 @@ analyze_app = typer.Typer(
     help="Analyse a study: which terms get posts removed, how fast, when, whose, where.",
     no_args_is_help=True,
 )
-
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
 
 StudyOption = Annotated[
     Path, typer.Option("--study", help="The study folder (default: the current directory).")
@@ -103,15 +96,6 @@ _SEGMENTERS: Final = ("jieba", "rjieba")
 
 def _kinds(kind: list[str] | None) -> tuple[str, ...]:
     return tuple(kind) if kind else ("censored",)
-
-
-@contextmanager
-def _status(message: str) -> Iterator[None]:
-    if err_console.is_terminal:
-        with err_console.status(message):
-            yield
-    else:
-        yield
 
 
 def _load(
@@ -196,221 +180,13 @@ def _reductions(
     if scheduler and engine != "dask":
         raise MemoryholeError("--scheduler is for --engine dask")
     with (
-        _status("preparing the analysis dataset"),
+        status("preparing the analysis dataset"),
         open_reductions(engine, study=study, dataset=dataset, scheduler=scheduler) as reductions,
     ):
         yield reductions, filters
 
 
 # ----------------------------------------------------------------------------- output
-
-
-def _percent(value: Any) -> str:
-    return f"{value:.2%}" if isinstance(value, float) and math.isfinite(value) else "—"
-
-
-def _cell(value: Any, column: str) -> str:
-    from memoryhole.analysis.tables import iso
-    from memoryhole.cli.console import duration
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if column.endswith("_at") or column == "bin_start":
-        return iso(float(value)) or "—"
-    if column == "bin" and isinstance(value, str):  # 2024-06-04T13:00:00Z → 2024-06-04 13:00
-        return value.replace("T", " ").removesuffix(":00Z").removesuffix(" 00:00")
-    if column.startswith("median") or column in ("time", "time_low"):
-        return duration(float(value))
-    if column in ("p_value", "q_value", "p_vs_singles", "q_vs_singles"):
-        return f"{value:.2e}" if value < 0.001 else f"{value:.3f}"
-    if isinstance(value, float):
-        if column in ("rate", "ci_low", "ci_high") or column.startswith(("rate", "ci_")):
-            return f"{value:.1%}"
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-#: Column pairs a table shows as one interval column (``12.0%–30.5%``).
-_INTERVALS: Final = {
-    "ci_low": ("ci_high", "95% CI"),
-    "median_ci_low": ("median_ci_high", "median 95% CI"),
-    "ci_before_low": ("ci_before_high", "CI before"),
-    "ci_after_low": ("ci_after_high", "CI after"),
-}
-#: A table of at most this many rows that does not fit the terminal is shown turned: one row
-#: per column, one column per row (``analyze platforms``).
-_TURN_ROWS: Final = 8
-
-
-def _layout(
-    frame: pd.DataFrame, shown: Sequence[str]
-) -> tuple[list[str], list[bool], list[list[str]]]:
-    """Headers, right-justified flags and cell texts, each ``ci_low``/``ci_high`` pair as one
-    interval column."""
-    headers: list[str] = []
-    numeric: list[bool] = []
-    columns: list[list[str]] = []
-    for column in shown:
-        if any(column == high and low in shown for low, (high, _) in _INTERVALS.items()):
-            continue  # shown with its low end
-        values = frame[column].tolist()
-        pair = _INTERVALS.get(column)
-        if pair is not None and pair[0] in shown:
-            highs = frame[pair[0]].tolist()
-            lows = [_cell(v, column) for v in values]
-            tops = [_cell(v, pair[0]) for v in highs]
-            columns.append(
-                [
-                    f"{a}–{b}" if a != "—" or b != "—" else "—"
-                    for a, b in zip(lows, tops, strict=True)
-                ]
-            )
-            headers.append(pair[1])
-            numeric.append(True)
-            continue
-        columns.append([_cell(v, column) for v in values])
-        headers.append(column)
-        numeric.append(frame[column].dtype.kind in "iuf" if len(frame) else False)
-    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
-    return headers, numeric, rows
-
-
-def _rich_table(
-    headers: Sequence[str],
-    numeric: Sequence[bool],
-    rows: Sequence[Sequence[str]],
-    *,
-    title: str = "",
-    caption: str = "",
-) -> Table:
-    from rich import box
-
-    table = Table(
-        title=title or None,
-        caption=caption or None,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        show_lines=False,
-        caption_justify="left",
-    )
-    for header, right in zip(headers, numeric, strict=True):
-        wide = header in ("term", "author", "group", "bin", "text")
-        table.add_column(
-            header, justify="right" if right else "left", overflow="fold", no_wrap=wide
-        )
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-def _narrowest(table: Table, console: Console) -> int:
-    """The width below which the table would break a word (a header) to fit."""
-    from rich.measure import Measurement
-
-    options = console.options.update(max_width=1_000_000)
-    return Measurement.get(console, options, table).minimum
-
-
-def fit_table(
-    headers: Sequence[str],
-    numeric: Sequence[bool],
-    rows: Sequence[Sequence[str]],
-    width: int,
-    console: Console,
-    *,
-    title: str = "",
-    caption: str = "",
-) -> Table:
-    """A table that fits ``width`` without breaking a header mid-word: as it is if it fits;
-    else, with few rows, turned (a row per column); else without its last columns (named in
-    the caption: ``--format csv`` has them all)."""
-    table = _rich_table(headers, numeric, rows, title=title, caption=caption)
-    if _narrowest(table, console) <= width:
-        return table
-    if len(rows) <= _TURN_ROWS:
-        first = [headers[0], *(row[0] for row in rows)]
-        turned_rows = [[header, *(row[i] for row in rows)] for i, header in enumerate(headers)][1:]
-        turned = _rich_table(
-            first, [False, *(True for _ in rows)], turned_rows, title=title, caption=caption
-        )
-        if _narrowest(turned, console) <= width:
-            return turned
-    keep = len(headers)
-    while keep > 2:
-        keep -= 1
-        left_out = ", ".join(headers[keep:])
-        note = f"not shown at this width: {left_out} (--format csv has every column)"
-        table = _rich_table(
-            headers[:keep],
-            numeric[:keep],
-            [row[:keep] for row in rows],
-            title=title,
-            caption=f"{caption}\n{note}" if caption else note,
-        )
-        if _narrowest(table, console) <= width:
-            return table
-    return table
-
-
-def emit(
-    frame: pd.DataFrame,
-    format_: Format,
-    *,
-    columns: Sequence[str] | None = None,
-    limit: int | None = None,
-    title: str = "",
-    caption: str = "",
-    empty: str = "",
-) -> None:
-    """Print a table as Rich table, CSV or JSON (a list of objects). A table fits the
-    terminal (:func:`fit_table`); an empty one is one line (``empty``: what to do about it)."""
-    from memoryhole.analysis.terms import to_records
-
-    if limit is not None:
-        frame = frame.head(limit)
-    if format_ is Format.json:
-        sys.stdout.write(json.dumps(to_records(frame), ensure_ascii=False) + "\n")
-        return
-    if format_ is Format.csv:
-        from memoryhole.spreadsheet import neutralised_frame
-
-        neutralised_frame(frame).to_csv(sys.stdout, index=False)
-        return
-    if frame.empty:
-        out_console.print(f"{title or 'table'}: no rows." + (f" {empty}" if empty else ""))
-        return
-    shown = [c for c in (columns or frame.columns) if c in frame.columns]
-    rows = frame.head(30 if limit is None else limit)
-    headers, numeric, cells = _layout(rows, shown)
-    table = fit_table(
-        headers, numeric, cells, out_console.width, out_console, title=title, caption=caption
-    )
-    out_console.print(table, soft_wrap=False)
-    if len(frame) > len(rows):
-        out_console.print(f"… {len(frame) - len(rows):,} more rows (--limit N, or --format csv)")
-
-
-def hint(message: str, format_: Format) -> None:
-    """A note for the reader: after a table on stdout; on stderr with CSV or JSON (whose
-    stdout is data)."""
-    console = out_console if format_ is Format.table else err_console
-    console.print(message, highlight=False, markup=False, soft_wrap=False)
-
-
-def _plot(chart_of: Callable[[], Any], path: Path | None, frame: pd.DataFrame) -> None:
-    if path is None:
-        return
-    from memoryhole.analysis.plots import has_cjk, save_chart
-
-    with _status(f"drawing {path}"):
-        warnings = save_chart(chart_of(), path, cjk_text=has_cjk(frame))
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
-    err_console.print(f"wrote {path}")
 
 
 # ----------------------------------------------------------------------------- commands
@@ -490,7 +266,7 @@ def analyze_terms(
             )
     else:
         data = _load(study, platform, since, until, views, segmenter)
-        with _status("computing term statistics"):
+        with status("computing term statistics"):
             frame = terms_table(
                 data,
                 kind=_kinds(kind),
@@ -515,7 +291,7 @@ def analyze_terms(
     rows = min(len(frame), 30 if limit is None else limit)
     caption = (
         f"{attrs.get('posts', 0):,} posts, {attrs.get('removed', 0):,} removed "
-        f"({', '.join(_kinds(kind))}); baseline {_percent(attrs.get('baseline'))}; "
+        f"({', '.join(_kinds(kind))}); baseline {percent(attrs.get('baseline'))}; "
         f"{summary.tested:,} terms tested (in ≥ {min_posts} posts), {summary.significant:,} "
         "significant; p-values in --format csv.\n" + view_legend()
     )
@@ -537,7 +313,7 @@ def analyze_terms(
         hint(message, format_)
     from memoryhole.analysis.plots import terms_chart
 
-    _plot(
+    draw_chart(
         lambda: terms_chart(frame, title=f"Removal rate by term: {summary.heading(min(rows, 30))}"),
         plot,
         frame.head(30),
@@ -607,12 +383,12 @@ def analyze_survival(
                 reductions,
                 filters,
             ),
-            _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"),
+            status(f"fitting survival curves ({bootstrap} bootstrap resamples)"),
         ):
             curve_frame, summary = reduced.survival_table(reductions, filters, **options)
     else:
         data = _load(study, platform, since, until)
-        with _status(f"fitting survival curves ({bootstrap} bootstrap resamples)"):
+        with status(f"fitting survival curves ({bootstrap} bootstrap resamples)"):
             curve_frame, summary = survival_table(data, **options)
     if curves:
         emit(curve_frame, format_, limit=limit, title="Survival curves")
@@ -625,7 +401,7 @@ def analyze_survival(
         emit(summary, format_, limit=limit, title="Time to removal", caption=caption)
     from memoryhole.analysis.plots import survival_chart
 
-    _plot(lambda: survival_chart(curve_frame), plot, summary)
+    draw_chart(lambda: survival_chart(curve_frame), plot, summary)
 
 
 @analyze_app.command("timeline")
@@ -690,7 +466,7 @@ def analyze_timeline(
         bins = timeline_table(data, kind=kinds, bin=bin_, within=horizon, term=term)
     found = None
     if data is not None and (detect or changes):
-        with _status("scanning for change points"):
+        with status("scanning for change points"):
             found = change_points(
                 data,
                 kind=kinds,
@@ -762,7 +538,7 @@ def analyze_timeline(
                 )
     from memoryhole.analysis.plots import timeline_chart
 
-    _plot(lambda: timeline_chart(bins, found), plot, bins)
+    draw_chart(lambda: timeline_chart(bins, found), plot, bins)
 
 
 @analyze_app.command("accounts")
@@ -825,11 +601,11 @@ def analyze_accounts(
             ],
             limit=limit,
             title="Authors (pseudonyms)",
-            caption=f"baseline {_percent(authors.attrs.get('baseline'))}",
+            caption=f"baseline {percent(authors.attrs.get('baseline'))}",
         )
     from memoryhole.analysis.plots import accounts_chart
 
-    _plot(lambda: accounts_chart(authors, over_time), plot, authors.head(0))
+    draw_chart(lambda: accounts_chart(authors, over_time), plot, authors.head(0))
 
 
 @analyze_app.command("platforms")
@@ -862,19 +638,19 @@ def analyze_platforms(
                 reductions,
                 filters,
             ),
-            _status("analysing each platform"),
+            status("analysing each platform"),
         ):
             frame = reduced.platforms_table(
                 reductions, filters, kind=_kinds(kind), bootstrap=bootstrap
             )
     else:
         data = _load(study, platform, since, until)
-        with _status("analysing each platform"):
+        with status("analysing each platform"):
             frame = platforms_table(data, kind=_kinds(kind), bootstrap=bootstrap)
     emit(frame, format_, limit=limit, title="Platforms")
     from memoryhole.analysis.plots import platforms_chart
 
-    _plot(lambda: platforms_chart(frame), plot, frame)
+    draw_chart(lambda: platforms_chart(frame), plot, frame)
 
 
 @analyze_app.command("withheld")
@@ -896,7 +672,7 @@ def analyze_withheld(
 
     opened = Study.open(study)
     try:
-        with _status("reading the withheld answers"):
+        with status("reading the withheld answers"):
             found = study_spells(opened.engine)
     finally:
         opened.close()
@@ -969,80 +745,3 @@ def _no_change_series(found: pd.DataFrame, within: str) -> str:
 
 
 # ----------------------------------------------------------------------------- exports
-
-
-def register_exports(export_app: typer.Typer) -> None:
-    """Add ``export parquet|analysis|csv|datasette`` to the ``export`` command group."""
-
-    @export_app.command("parquet")
-    def export_parquet(
-        directory: Annotated[Path, typer.Argument(help="Folder to write (created).")],
-        study: StudyOption = Path("."),
-    ) -> None:
-        """Posts, verdicts, observations, authors as Parquet (zstd, by platform) with a
-        datapackage.json; pseudonymous authors only (docs/formats.md)."""
-        from memoryhole.exports import export_parquet as write
-        from memoryhole.study import Study
-
-        with _status("writing Parquet"):
-            counts = write(Study.open(study), directory)
-        _report_counts(counts, directory)
-
-    @export_app.command("analysis")
-    def export_analysis(
-        directory: Annotated[Path, typer.Argument(help="Folder to write (replaced).")],
-        study: StudyOption = Path("."),
-    ) -> None:
-        """The analysis dataset (analysed posts and their term ids as Parquet by platform and
-        month) that `analyze … --engine duckdb|dask --dataset DIR` reads; put it where every
-        Dask worker sees it (docs/statistics.md)."""
-        from memoryhole.analysis.engines.dataset import write_study_dataset
-        from memoryhole.study import Study
-
-        opened = Study.open(study)
-        try:
-            with _status("writing the analysis dataset"):
-                written = write_study_dataset(opened, directory)
-        finally:
-            opened.close()
-        _report_counts({"posts": written.posts, "(post, term) rows": written.terms}, directory)
-
-    @export_app.command("csv")
-    def export_csv(
-        directory: Annotated[Path, typer.Argument(help="Folder to write (created).")],
-        study: StudyOption = Path("."),
-    ) -> None:
-        """Posts, verdicts, observations, authors as CSV files with a datapackage.json."""
-        from memoryhole.exports import export_csv as write
-        from memoryhole.study import Study
-
-        with _status("writing CSV"):
-            counts = write(Study.open(study), directory)
-        _report_counts(counts, directory)
-
-    @export_app.command("datasette")
-    def export_datasette(
-        file: Annotated[Path, typer.Argument(help="SQLite file to write (replaced).")],
-        study: StudyOption = Path("."),
-    ) -> None:
-        """A Datasette-ready SQLite file: foreign keys, full-text search on post text, a
-        removed_posts view; pseudonymous authors only; and FILE's stem + .metadata.json
-        (descriptions, units, canned queries). Then: datasette FILE --metadata that file."""
-        from memoryhole.exports import datasette_metadata_path
-        from memoryhole.exports import export_datasette as write
-        from memoryhole.study import Study
-
-        with _status("writing SQLite"):
-            counts = write(Study.open(study), file)
-        _report_counts(counts, file)
-        metadata = datasette_metadata_path(file)
-        err_console.print(
-            f"and its Datasette metadata (descriptions, units, canned queries) to {metadata}; "
-            f"open both with: datasette {file} --metadata {metadata}",
-            soft_wrap=True,
-        )
-
-
-def _report_counts(counts: dict[str, int], where: Path) -> None:
-    summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
-    err_console.print(f"wrote {summary} to {where}", soft_wrap=True)
