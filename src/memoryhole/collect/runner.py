@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import time
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -24,6 +25,18 @@ from memoryhole.store.queries import watched_platforms
 from memoryhole.study import Study
 
 LEASE, TERM = 30.0, 10.0  # a shared study's worker (collect/shared.py)
+T = TypeVar("T")
+
+
+def _named(study: Study, table: Mapping[str, T], name: str, what: str, add: str) -> T:
+    """``table[name]`` of the study's config, or an error naming those there are."""
+    found = table.get(name)
+    if found is None:
+        known = ", ".join(sorted(table)) or "none yet"
+        raise ConfigError(
+            f"no {what} {name!r} in {study.config_path.name} (known: {known}); add {add}"
+        )
+    return found
 
 
 def study_identity(study: Study, accounts: list[str], egress: str | None) -> Identity:
@@ -32,13 +45,8 @@ def study_identity(study: Study, accounts: list[str], egress: str | None) -> Ide
     config = study.config
     chosen: dict[str, tuple[str, float]] = {}
     for name in accounts:
-        account = config.accounts.get(name)
-        if account is None:
-            known = ", ".join(sorted(config.accounts)) or "none yet"
-            raise ConfigError(
-                f"no account {name!r} in {study.config_path.name} (known: {known}); add "
-                f'[accounts.{name}] with platform = "…", budget_per_second = … and token_env'
-            )
+        add = f'[accounts.{name}] with platform = "…", budget_per_second = … and token_env'
+        account = _named(study, config.accounts, name, "account", add)
         if account.platform in chosen:
             raise ConfigError(
                 f"--account {chosen[account.platform][0]} and --account {name} are both "
@@ -48,13 +56,8 @@ def study_identity(study: Study, accounts: list[str], egress: str | None) -> Ide
         chosen[account.platform] = (name, account.budget_per_second)
     address: tuple[str, float] | None = None
     if egress is not None:
-        settings = config.egress.get(egress)
-        if settings is None:
-            known = ", ".join(sorted(config.egress)) or "none yet"
-            raise ConfigError(
-                f"no egress address {egress!r} in {study.config_path.name} (known: {known}); "
-                f"add [egress.{egress}] with budget_per_second = …"
-            )
+        add = f"[egress.{egress}] with budget_per_second = …"
+        settings = _named(study, config.egress, egress, "egress address", add)
         address = (egress, settings.budget_per_second)
     return Identity(chosen, address)
 
