@@ -45,6 +45,7 @@ from memoryhole.store.schema import authors, observations, posts, redactions, ta
 if TYPE_CHECKING:
     import pandas as pd
 
+    from memoryhole.analysis.cache import LazyTokenizer
     from memoryhole.analysis.terms import TermIndex, TermSignificance
 
 #: Removal verdicts, in the order every figure lists them.
@@ -302,14 +303,22 @@ def removal_timings(
     engine: Engine, *, gaps: GapIndex | None = None, include_gap_removals: bool = False
 ) -> pd.DataFrame:
     """One row per shown post: ``platform, published_at, last_seen_alive_at,
-    first_seen_removed_at, kind`` (the verdict; ``edited`` counts as ``live``) and
+    first_seen_removed_at, kind`` (the verdict; ``edited`` counts as ``live``),
+    ``published_within`` (as :func:`~memoryhole.analysis.study_data.load_posts`: the window
+    after ``published_at`` a post may have been published, 0 when exact) and
     ``interval_spans_gap``. A removal whose interval spans a coverage gap (``gaps``:
     ``Study.gap_index()``) is dated by the collector's downtime: unless
     ``include_gap_removals``, it counts as seen alive until its last sighting, nothing more
     (``first_seen_removed_at`` NaN), so speed figures leave it out."""
     import pandas as pd
 
-    from memoryhole.analysis.study_data import default_gap_index, spans_gap_flags, usable_times
+    from memoryhole.analysis.study_data import (
+        PUBLICATION_WINDOWS,
+        default_gap_index,
+        spans_gap_flags,
+        usable_times,
+    )
+    from memoryhole.store.schema import imports
 
     query = (
         select(
@@ -319,15 +328,32 @@ def removal_timings(
             verdicts.c.first_seen_removed_at,
             verdicts.c.status,
             posts.c.target_pk,
+            posts.c.published_until,
+            posts.c.imported_from,
         )
         .select_from(verdicts.join(posts, posts.c.id == verdicts.c.post_pk))
         .where(shown_posts())
     )
     with engine.connect() as conn:
         frame = pd.read_sql_query(query, conn)
-    frame.columns = pd.Index(["platform", *_TIMING_COLUMNS[1:], "kind", "target_pk"])
+        import_kinds = dict(conn.execute(select(imports.c.id, imports.c.kind)).all())
+    frame.columns = pd.Index(
+        ["platform", *_TIMING_COLUMNS[1:], "kind", "target_pk", "published_until", "imported"]
+    )
     for name in _TIMING_COLUMNS[1:]:
         frame[name] = frame[name].astype("float64")
+    within = np.zeros(len(frame), dtype=np.float64)
+    imported = frame["imported"].to_numpy(dtype=np.float64, na_value=np.nan)
+    for import_id, import_kind in import_kinds.items():
+        width = PUBLICATION_WINDOWS.get(str(import_kind), 0.0)
+        if width:
+            within[imported == float(import_id)] = width
+    until = frame["published_until"].to_numpy(dtype=np.float64, na_value=np.nan)
+    known = ~np.isnan(until)
+    published = frame["published_at"].to_numpy(dtype=np.float64)
+    within[known] = np.maximum(within[known], until[known] - published[known])
+    frame["published_within"] = within
+    frame = frame.drop(columns=["published_until", "imported"])
     frame["kind"] = frame["kind"].where(frame["kind"] != "edited", "live")
     usable = usable_times(frame)
     if not usable.all():
@@ -414,8 +440,10 @@ def time_to_removal(
     by_platform = by_platform and timings["platform"].nunique() > 1
     removed_frames: list[pd.DataFrame] = []
     removed_summaries: list[pd.DataFrame] = []
+    removed_at = timings["first_seen_removed_at"].to_numpy(dtype=np.float64)
     for kind in REMOVAL_KINDS:
-        subset = timings[timings["kind"] == kind]
+        # Its posts removed, a removal dated by a coverage gap (NaN here) left out.
+        subset = timings[(timings["kind"] == kind).to_numpy() & ~np.isnan(removed_at)]
         if subset.empty:
             continue
         curves, summary = survival_curves(subset, kind=kind, bootstrap=bootstrap, seed=seed)
@@ -469,6 +497,23 @@ def _term_rows(engine: Engine) -> Iterator[tuple[str, str, str]]:
             yield str(text), "live" if status == "edited" else str(status), str(author)
 
 
+def term_tokenizer(
+    views: Sequence[str] = ("word", "char2", "char3"), segmenter: str = "auto"
+) -> LazyTokenizer:
+    """The tokenizer of the dashboard's term index (``segmenter``: ``"jieba"``, ``"rjieba"``
+    or ``"auto"``: rjieba when installed)."""
+    from memoryhole.analysis.cache import LazyTokenizer
+
+    if segmenter == "auto":
+        try:
+            import rjieba  # noqa: F401
+
+            segmenter = "rjieba"
+        except ImportError:
+            segmenter = "jieba"
+    return LazyTokenizer(views=tuple(views), engine="rjieba" if segmenter == "rjieba" else "jieba")
+
+
 def build_term_index(
     engine: Engine, views: Sequence[str] = ("word", "char2", "char3"), segmenter: str = "auto"
 ) -> TermIndex:
@@ -482,20 +527,10 @@ def build_term_index(
     """
     from sqlalchemy.exc import OperationalError
 
-    from memoryhole.analysis.cache import LazyTokenizer
     from memoryhole.analysis.study_data import StudyData
     from memoryhole.analysis.terms import PostTerms, TermIndex
 
-    if segmenter == "auto":
-        try:
-            import rjieba  # noqa: F401
-
-            segmenter = "rjieba"
-        except ImportError:
-            segmenter = "jieba"
-    tokenizer = LazyTokenizer(
-        views=tuple(views), engine="rjieba" if segmenter == "rjieba" else "jieba"
-    )
+    tokenizer = term_tokenizer(views, segmenter)
     try:
         return StudyData.load(engine, tokenizer=tokenizer).term_counts()
     except OperationalError as exc:
@@ -719,6 +754,7 @@ __all__ = [
     "shown_authors",
     "shown_posts",
     "term_table",
+    "term_tokenizer",
     "thin_curve",
     "time_to_removal",
     "verdict_counts",

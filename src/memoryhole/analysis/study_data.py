@@ -200,6 +200,10 @@ def load_posts(
         verdicts.c.edited,
         verdicts.c.checks,
     ).order_by(verdicts.c.post_pk)
+    if filters.post_pks is not None:  # a window of posts: only its verdicts (not all of them)
+        verdict_query = verdict_query.where(
+            verdicts.c.post_pk >= filters.post_pks[0], verdicts.c.post_pk < filters.post_pks[1]
+        )
     # Two scans at once: the driver lets go of the GIL while SQLite steps through pages.
     with ThreadPoolExecutor(max_workers=2) as pool:
         kinds = "iUsiffff" + ("o" if text else "")
@@ -280,7 +284,7 @@ def load_posts(
             np.array([t for part in post_parts[8] for t in part], dtype=object)
         )
     frame["interval_spans_gap"] = spans_gap_flags(
-        frame, target_pk, gaps or default_gap_index(engine)
+        frame, target_pk, gaps if gaps is not None else default_gap_index(engine)
     )
     del target_pk
     usable = usable_times(frame)

@@ -29,6 +29,13 @@ def serve(
     webhook: Annotated[
         str | None, typer.Option(help="POST new removals here (overrides STUDY/alerts.toml).")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Speed curves and term table: pandas (in memory), duckdb (out of core) or "
+            "auto (duckdb from 2M posts)."
+        ),
+    ] = "auto",
 ) -> None:
     """Serve the dashboard: overview, removals, posts, terms, speed, accounts, Atom feed."""
     from memoryhole.web.server import serve as run_server
@@ -40,6 +47,7 @@ def serve(
         public=public,
         webhook_url=webhook,
         say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+        engine=engine,
     )
 
 
@@ -49,11 +57,22 @@ def report(
     study: StudyOption = Path("."),
     kind: Annotated[str, typer.Option(help="Removal kind the term table counts.")] = "censored",
     min_posts: Annotated[int, typer.Option(help="Terms need at least this many posts.")] = 20,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Speed curves and term table: pandas (in memory), duckdb (out of core) or "
+            "auto (duckdb from 2M posts)."
+        ),
+    ] = "auto",
 ) -> None:
     """Write the study as one self-contained HTML file (charts, top terms, methods)."""
+    from memoryhole.analysis.engines.choose import choose_figure_engine
     from memoryhole.report.html import build_report
 
-    summary = build_report(open_study(study), out, kind=kind, min_posts=min_posts)
+    chosen = choose_figure_engine(engine, study)
+    summary = build_report(
+        open_study(study), out, kind=kind, min_posts=min_posts, analysis_engine=chosen
+    )
     console.print(
         f"[green]wrote[/] {out} ({summary.bytes / 1e6:.1f} MB, {summary.posts:,} posts, "
         f"{summary.removals:,} removals, {summary.terms:,} terms tested) in {summary.seconds:.0f} s"

@@ -68,19 +68,37 @@ def build_report(
     bootstrap: int = 100,
     top_terms: int = 30,
     term_views: tuple[str, ...] = ("word", "char2", "char3"),
+    analysis_engine: str = "pandas",
 ) -> ReportSummary:
+    """Write the report to ``out``. ``analysis_engine``: ``pandas`` (the time to removal and
+    the term table from the posts in memory) or ``duckdb`` (out of core, from the study's
+    analysis dataset: the same figures; docs/dashboard.md)."""
     started = time.perf_counter()
     engine = study.engine
     counts = overview.verdict_counts(engine)
     act = overview.activity(engine)
     watched = overview.watched_targets(engine)
     timeline = overview.removals_over_time(engine)
-    speed = overview.time_to_removal(
-        overview.removal_timings(engine), by_platform=True, bootstrap=bootstrap
-    )
-    table = overview.term_table(
-        overview.build_term_index(engine, term_views), kind=kind, min_posts=min_posts
-    )
+    if analysis_engine == "duckdb":  # out of core (analysis.engines.figures)
+        from memoryhole.analysis.engines import figures
+
+        held = figures.StudyReductions(study, overview.term_tokenizer(term_views))
+        try:
+            with held.use() as reductions:
+                speed = figures.speed_figures(reductions, by_platform=True, bootstrap=bootstrap)
+                index = figures.term_index(reductions)
+        finally:
+            held.close()
+    elif analysis_engine == "pandas":
+        speed = overview.time_to_removal(
+            overview.removal_timings(engine, gaps=study.gap_index()),
+            by_platform=True,
+            bootstrap=bootstrap,
+        )
+        index = overview.build_term_index(engine, term_views)
+    else:
+        raise ValueError(f"engine {analysis_engine!r}: use pandas or duckdb")
+    table = overview.term_table(index, kind=kind, min_posts=min_posts)
     platforms = overview.platform_table(counts, speed)
 
     def label(target: overview.WatchedTarget) -> str:

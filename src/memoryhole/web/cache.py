@@ -12,6 +12,13 @@ figure not computed yet shows as "computing", and the page polls until it is the
 
 Without the thread (``background=False``: tests, the report) a stale figure is recomputed
 synchronously on first use.
+
+``CacheSettings.engine``: ``pandas`` computes the time-to-removal curves and the term index
+from one row per post in memory; ``duckdb`` computes them out of core
+(:mod:`memoryhole.analysis.engines.figures`: DuckDB's reductions over the study's analysis
+dataset, which is written again when the store changed, at most once per ``slow_every``
+seconds), so the dashboard's memory does not grow with the number of posts for them. The other
+figures are GROUP BYs in the store either way.
 """
 
 from __future__ import annotations
@@ -22,15 +29,20 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from memoryhole.analysis import overview
 from memoryhole.analysis.methods import methods_text
+from memoryhole.errors import ConfigError
+from memoryhole.store.coverage import CoverageGap, GapIndex
 from memoryhole.store.schema import observations, redactions, targets
 from memoryhole.study import Study
 from memoryhole.web.feed import RemovalIndex
+
+if TYPE_CHECKING:
+    from memoryhole.analysis.engines.figures import StudyReductions
 
 log = logging.getLogger("memoryhole.web")
 
@@ -54,11 +66,14 @@ class CacheSettings:
     term_views: tuple[str, ...] = ("word", "char2", "char3")
     segmenter: str = "auto"
     min_posts: int = 20
+    #: ``pandas`` (in memory) or ``duckdb`` (out of core; see the module docstring).
+    engine: str = "pandas"
 
 
 TIERS: dict[str, tuple[str, ...]] = {
     "fast": ("counts", "timeline", "feed", "targets"),
-    "medium": ("accounts", "speed", "gaps", "methods"),
+    # gaps first: speed, methods and the analysis dataset use the gaps of the same pass
+    "medium": ("gaps", "accounts", "speed", "methods"),
     "slow": ("term_index",),
 }
 
@@ -95,18 +110,71 @@ class FigureCache:
             "targets": lambda: overview.watched_targets(engine),
             "accounts": lambda: overview.account_table(engine),
             "speed": lambda: overview.time_to_removal(
-                overview.removal_timings(engine),
+                overview.removal_timings(engine, gaps=self._gap_index()),
                 by_platform=True,
                 bootstrap=settings_.bootstrap,
             ),
             "gaps": study.coverage_gaps,
             "methods": lambda: methods_text(
-                study, min_posts=settings_.min_posts, bootstrap=settings_.bootstrap
+                study,
+                min_posts=settings_.min_posts,
+                bootstrap=settings_.bootstrap,
+                gaps=self._gaps(),
             ),
             "term_index": lambda: overview.build_term_index(
                 engine, settings_.term_views, settings_.segmenter
             ),
         }
+        self.reductions: StudyReductions | None = None
+        if settings_.engine == "duckdb":
+            self._use_reductions()
+        elif settings_.engine != "pandas":
+            raise ConfigError(f"figure engine {settings_.engine!r}: use pandas or duckdb")
+
+    def _use_reductions(self) -> None:
+        """The speed curves and the term index out of core (the study's analysis dataset),
+        and the removals feed without the texts."""
+        from memoryhole.analysis.engines import figures
+
+        settings = self.settings
+        tokenizer = overview.term_tokenizer(settings.term_views, settings.segmenter)
+        held = figures.StudyReductions(
+            self.study,
+            tokenizer,
+            rewrite_every=settings.slow_every if self.background else 0.0,
+            gaps=self._gap_index,
+        )
+        self.reductions = held
+
+        def speed() -> Any:
+            with held.use() as reductions:
+                return figures.speed_figures(
+                    reductions, by_platform=True, bootstrap=settings.bootstrap
+                )
+
+        def term_index() -> Any:
+            with held.use() as reductions:
+                return figures.term_index(reductions)
+
+        self._compute["speed"] = speed
+        self._compute["term_index"] = term_index
+        # The removals feed without every removed post's text in memory.
+        from memoryhole.web.removed_texts import lean_index
+
+        self._compute["feed"] = lambda: lean_index(self.study.engine)
+
+    def _gaps(self) -> list[CoverageGap]:
+        """The coverage gaps as the ``gaps`` figure has them (computed first in its tier: a scan
+        of every observation, minutes on a large study, done once a pass, not per figure)."""
+        if not self.background:
+            found: list[CoverageGap] | None = self.get("gaps")  # recomputed when stale
+            if found is not None:
+                return found
+        figure = self.figures.get("gaps")
+        return list(figure.value) if figure is not None else self.study.coverage_gaps()
+
+    def _gap_index(self) -> GapIndex:
+        return self.study.gap_index(self._gaps())
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -219,6 +287,12 @@ class FigureCache:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5.0)
+        self.close()
+
+    def close(self) -> None:
+        """Let go of the out-of-core engine (its DuckDB connection and spill folder)."""
+        if self.reductions is not None:
+            self.reductions.close()
 
     def _loop(self, tier: str) -> None:
         while not self._stop.is_set():

@@ -7,7 +7,7 @@ down are never returned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -57,15 +57,22 @@ class _Haystack:
 
 @dataclass
 class RemovalIndex:
-    """Every shown removal, newest detection first, as parallel arrays."""
+    """Every shown removal, newest detection first, as parallel arrays.
+
+    ``texts``/``han`` hold every removed post's text for the term filter (built by
+    :meth:`build`). Out of core (``web.removed_texts.lean_index``) they are None: the index
+    is ~19 bytes a removal, and a term filter streams the removed posts' texts from the store
+    once per term (the same matching, the last few terms' matches kept)."""
 
     at: npt.NDArray[np.float64]
     post_pk: npt.NDArray[np.int64]
     kind: npt.NDArray[np.int8]
     platform: npt.NDArray[np.int16]
     platforms: list[str]
-    texts: _Haystack  # casefolded texts
-    han: _Haystack  # Han characters only, for n-gram terms
+    texts: _Haystack | None  # casefolded texts
+    han: _Haystack | None  # Han characters only, for n-gram terms
+    engine: Engine | None = None
+    _matches: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, engine: Engine) -> RemovalIndex:
@@ -82,11 +89,7 @@ class RemovalIndex:
                     authors, authors.c.id == posts.c.author_pk
                 )
             )
-            .where(
-                verdicts.c.status.in_(REMOVAL_KINDS),
-                verdicts.c.first_seen_removed_at.is_not(None),
-                shown_authors(),
-            )
+            .where(*removed_conditions())
             .order_by(verdicts.c.first_seen_removed_at.desc(), posts.c.id.desc())
         )
         with engine.connect() as conn:
@@ -104,6 +107,27 @@ class RemovalIndex:
             texts=_Haystack.build([text.casefold() for text in texts]),
             han=_Haystack.build([han_only(text) for text in texts]),
         )
+
+    def _containing(self, needle: str, han: bool) -> npt.NDArray[np.bool_]:
+        """Mask of the removals whose text contains ``needle`` (the haystacks' matching)."""
+        if han and self.han is not None:
+            return self.han.containing(needle, self.at.size)
+        if not han and self.texts is not None:
+            return self.texts.containing(needle, self.at.size)
+        key = f"{int(han)}:{needle}"
+        if key in self._matches:
+            return self._matches[key]
+        needle = needle.replace("\x00", "")
+        from memoryhole.web.removed_texts import removed_containing
+
+        found = removed_containing(self.engine, needle, han) if self.engine and needle else []
+        mask = np.isin(self.post_pk, np.asarray(found, dtype=np.int64))
+        if not needle:
+            mask[:] = True
+        while len(self._matches) >= 8:
+            del self._matches[next(iter(self._matches))]
+        self._matches[key] = mask
+        return mask
 
     def __len__(self) -> int:
         return int(self.at.size)
@@ -123,11 +147,19 @@ class RemovalIndex:
             mask &= self.at < query.until
         if query.term:
             needle = query.term_text
-            haystack = self.han if _HAN_ONLY.match(needle) else self.texts
-            mask &= haystack.containing(needle, self.at.size)
+            mask &= self._containing(needle, bool(_HAN_ONLY.match(needle)))
         matches = np.flatnonzero(mask)
         start = (query.page - 1) * query.per_page
         return self.post_pk[matches[start : start + query.per_page]], int(matches.size)
+
+
+def removed_conditions() -> list[Any]:
+    """The removals the feed lists: detected, by a removal verdict, of an author shown."""
+    return [
+        verdicts.c.status.in_(REMOVAL_KINDS),
+        verdicts.c.first_seen_removed_at.is_not(None),
+        shown_authors(),
+    ]
 
 
 def _day(value: str | None, end: bool = False) -> float | None:

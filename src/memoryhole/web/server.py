@@ -11,6 +11,7 @@ from dataclasses import replace
 from memoryhole.errors import ConfigError
 from memoryhole.study import Study
 from memoryhole.web.app import LOOPBACK_HOSTS, ServeOptions, create_app, post_path, serve_token
+from memoryhole.web.cache import CacheSettings
 from memoryhole.web.webhook import WebhookConfig, WebhookPoller, load_webhook_config
 
 TOKEN_ENV = "MEMORYHOLE_TOKEN"
@@ -34,9 +35,14 @@ def serve(
     webhook_url: str | None = None,
     allowed_hosts: tuple[str, ...] = (),
     say: Callable[[str], None] = print,
+    engine: str = "pandas",
 ) -> None:
-    """Run the dashboard until Ctrl-C. Local mode must bind a loopback address."""
+    """Run the dashboard until Ctrl-C. Local mode must bind a loopback address. ``engine``:
+    how the time-to-removal curves and the term table are computed, ``pandas`` (in memory),
+    ``duckdb`` (out of core) or ``auto`` (duckdb from ``AUTO_THRESHOLD`` posts)."""
     import uvicorn
+
+    from memoryhole.analysis.engines.choose import choose_figure_engine
 
     if not public and not is_loopback_host(host):
         raise ConfigError(
@@ -45,7 +51,14 @@ def serve(
         )
     token = os.environ.get(TOKEN_ENV) or serve_token()
     hosts = frozenset({*LOOPBACK_HOSTS, host, *allowed_hosts})
-    options = ServeOptions(public=public, token=token, allowed_hosts=hosts, check_host=not public)
+    chosen = choose_figure_engine(engine, study.path)
+    options = ServeOptions(
+        public=public,
+        token=token,
+        allowed_hosts=hosts,
+        check_host=not public,
+        cache=CacheSettings(engine=chosen),
+    )
     app = create_app(study, options)
     webhook = load_webhook_config(study.path)
     if webhook_url:
@@ -58,7 +71,7 @@ def serve(
         poller.start()
         say(f"webhook: new removals are POSTed to {webhook.url} (polled every {webhook.every:g} s)")
     mode = "public" if public else "local"
-    say(f"dashboard of {study.path} on {base} ({mode} mode; Ctrl-C stops)")
+    say(f"dashboard of {study.path} on {base} ({mode} mode, {chosen} figures; Ctrl-C stops)")
     if os.environ.get(TOKEN_ENV):
         say(f"state-changing API: token from ${TOKEN_ENV}")
     else:

@@ -60,6 +60,18 @@ def choose_engine(
     return "duckdb" if int(count or 0) >= AUTO_THRESHOLD else "pandas"
 
 
+#: What ``memoryhole serve --engine`` and ``memoryhole report --engine`` take.
+FIGURE_ENGINES: Final = ("auto", "pandas", "duckdb")
+
+
+def choose_figure_engine(requested: str, study: Path) -> str:
+    """The engine of the dashboard's and the report's figures: ``requested`` unless ``auto``,
+    then as :func:`choose_engine` (duckdb from :data:`AUTO_THRESHOLD` posts)."""
+    if requested not in FIGURE_ENGINES:
+        raise MemoryholeError(f"--engine {requested}: use one of {', '.join(FIGURE_ENGINES)}")
+    return choose_engine(requested, study, None)
+
+
 def study_dataset(study: Path, progress: Callable[[int, int], None] | None = None) -> Dataset:
     """The study's analysis dataset (``STUDY/analysis-dataset``), (re)written when missing or
     older than the store."""

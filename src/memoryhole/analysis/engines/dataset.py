@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from memoryhole.analysis.cache import TokenizerLike
     from memoryhole.analysis.study_data import StudyData
+    from memoryhole.store.coverage import GapIndex
     from memoryhole.study import Study
 
 FORMAT: Final = 1
@@ -265,6 +266,7 @@ def write_study_dataset(
     *,
     window: int = _WINDOW,
     progress: Callable[[int, int], None] | None = None,
+    gaps: GapIndex | None = None,
 ) -> Dataset:
     """The study's analysis dataset in ``directory`` (replaced if there), written a window of
     post row ids at a time (the posts' terms are cached first, as :meth:`StudyData.load`)
@@ -284,7 +286,7 @@ def write_study_dataset(
     tokenizer = tokenizer or LazyTokenizer()
     refresh_terms(study.engine, tokenizer, progress)
     key = tokenizer_key(tokenizer)
-    gaps = study.gap_index()
+    gaps = gaps if gaps is not None else study.gap_index()  # the caller's, if it has them
     vocabulary = load_vocabulary(study.engine, key)
     known = {term: i for i, term in enumerate(vocabulary)}
     stamp = study_stamp(study, tokenizer)  # before reading: a change meanwhile makes it stale
