@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -69,8 +71,10 @@ def s3_server() -> Iterator[str]:
     own process on loopback): its endpoint URL. The real HTTP protocol, never a mock."""
     where = tempfile.mkdtemp(prefix="memoryhole-s3-")
     script = str(ROOT / "scripts" / "s3")
+    # The moto server of the environment running the tests (the repository's .venv or not).
+    env = {**os.environ, "MOTO_SERVER": str(Path(sys.executable).parent / "moto_server")}
     url = subprocess.run(
-        [script, "start", where], capture_output=True, text=True, check=True
+        [script, "start", where], capture_output=True, text=True, check=True, env=env
     ).stdout.strip()
     try:
         yield url
