@@ -14,6 +14,15 @@ from memoryhole.cli.apps import (
     open_study,
 )
 
+#: Where the dashboard's and the report's heaviest figures are computed.
+FigureEngineOption = Annotated[
+    str,
+    typer.Option(
+        help="Speed curves and term table: pandas (in memory), duckdb (out of core) or "
+        "auto (duckdb from 2M posts)."
+    ),
+]
+
 
 @app.command()
 def serve(
@@ -29,13 +38,7 @@ def serve(
     webhook: Annotated[
         str | None, typer.Option(help="POST new removals here (overrides STUDY/alerts.toml).")
     ] = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="Speed curves and term table: pandas (in memory), duckdb (out of core) or "
-            "auto (duckdb from 2M posts)."
-        ),
-    ] = "auto",
+    engine: FigureEngineOption = "auto",
 ) -> None:
     """Serve the dashboard: overview, removals, posts, terms, speed, accounts, Atom feed."""
     from memoryhole.web.server import serve as run_server
@@ -57,13 +60,7 @@ def report(
     study: StudyOption = Path("."),
     kind: Annotated[str, typer.Option(help="Removal kind the term table counts.")] = "censored",
     min_posts: Annotated[int, typer.Option(help="Terms need at least this many posts.")] = 20,
-    engine: Annotated[
-        str,
-        typer.Option(
-            help="Speed curves and term table: pandas (in memory), duckdb (out of core) or "
-            "auto (duckdb from 2M posts)."
-        ),
-    ] = "auto",
+    engine: FigureEngineOption = "auto",
 ) -> None:
     """Write the study as one self-contained HTML file (charts, top terms, methods)."""
     from memoryhole.analysis.engines.choose import choose_figure_engine

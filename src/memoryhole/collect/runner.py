@@ -188,18 +188,32 @@ def study_policy(study: Study, rates: Mapping[str, float] | None = None) -> Poli
     )
 
 
-def identity_rates(study: Study, identity: Identity) -> dict[str, float]:
-    """Per platform with an account or an egress address: the rate its requests can be sent at."""
+def plan_rates(
+    study: Study, identity: Identity, platforms: set[str], workers: int = 1
+) -> dict[str, float]:
+    """What a collector's schedule plans to spend per platform: the rate its requests can be
+    sent at (its account's budget, under its address's), or, with no account there, its share
+    of the platform's budget among ``workers`` collectors."""
     budgets = PlatformBudgets(
         SystemClock(),
         study.config.collector.budget_per_second,
         study.config.platform_budgets(),
         identity,
     )
+    return {
+        platform: budgets.rate(platform)
+        if platform in identity.accounts
+        else min(budgets.rate(platform), budgets.platform_rate(platform) / max(1, workers))
+        for platform in platforms
+    }
+
+
+def identity_rates(study: Study, identity: Identity) -> dict[str, float]:
+    """Per platform with an account or an egress address: the rate its requests can be sent at."""
     platforms = set(identity.accounts) | (
         set(watched_platforms(study.engine)) if identity.egress else set()
     )
-    return {platform: budgets.rate(platform) for platform in platforms}
+    return plan_rates(study, identity, platforms)
 
 
 async def run_study(

@@ -23,9 +23,9 @@ from memoryhole.clock import Clock
 from memoryhole.collect.budgets import SharedBudgets
 from memoryhole.collect.claims import Claims, shared_writer_lock, worker_name
 from memoryhole.collect.collector import Collector
-from memoryhole.collect.limiter import Identity, PlatformBudgets
+from memoryhole.collect.limiter import Identity
 from memoryhole.collect.parts import CollectorStats
-from memoryhole.collect.runner import study_policy
+from memoryhole.collect.runner import plan_rates, study_policy
 from memoryhole.collect.sequencer import IdBlocks, LeaseLostError, Sequencer
 from memoryhole.collect.shared_recorder import SharedRecorder
 from memoryhole.collect.transport import Transport
@@ -166,20 +166,7 @@ class Worker:
     def plan_rates(self, platforms: set[str]) -> dict[str, float]:
         """What this worker's schedule plans to spend per platform: its account's budget, else
         its share of the platform's (the platform's budget over the live workers)."""
-        study, identity = self.study, self.identity
-        budgets = PlatformBudgets(
-            self.clock,
-            study.config.collector.budget_per_second,
-            study.config.platform_budgets(),
-            identity,
-        )
-        rates = {}
-        for platform in platforms:
-            rate = budgets.rate(platform)
-            if platform not in identity.accounts:
-                rate = min(rate, budgets.platform_rate(platform) / max(1, self.claims.live))
-            rates[platform] = rate
-        return rates
+        return plan_rates(self.study, self.identity, platforms, self.claims.live)
 
     async def _collector_for(self, held: frozenset[int], final: Callable[[], bool]) -> Collector:
         study, settings = self.study, self.study.config.collector
