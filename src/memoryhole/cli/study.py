@@ -129,14 +129,14 @@ def run(
     account: Annotated[
         list[str] | None,
         typer.Option(
-            help="Ask as this [accounts.NAME] of the study's config: its token, its own budget "
+            help="Ask as this \\[accounts.NAME] of the study's config: its token, its own budget "
             "(shared by every collector that runs as it). One per platform; repeatable."
         ),
     ] = None,
     egress: Annotated[
         str | None,
         typer.Option(
-            help="The [egress.NAME] address this collector's requests leave from: they spend "
+            help="The \\[egress.NAME] address this collector's requests leave from: they spend "
             "its budget too (shared by every collector on that address)."
         ),
     ] = None,
